@@ -1,0 +1,49 @@
+/**
+ * Every DynamoDB table the product uses, in one place: the CDK stateful stack creates them
+ * from this list and the embedded default creates the same tables on dynalite, so the key
+ * schemas cannot drift apart.
+ */
+export interface TableDefinition {
+  /** Environment variable that carries the table name into a function or the CLI. */
+  readonly envVar: string;
+  /** Name used by the embedded default (and the CDK construct id). */
+  readonly localName: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  /** Attribute holding an epoch-seconds expiry (DynamoDB TTL in AWS; checked on read locally). */
+  readonly ttlAttribute?: string;
+}
+
+export const TABLES = {
+  /** Activity stream cursors (watermark, paging token, owner) and opt-out sync cursors. */
+  cursors: { envVar: 'CURSORS_TABLE', localName: 'sync-cursors', partitionKey: 'id' },
+  /** marketoGUID → Salesforce Task Id: the duplicate-proof ledger of every Task we wrote. */
+  ledger: { envVar: 'LEDGER_TABLE', localName: 'sync-task-ledger', partitionKey: 'marketoGUID' },
+  /** Run reports: pk = job kind (activities | optouts), sk = time-ordered run id. */
+  runs: { envVar: 'RUNS_TABLE', localName: 'sync-runs', partitionKey: 'kind', sortKey: 'runId' },
+  /** Marketo lead → Salesforce WhoId, cached with a TTL. */
+  leadCache: {
+    envVar: 'LEAD_CACHE_TABLE',
+    localName: 'sync-lead-cache',
+    partitionKey: 'leadId',
+    ttlAttribute: 'expiresAt',
+  },
+  /** Marketo call governor shared by every concurrent caller (sliding window + in-flight leases). */
+  governor: { envVar: 'GOVERNOR_TABLE', localName: 'sync-governor', partitionKey: 'id' },
+  /** Opt-out state per normalised email: sk = STATE | H#<time>#<id> (history) | E#<eventId> (dedupe). */
+  optOuts: { envVar: 'OPT_OUTS_TABLE', localName: 'sync-opt-outs', partitionKey: 'email', sortKey: 'sk' },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof TABLES;
+
+/** Table names resolved from the environment, failing fast with the variable's name. */
+export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<TableKey, string> {
+  const out = {} as Record<TableKey, string>;
+  for (const [key, def] of Object.entries(TABLES) as [TableKey, TableDefinition][]) {
+    const value = env[def.envVar];
+    if (!value)
+      throw new Error(`Environment variable ${def.envVar} is not set: it must name the ${key} table.`);
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,303 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one sync-settings document. Read by the CDK app (schedules, budgets) and by every
+ * function and the CLI (mapping, look-back). Parsed once, at cold start; a bad setting is
+ * refused before anything runs, with the setting's path in the message.
+ */
+
+const TASK_FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
+const CRON_6 = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
+
+export const activityTypeSettingSchema = z
+  .object({
+    /** Marketo activity type name, as `types.json` returns it; resolved to an id at run time. */
+    name: z.string().min(1),
+    /** Optional id pin; when set it must agree with `types.json`. Custom types have ids ≥ 100000. */
+    id: z.number().int().positive().optional(),
+    enabled: z.boolean().default(true),
+    /** Types the instance may not have (e.g. Remove from Flow): skipped with a warning instead of refused. */
+    optional: z.boolean().default(false),
+    /** Tokens: {primaryAttributeValue}, {activityTypeName}, {activityDate}, {attr:Attribute Name}. */
+    subjectTemplate: z.string().min(1).max(255),
+    /** Salesforce Task.Type picklist value. */
+    taskType: z.string().min(1).max(40).default('Other'),
+    /** Salesforce Task.TaskSubtype (create only). */
+    taskSubtype: z.enum(['Task', 'Email', 'Call', 'ListEmail', 'Cadence']).default('Task'),
+    priority: z.enum(['High', 'Normal', 'Low']).default('Normal'),
+    /** Task field API name → template (same tokens as the subject). Overrides the defaults per field. */
+    fieldMapping: z
+      .record(z.string().regex(TASK_FIELD, 'must be a Salesforce field API name'), z.string())
+      .default({}),
+    /** What to do with the Task when the Marketo lead is deleted (seed 002). */
+    onLeadDeleted: z.enum(['deleteTask', 'doNothing']).default('doNothing'),
+  })
+  .strict();
+
+export type ActivityTypeSetting = z.infer<typeof activityTypeSettingSchema>;
+
+const scheduleSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** EventBridge Scheduler cron (6 fields), evaluated in `timeZone`. */
+    cron: z.string().regex(CRON_6, 'must be an EventBridge cron expression like cron(0 20 * * ? *)'),
+    timeZone: z.string().refine(isIanaZone, 'must be an IANA time zone such as America/Los_Angeles'),
+  })
+  .strict();
+
+export const settingsSchema = z
+  .object({
+    activities: z
+      .object({
+        types: z.array(activityTypeSettingSchema).min(1),
+        lookbackDays: z.number().int().min(1).max(365).default(90),
+        /** Re-read this far behind the watermark: late-committed activities (Send Email) appear late. */
+        overlapMinutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(24 * 60)
+          .default(60),
+        /** Look-back split into this many windows read concurrently on a back-fill. */
+        backfillWindows: z.number().int().min(1).max(32).default(8),
+        schedule: scheduleSchema.default({
+          enabled: true,
+          cron: 'cron(0 20 * * ? *)',
+          timeZone: 'America/Los_Angeles',
+        }),
+        /** A person with several Salesforce records: which one gets the Task. */
+        multipleRecordsRule: z.enum(['mostRecentlyCreated', 'oldest']).default('mostRecentlyCreated'),
+        leadCacheTtlSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 3600)
+          .default(3600),
+      })
+      .strict(),
+    marketo: z
+      .object({
+        /** Calls per rolling 20 s for this integration (instance-wide limit is 100; Adobe recommends ≤ 50). */
+        callsPer20s: z.number().int().min(1).max(100).default(50),
+        /** Calls in flight at once (instance-wide limit is 10; Adobe recommends ≤ 5). */
+        maxConcurrent: z.number().int().min(1).max(10).default(5),
+        batchSize: z.number().int().min(1).max(300).default(300),
+      })
+      .strict()
+      .default({ callsPer20s: 50, maxConcurrent: 5, batchSize: 300 }),
+    salesforce: z
+      .object({
+        apiVersion: z
+          .string()
+          .regex(/^\d{2}\.0$/, 'must look like 62.0')
+          .default('62.0'),
+        taskExternalIdField: z.string().regex(TASK_FIELD).default('Marketo_Activity_Id__c'),
+        /**
+         * externalId: upsert on the unique External ID field (one call, idempotent by itself).
+         * ledger: the org cannot make the Activity field an External ID; create/update through our
+         * DynamoDB ledger, resolving unknown outcomes by querying the field. Both are duplicate-free.
+         */
+        upsertMode: z.enum(['externalId', 'ledger']).default('externalId'),
+        /** At or above this many Tasks in one write, use Bulk API 2.0 instead of sObject Collections. */
+        bulkThreshold: z.number().int().min(1).default(2000),
+      })
+      .strict()
+      .default({
+        apiVersion: '62.0',
+        taskExternalIdField: 'Marketo_Activity_Id__c',
+        upsertMode: 'externalId',
+        bulkThreshold: 2000,
+      }),
+    optOuts: z
+      .object({
+        /** Salesforce checkbox on Lead and Contact that carries the opt-out. */
+        salesforceField: z.string().regex(TASK_FIELD).default('HasOptedOutOfEmail'),
+        /** Sources allowed to resubscribe a person (newer than the opt-out). Default: none. */
+        resubscribeSources: z.array(z.enum(['webhook', 'marketo', 'salesforce'])).default([]),
+        schedule: scheduleSchema.default({
+          enabled: true,
+          cron: 'cron(0 20 * * ? *)',
+          timeZone: 'America/Los_Angeles',
+        }),
+        lookbackDays: z.number().int().min(1).max(365).default(1),
+      })
+      .strict()
+      .default({
+        salesforceField: 'HasOptedOutOfEmail',
+        resubscribeSources: [],
+        schedule: { enabled: true, cron: 'cron(0 20 * * ? *)', timeZone: 'America/Los_Angeles' },
+        lookbackDays: 1,
+      }),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.activities.types.forEach((t, i) => {
+      const key = t.name.toLowerCase();
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['activities', 'types', i, 'name'],
+          message: `duplicate activity type "${t.name}"`,
+        });
+      }
+      seen.add(key);
+    });
+  });
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const DESCRIPTION = 'Marketo activity {activityTypeName} on {activityDate}\n{attributes}';
+
+/** Seed 000's table: the types Marketo's own connector pushes to Activity History. */
+export const DEFAULT_SETTINGS_INPUT: SettingsInput = {
+  activities: {
+    types: (
+      [
+        {
+          name: 'Fill Out Form',
+          id: 2,
+          subjectTemplate: 'Submitted: {primaryAttributeValue}',
+          taskType: 'Other',
+        },
+        {
+          name: 'Send Email',
+          id: 6,
+          subjectTemplate: 'Was Sent Email: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+        },
+        {
+          name: 'Email Delivered',
+          id: 7,
+          subjectTemplate: 'Email Delivered: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+        },
+        {
+          name: 'Open Email',
+          id: 10,
+          subjectTemplate: 'Opened Email: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+        },
+        {
+          name: 'Click Email',
+          id: 11,
+          subjectTemplate: 'Clicked Link in Email: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+        },
+        {
+          name: 'Add to List',
+          id: 24,
+          subjectTemplate: 'Added to List: {primaryAttributeValue}',
+          taskType: 'Other',
+        },
+        {
+          name: 'Remove from List',
+          id: 25,
+          subjectTemplate: 'Removed from List: {primaryAttributeValue}',
+          taskType: 'Other',
+        },
+        {
+          name: 'Remove from Flow',
+          subjectTemplate: 'Removed from Flow: {primaryAttributeValue}',
+          taskType: 'Other',
+          optional: true,
+        },
+        {
+          name: 'Send Sales Email',
+          subjectTemplate: 'Sales Email Sent: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+          optional: true,
+        },
+        {
+          name: 'Open Sales Email',
+          subjectTemplate: 'Sales Email Opened: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+          optional: true,
+        },
+        {
+          name: 'Click Sales Email',
+          subjectTemplate: 'Sales Email Clicked: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+          optional: true,
+        },
+        {
+          name: 'Received Sales Email',
+          subjectTemplate: 'Sales Email Received: {primaryAttributeValue}',
+          taskType: 'Email',
+          taskSubtype: 'Email',
+          optional: true,
+        },
+      ] satisfies z.input<typeof activityTypeSettingSchema>[]
+    ).map((t) => ({ ...t, fieldMapping: { Description: DESCRIPTION } })),
+  },
+};
+
+export class InvalidSettingsError extends Error {
+  override readonly name = 'InvalidSettingsError';
+  constructor(
+    readonly issues: string[],
+    source: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Invalid sync settings in ${source}: ${issues.join('; ')}. Fix the named setting and run again.`,
+      options,
+    );
+  }
+}
+
+/** Validates a settings document; throws InvalidSettingsError naming every bad setting. */
+export function parseSettings(input: unknown, source = 'settings'): Settings {
+  const result = settingsSchema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues.map(
+      (i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`,
+    );
+    throw new InvalidSettingsError(issues, source, { cause: result.error });
+  }
+  return result.data;
+}
+
+/** Settings from `SYNC_SETTINGS` (a JSON file path) or the built-in defaults. */
+export function loadSettings(path: string | undefined = process.env.SYNC_SETTINGS): Settings {
+  if (!path) return parseSettings(DEFAULT_SETTINGS_INPUT, 'built-in defaults');
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new InvalidSettingsError(
+      [`cannot read file (${(cause as Error).message})`],
+      `SYNC_SETTINGS=${path}`,
+      { cause },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (cause) {
+    throw new InvalidSettingsError(
+      [`not valid JSON (${(cause as Error).message})`],
+      `SYNC_SETTINGS=${path}`,
+      { cause },
+    );
+  }
+  return parseSettings(json, `SYNC_SETTINGS=${path}`);
+}
