@@ -276,8 +276,24 @@ export function parseSettings(input: unknown, source = 'settings'): Settings {
   return result.data;
 }
 
-/** Settings from `SYNC_SETTINGS` (a JSON file path) or the built-in defaults. */
-export function loadSettings(path: string | undefined = process.env.SYNC_SETTINGS): Settings {
+/**
+ * Settings from `SYNC_SETTINGS_JSON` (inline JSON; the CDK app bakes the validated document into
+ * each function bundle this way), else `SYNC_SETTINGS` (a JSON file path), else the built-in defaults.
+ */
+export function loadSettings(
+  path: string | undefined = process.env.SYNC_SETTINGS,
+  inline: string | undefined = process.env.SYNC_SETTINGS_JSON,
+): Settings {
+  if (inline) {
+    try {
+      return parseSettings(JSON.parse(inline), 'SYNC_SETTINGS_JSON');
+    } catch (cause) {
+      if (cause instanceof InvalidSettingsError) throw cause;
+      throw new InvalidSettingsError([`not valid JSON (${(cause as Error).message})`], 'SYNC_SETTINGS_JSON', {
+        cause,
+      });
+    }
+  }
   if (!path) return parseSettings(DEFAULT_SETTINGS_INPUT, 'built-in defaults');
   let raw: string;
   try {

@@ -1,0 +1,9 @@
+/**
+ * Sends JSON messages to a queue. The SQS implementation (sqs-message-sender.ts) batches with
+ * SendMessageBatch, retries entries listed in `Failed`, and throws if any entry still failed:
+ * a message we accepted is never silently dropped.
+ */
+export interface MessageSender {
+  /** Sends every body (each serialised to JSON, each ≤ 256 KB) or throws. */
+  send(queueUrl: string, bodies: unknown[], options?: { delaySeconds?: number }): Promise<void>;
+}
