@@ -1,0 +1,42 @@
+/**
+ * Every queue, in one place: the CDK stateful stack and the embedded default (fauxqs) create
+ * the same queues, each with its dead-letter queue, from this list.
+ */
+export interface QueueDefinition {
+  readonly envVar: string;
+  readonly localName: string;
+  /** Seconds a received message stays invisible (≥ 6 × the consumer's timeout in AWS). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+}
+
+export const QUEUES = {
+  /** One message per activity page to fetch (stream, window, paging token). */
+  fetch: {
+    envVar: 'FETCH_QUEUE_URL',
+    localName: 'sync-fetch',
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+  },
+  /** Activities to write as Tasks, many per message (≤ 256 KB). */
+  write: {
+    envVar: 'WRITE_QUEUE_URL',
+    localName: 'sync-write',
+    visibilityTimeoutSeconds: 540,
+    maxReceiveCount: 5,
+  },
+  /** Accepted webhook unsubscribes to apply to Salesforce (and Marketo). */
+  unsubscribe: {
+    envVar: 'UNSUBSCRIBE_QUEUE_URL',
+    localName: 'sync-unsubscribe',
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 8,
+  },
+} as const satisfies Record<string, QueueDefinition>;
+
+export type QueueKey = keyof typeof QUEUES;
+
+export function dlqName(def: QueueDefinition): string {
+  return `${def.localName}-dlq`;
+}
