@@ -1,0 +1,39 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
+import type { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
+import type { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import type { MarketoApi } from '../adapters/marketo/marketo-api.js';
+import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
+import type { MessageSender } from '../adapters/sqs/message-sender.js';
+import type { Settings } from '../config/settings.js';
+
+/** Everything the activity pipeline talks to, injected (Lambda builds it from env, the CLI locally). */
+export interface ActivityDeps {
+  settings: Settings;
+  logger: Logger;
+  cursors: CursorStore;
+  runs: RunReportStore;
+  ledger: LedgerStore;
+  leadCache: LeadCacheStore;
+  sender: MessageSender;
+  queueUrls: { fetch: string; write: string };
+  marketo: MarketoApi;
+  salesforce: SalesforceApi;
+  now?: () => Date;
+}
+
+/** Adds the API calls a step made to the run report, as deltas of the clients' counters. */
+export function callDelta(
+  before: { m: number; s: number },
+  deps: Pick<ActivityDeps, 'marketo' | 'salesforce'>,
+) {
+  return {
+    'calls.marketo': deps.marketo.callCounts().total - before.m,
+    'calls.salesforce': deps.salesforce.callCounts().total - before.s,
+  };
+}
+
+export function callSnapshot(deps: Pick<ActivityDeps, 'marketo' | 'salesforce'>) {
+  return { m: deps.marketo.callCounts().total, s: deps.salesforce.callCounts().total };
+}

@@ -1,0 +1,153 @@
+import { type ChainState, chainId } from '../adapters/dynamodb/cursor-store.js';
+import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
+import type { Activity } from '../adapters/marketo/marketo-api.js';
+import { packIntoMessages } from '../adapters/sqs/sqs-message-sender.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { callDelta, callSnapshot } from './activity-deps.js';
+import type { FetchMessage, WriteActivity, WriteMessage } from './messages.js';
+
+export type FetchOutcome =
+  /** Page read, handed to the write queue, chain advanced. */
+  | { status: 'advanced'; read: number; done: boolean }
+  /** A redelivery of a step already checkpointed: the next step was re-sent if needed. */
+  | { status: 'recovered' }
+  /** The run no longer owns the stream, or another delivery won the step: nothing to do. */
+  | { status: 'stale' };
+
+export class ChainNotReadyError extends Error {
+  override readonly name = 'ChainNotReadyError';
+  constructor(id: string, expected: number, got: number) {
+    super(
+      `Fetch step ${got} of chain ${id} arrived before step ${expected} was checkpointed; it will be retried.`,
+    );
+  }
+}
+
+/** A fresh token restarts this far before the last activity handed on (same-second activities). */
+const RESTART_OVERLAP_MS = 60_000;
+
+/**
+ * Fetch step. Order matters for crash safety: hand the page's activities to the write queue,
+ * then checkpoint the chain (conditionally: only the holder of this step may advance it), then
+ * enqueue the next step. A crash anywhere leads to a redelivery that either repeats the page
+ * (writes are idempotent) or finds the checkpoint and only re-sends the next step.
+ */
+export async function fetchActivityPage(
+  deps: Omit<ActivityDeps, 'ledger' | 'leadCache'>,
+  msg: FetchMessage,
+): Promise<FetchOutcome> {
+  const id = chainId(msg.runId, msg.streamKey, msg.windowIndex);
+  const [chain, cursor] = await Promise.all([
+    deps.cursors.getChain(id),
+    deps.cursors.getStream(msg.streamKey),
+  ]);
+  if (!chain || cursor?.activeRunId !== msg.runId) {
+    // A finished stream releases ownership; a delivery of its last step may still come back.
+    if (chain?.done) return { status: 'recovered' };
+    deps.logger.info('Fetch step for a run that no longer owns the stream; dropped', { chain: id });
+    return { status: 'stale' };
+  }
+  if (msg.page < chain.page) {
+    if (msg.page === chain.page - 1) await continueChain(deps, msg, chain);
+    return { status: 'recovered' };
+  }
+  if (msg.page > chain.page) throw new ChainNotReadyError(id, chain.page, msg.page);
+  if (chain.done) return { status: 'recovered' };
+
+  const before = callSnapshot(deps);
+  const typeIds = msg.types.map((t) => t.id);
+  let token = chain.token ?? (await deps.marketo.getPagingToken(new Date(chain.resumeFrom)));
+  let page: Awaited<ReturnType<typeof deps.marketo.getActivities>>;
+  try {
+    page = await deps.marketo.getActivities({
+      nextPageToken: token,
+      activityTypeIds: typeIds,
+      batchSize: deps.settings.marketo.batchSize,
+    });
+  } catch (err) {
+    if (!(err instanceof MarketoPagingTokenError)) throw err;
+    // Tokens are an optimisation: regenerate from the durable datetime watermark.
+    deps.logger.warn('Paging token rejected; regenerating from the watermark', {
+      chain: id,
+      resumeFrom: chain.resumeFrom,
+    });
+    token = await deps.marketo.getPagingToken(new Date(Date.parse(chain.resumeFrom) - RESTART_OVERLAP_MS));
+    page = await deps.marketo.getActivities({
+      nextPageToken: token,
+      activityTypeIds: typeIds,
+      batchSize: deps.settings.marketo.batchSize,
+    });
+  }
+
+  const untilMs = msg.until ? Date.parse(msg.until) : Number.POSITIVE_INFINITY;
+  const fromMs = Date.parse(msg.from);
+  const names = new Map(msg.types.map((t) => [t.id, t.name]));
+  const inWindow: WriteActivity[] = [];
+  let passedEnd = false;
+  let resumeFrom = Date.parse(chain.resumeFrom);
+  for (const a of page.items) {
+    const at = Date.parse(a.activityDate);
+    if (at >= untilMs) {
+      passedEnd = true;
+      continue;
+    }
+    const name = names.get(a.activityTypeId);
+    if (at < fromMs || name === undefined) continue;
+    inWindow.push(toWriteActivity(a, name));
+    if (at > resumeFrom) resumeFrom = at;
+  }
+  if (inWindow.length > 0) {
+    const messages = packIntoMessages<WriteActivity>(
+      inWindow,
+      (chunk): WriteMessage => ({
+        kind: 'writeTasks',
+        runId: msg.runId,
+        activities: chunk,
+      }),
+    );
+    await deps.sender.send(deps.queueUrls.write, messages);
+  }
+  const done = !page.moreResult || passedEnd;
+  const advanced = await deps.cursors.advanceChain(id, chain.page, {
+    token: page.nextPageToken,
+    resumeFrom: new Date(resumeFrom).toISOString(),
+    done,
+  });
+  await deps.runs.add('activities', msg.runId, {
+    ...callDelta(before, deps),
+    ...(advanced ? { read: inWindow.length, pages: 1 } : { duplicateFetches: 1 }),
+  });
+  if (!advanced) return { status: 'stale' };
+  await continueChain(deps, msg, { ...chain, page: chain.page + 1, done });
+  return { status: 'advanced', read: inWindow.length, done };
+}
+
+/** After a checkpoint: enqueue the next step, or record the finished window. Safe to repeat. */
+async function continueChain(
+  deps: Omit<ActivityDeps, 'ledger' | 'leadCache'>,
+  msg: FetchMessage,
+  chain: ChainState,
+): Promise<void> {
+  if (!chain.done) {
+    await deps.sender.send(deps.queueUrls.fetch, [{ ...msg, page: chain.page } satisfies FetchMessage]);
+    return;
+  }
+  const result = await deps.cursors.completeWindow(msg.streamKey, msg.runId, msg.windowIndex);
+  if (result === 'streamDone') {
+    deps.logger.info('Activity stream caught up', { stream: msg.streamKey, runId: msg.runId });
+    await deps.runs.add('activities', msg.runId, { streamsDone: 1 });
+  }
+}
+
+function toWriteActivity(a: Activity, activityTypeName: string): WriteActivity {
+  return {
+    marketoGUID: a.marketoGUID,
+    leadId: a.leadId,
+    activityDate: a.activityDate,
+    activityTypeId: a.activityTypeId,
+    activityTypeName,
+    ...(a.primaryAttributeValue != null ? { primaryAttributeValue: a.primaryAttributeValue } : {}),
+    ...(a.attributes?.length ? { attributes: a.attributes } : {}),
+    ...(a.campaignId != null ? { campaignId: a.campaignId } : {}),
+  };
+}

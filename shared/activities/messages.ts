@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { activitySchema } from '../adapters/marketo/marketo-api.js';
+
+/** Fetch one page of one window of one stream. `page` is the chain step this message owns. */
+export const fetchMessageSchema = z.object({
+  kind: z.literal('fetchPage'),
+  runId: z.string().min(1),
+  streamKey: z.string().min(1),
+  types: z
+    .array(z.object({ id: z.number().int(), name: z.string() }))
+    .min(1)
+    .max(10),
+  windowIndex: z.number().int().min(0),
+  from: z.string().datetime({ offset: true }),
+  until: z.string().datetime({ offset: true }).optional(),
+  page: z.number().int().min(0),
+});
+export type FetchMessage = z.infer<typeof fetchMessageSchema>;
+
+export const writeActivitySchema = activitySchema.extend({ activityTypeName: z.string().min(1) });
+export type WriteActivity = z.infer<typeof writeActivitySchema>;
+
+/** Activities to write as Tasks (many per message, packed under the 256 KB SQS limit). */
+export const writeMessageSchema = z.object({
+  kind: z.literal('writeTasks'),
+  runId: z.string().min(1),
+  activities: z.array(writeActivitySchema).min(1),
+});
+export type WriteMessage = z.infer<typeof writeMessageSchema>;
+
+export class InvalidMessageError extends Error {
+  override readonly name = 'InvalidMessageError';
+  constructor(queue: string, issues: string, options?: { cause?: unknown }) {
+    super(
+      `Message on the ${queue} queue is not valid (${issues}); it cannot be processed and will go to the dead-letter queue.`,
+      options,
+    );
+  }
+}
+
+export function parseMessage<T>(schema: z.ZodType<T>, queue: string, body: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new InvalidMessageError(queue, 'body is not JSON', { cause });
+  }
+  const res = schema.safeParse(json);
+  if (!res.success) {
+    throw new InvalidMessageError(
+      queue,
+      res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+      { cause: res.error },
+    );
+  }
+  return res.data;
+}

@@ -1,0 +1,125 @@
+import { chainId } from '../adapters/dynamodb/cursor-store.js';
+import { newRunId } from '../adapters/dynamodb/run-report-store.js';
+import { planStreams, splitWindows } from '../domain/activity-streams.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { callDelta, callSnapshot } from './activity-deps.js';
+import type { FetchMessage } from './messages.js';
+
+export interface StartedStream {
+  streamKey: string;
+  from: string;
+  until: string;
+  windows: number;
+  /** busy: an earlier run still owns the stream and is not stale; it continues instead. */
+  status: 'started' | 'busy';
+}
+
+export interface StartedCycle {
+  runId: string;
+  streams: StartedStream[];
+  missingOptional: string[];
+}
+
+/** An earlier run older than this is presumed stalled and is taken over. */
+export const DEFAULT_TAKEOVER_AFTER_MS = 12 * 3600_000;
+
+/**
+ * Schedule step: plan the streams (enabled types, ≤ 10 ids each), claim each stream's cursor for
+ * this run, split the span since the watermark (or the look-back) into windows and enqueue the
+ * first page of each.
+ */
+export async function startActivityCycle(
+  deps: Omit<ActivityDeps, 'ledger' | 'leadCache'>,
+  options: { runId?: string; takeOverAfterMs?: number } = {},
+): Promise<StartedCycle> {
+  const now = deps.now?.() ?? new Date();
+  const runId = options.runId ?? newRunId(now);
+  const takeOverAfterMs = options.takeOverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
+  const before = callSnapshot(deps);
+  const plan = planStreams(deps.settings, await deps.marketo.getActivityTypes());
+  if (plan.missingOptional.length) {
+    deps.logger.warn('Optional activity types are not on this instance; skipped', {
+      types: plan.missingOptional,
+    });
+  }
+  await deps.runs.start('activities', runId, {
+    streams: plan.streams.map((s) => s.key),
+    missingOptional: plan.missingOptional,
+  });
+  const { overlapMinutes, lookbackDays, backfillWindows } = deps.settings.activities;
+  const started: StartedStream[] = [];
+  for (const stream of plan.streams) {
+    const cursor = await deps.cursors.getStream(stream.key);
+    const claimedAt = cursor?.claimedAt ? Date.parse(cursor.claimedAt) : 0;
+    if (cursor?.activeRunId && now.getTime() - claimedAt < takeOverAfterMs) {
+      deps.logger.info('Stream still owned by an earlier run; it continues', {
+        stream: stream.key,
+        owner: cursor.activeRunId,
+      });
+      started.push({
+        streamKey: stream.key,
+        from: '',
+        until: cursor.runUntil ?? '',
+        windows: 0,
+        status: 'busy',
+      });
+      continue;
+    }
+    const from = cursor?.watermark
+      ? new Date(Date.parse(cursor.watermark) - overlapMinutes * 60_000)
+      : new Date(now.getTime() - lookbackDays * 86_400_000);
+    const windows = splitWindows(from, now, backfillWindows);
+    const claimed = await deps.cursors.claimStream({
+      streamKey: stream.key,
+      runId,
+      runUntil: now.toISOString(),
+      windowCount: windows.length,
+      expectedVersion: cursor?.version,
+      ...(cursor?.watermark ? { watermark: cursor.watermark } : {}),
+    });
+    if (!claimed) {
+      started.push({
+        streamKey: stream.key,
+        from: from.toISOString(),
+        until: now.toISOString(),
+        windows: 0,
+        status: 'busy',
+      });
+      continue;
+    }
+    const messages: FetchMessage[] = [];
+    for (const w of windows) {
+      await deps.cursors.createChain({
+        id: chainId(runId, stream.key, w.index),
+        runId,
+        streamKey: stream.key,
+        windowIndex: w.index,
+        resumeFrom: w.from,
+      });
+      messages.push({
+        kind: 'fetchPage',
+        runId,
+        streamKey: stream.key,
+        types: stream.types,
+        windowIndex: w.index,
+        from: w.from,
+        ...(w.until ? { until: w.until } : {}),
+        page: 0,
+      });
+    }
+    await deps.sender.send(deps.queueUrls.fetch, messages);
+    started.push({
+      streamKey: stream.key,
+      from: from.toISOString(),
+      until: now.toISOString(),
+      windows: windows.length,
+      status: 'started',
+    });
+  }
+  await deps.runs.add('activities', runId, {
+    streamsStarted: started.filter((s) => s.status === 'started').length,
+    windowsStarted: started.reduce((n, s) => n + s.windows, 0),
+    ...callDelta(before, deps),
+  });
+  return { runId, streams: started, missingOptional: plan.missingOptional };
+}

@@ -1,0 +1,256 @@
+import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
+import type { LedgerEntry } from '../adapters/dynamodb/ledger-store.js';
+import type { SalesforceSaveResult, TaskRecord } from '../adapters/salesforce/salesforce-api.js';
+import { soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
+import { enabledSettingFor } from '../domain/activity-streams.js';
+import { mapActivityToTask } from '../domain/task-mapping.js';
+import { isTransientRecordError, resolveWhoId, type SkipReason } from '../domain/task-policy.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { callDelta, callSnapshot } from './activity-deps.js';
+import type { WriteActivity, WriteMessage } from './messages.js';
+
+/** Marketo lead fields needed to find the Salesforce record. */
+export const LEAD_LINK_FIELDS = ['id', 'sfdcType', 'sfdcLeadId', 'sfdcContactId'];
+const MARKETO_FILTER_MAX = 300;
+
+export interface WriteOutcome {
+  written: number;
+  created: number;
+  updated: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  failed: number;
+  /** Activities refused transiently (lock, limits): the message is retried; done ones are skipped then. */
+  retry: number;
+}
+
+export class TransientWriteError extends Error {
+  override readonly name = 'TransientWriteError';
+  constructor(
+    readonly count: number,
+    readonly codes: string[],
+  ) {
+    super(
+      `${count} Task write(s) failed transiently (${codes.join(', ')}); the message will be retried and written ones skipped.`,
+    );
+  }
+}
+
+interface Pending {
+  activity: WriteActivity;
+  task: TaskRecord;
+  whoId: string;
+}
+
+/**
+ * Write step: skip what needs no Task (type disabled, no Salesforce record, already written),
+ * resolve WhoIds (cache, then ≤ 300-id Marketo look-ups), write Tasks, and record each outcome
+ * in the ledger. Permanent per-record failures are recorded and do not poison the message;
+ * transient ones make it fail so SQS retries it (and, after N receives, dead-letters it).
+ */
+export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage): Promise<WriteOutcome> {
+  const before = callSnapshot(deps);
+  const out: WriteOutcome = { written: 0, created: 0, updated: 0, skipped: {}, failed: 0, retry: 0 };
+  const skip = (reason: SkipReason) => {
+    out.skipped[reason] = (out.skipped[reason] ?? 0) + 1;
+  };
+  const retryCodes = new Set<string>();
+  try {
+    const unique = dedupe(msg.activities);
+    const eligible = unique.filter((a) => {
+      if (enabledSettingFor(deps.settings, a.activityTypeName)) return true;
+      skip('typeDisabled');
+      return false;
+    });
+    const ledger = await deps.ledger.getMany(eligible.map((a) => a.marketoGUID));
+    const fresh = eligible.filter((a) => {
+      const entry = ledger.get(a.marketoGUID);
+      if (entry?.status === 'done') skip('alreadyWritten');
+      else if (entry?.status === 'failed') skip('previouslyFailed');
+      else return true;
+      return false;
+    });
+    const leads = await resolveLeads(deps, [...new Set(fresh.map((a) => a.leadId))]);
+    const pending: Pending[] = [];
+    for (const activity of fresh) {
+      const who = resolveWhoId(leads.get(activity.leadId));
+      if (!who.ok) {
+        skip(who.reason);
+        continue;
+      }
+      const setting = enabledSettingFor(deps.settings, activity.activityTypeName)!;
+      pending.push({
+        activity,
+        whoId: who.whoId,
+        task: mapActivityToTask({
+          activity,
+          activityTypeName: activity.activityTypeName,
+          setting,
+          whoId: who.whoId,
+          externalIdField: deps.settings.salesforce.taskExternalIdField,
+        }),
+      });
+    }
+    if (pending.length > 0) {
+      const results =
+        deps.settings.salesforce.upsertMode === 'externalId'
+          ? await upsertByExternalId(deps, pending)
+          : await writeThroughLedger(deps, pending, ledger);
+      await recordResults(deps, msg.runId, pending, results, out, retryCodes);
+    }
+  } finally {
+    await deps.runs.add('activities', msg.runId, {
+      written: out.written,
+      created: out.created,
+      updated: out.updated,
+      failed: out.failed,
+      retried: out.retry,
+      ...Object.fromEntries(Object.entries(out.skipped).map(([k, v]) => [`skipped.${k}`, v ?? 0])),
+      ...callDelta(before, deps),
+    });
+  }
+  if (out.retry > 0) throw new TransientWriteError(out.retry, [...retryCodes]);
+  return out;
+}
+
+function dedupe(activities: WriteActivity[]): WriteActivity[] {
+  const seen = new Map<string, WriteActivity>();
+  for (const a of activities) if (!seen.has(a.marketoGUID)) seen.set(a.marketoGUID, a);
+  return [...seen.values()];
+}
+
+/** Cache first; the rest from Marketo in ≤ 300-id calls; leads Marketo does not return are cached as absent. */
+async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<number, CachedLead>> {
+  const known = await deps.leadCache.getMany(leadIds);
+  const missing = leadIds.filter((id) => !known.has(id));
+  const fetched: CachedLead[] = [];
+  for (let i = 0; i < missing.length; i += MARKETO_FILTER_MAX) {
+    const ids = missing.slice(i, i + MARKETO_FILTER_MAX);
+    const leads = await deps.marketo.getLeads({
+      filterType: 'id',
+      filterValues: ids,
+      fields: LEAD_LINK_FIELDS,
+    });
+    const byId = new Map(leads.map((l) => [l.id, l]));
+    for (const id of ids) {
+      const l = byId.get(id);
+      fetched.push(
+        l
+          ? {
+              leadId: id,
+              exists: true,
+              sfdcType: l.sfdcType ?? null,
+              sfdcLeadId: l.sfdcLeadId ?? null,
+              sfdcContactId: l.sfdcContactId ?? null,
+            }
+          : { leadId: id, exists: false },
+      );
+    }
+  }
+  await deps.leadCache.putMany(fetched);
+  for (const l of fetched) known.set(l.leadId, l);
+  return known;
+}
+
+async function upsertByExternalId(deps: ActivityDeps, pending: Pending[]): Promise<SalesforceSaveResult[]> {
+  const { taskExternalIdField, bulkThreshold } = deps.settings.salesforce;
+  const records = pending.map((p) => p.task);
+  if (records.length >= bulkThreshold && deps.salesforce.bulkUpsert) {
+    return deps.salesforce.bulkUpsert('Task', taskExternalIdField, records);
+  }
+  return deps.salesforce.upsert('Task', taskExternalIdField, records);
+}
+
+/**
+ * Ledger mode (the org cannot make the Activity field an External ID): claim each activity as
+ * pending, create, then record the Task id. An entry still pending from an earlier attempt has
+ * an unknown outcome (crash, lost response): look its Task up by the field before creating.
+ */
+async function writeThroughLedger(
+  deps: ActivityDeps,
+  pending: Pending[],
+  ledger: Map<string, LedgerEntry>,
+): Promise<SalesforceSaveResult[]> {
+  const field = deps.settings.salesforce.taskExternalIdField;
+  const unknown = pending.filter((p) => ledger.get(p.activity.marketoGUID)?.status === 'pending');
+  const existing = new Map<string, string>();
+  for (let i = 0; i < unknown.length; i += 200) {
+    const guids = unknown.slice(i, i + 200).map((p) => p.activity.marketoGUID);
+    const rows = await deps.salesforce.query<Record<string, unknown>>(
+      soql`SELECT Id, ${soqlIdentifier(field)} FROM Task WHERE ${soqlIdentifier(field)} IN ${guids}`,
+    );
+    for (const row of rows) existing.set(String(row[field]), String(row.Id));
+  }
+  const toCreate: Pending[] = [];
+  for (const p of pending) {
+    if (existing.has(p.activity.marketoGUID)) continue;
+    await deps.ledger.markPending({
+      marketoGUID: p.activity.marketoGUID,
+      whoId: p.whoId,
+      leadId: p.activity.leadId,
+    });
+    toCreate.push(p);
+  }
+  const created = toCreate.length
+    ? await deps.salesforce.create(
+        'Task',
+        toCreate.map((p) => p.task),
+      )
+    : [];
+  const byGuid = new Map(toCreate.map((p, i) => [p.activity.marketoGUID, created[i]]));
+  return pending.map(
+    (p): SalesforceSaveResult =>
+      existing.has(p.activity.marketoGUID)
+        ? { id: existing.get(p.activity.marketoGUID) ?? null, success: true, created: false, errors: [] }
+        : (byGuid.get(p.activity.marketoGUID) ?? {
+            success: false,
+            errors: [{ statusCode: 'NO_RESULT', message: 'no result returned' }],
+          }),
+  );
+}
+
+async function recordResults(
+  deps: ActivityDeps,
+  runId: string,
+  pending: Pending[],
+  results: SalesforceSaveResult[],
+  out: WriteOutcome,
+  retryCodes: Set<string>,
+): Promise<void> {
+  await Promise.all(
+    pending.map(async (p, i) => {
+      const r = results[i];
+      const base = {
+        marketoGUID: p.activity.marketoGUID,
+        whoId: p.whoId,
+        leadId: p.activity.leadId,
+        activityTypeName: p.activity.activityTypeName,
+        activityDate: p.activity.activityDate,
+        runId,
+      };
+      if (r?.success && r.id) {
+        if (await deps.ledger.markDone({ ...base, taskId: r.id })) {
+          out.written++;
+          if (r.created) out.created++;
+          else out.updated++;
+        } else {
+          out.skipped.alreadyWritten = (out.skipped.alreadyWritten ?? 0) + 1;
+        }
+        return;
+      }
+      const errors = r?.errors ?? [
+        { statusCode: 'NO_RESULT', message: 'no result returned for this record' },
+      ];
+      if (errors.some(isTransientRecordError)) {
+        out.retry++;
+        for (const e of errors) retryCodes.add(e.statusCode);
+        return;
+      }
+      const reason = errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ');
+      deps.logger.warn('Task refused by Salesforce; recorded, not retried', {
+        marketoGUID: base.marketoGUID,
+        reason,
+      });
+      if (await deps.ledger.markFailed({ ...base, reason })) out.failed++;
+    }),
+  );
+}

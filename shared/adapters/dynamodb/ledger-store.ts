@@ -1,0 +1,102 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from './batch.js';
+
+/**
+ * pending: we are about to create the Task (or did, and do not know the outcome yet);
+ * done: the Task exists with `taskId`; failed: Salesforce refused it for good (reason kept).
+ */
+export type LedgerStatus = 'pending' | 'done' | 'failed';
+
+export interface LedgerEntry {
+  marketoGUID: string;
+  status: LedgerStatus;
+  taskId?: string;
+  whoId?: string;
+  leadId?: number;
+  activityTypeName?: string;
+  activityDate?: string;
+  reason?: string;
+  runId?: string;
+  updatedAt: string;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as Error).name === 'ConditionalCheckFailedException'
+  );
+}
+
+/** marketoGUID → Task Id. A retry consults it first, so no activity is ever written twice. */
+export class LedgerStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getMany(guids: string[]): Promise<Map<string, LedgerEntry>> {
+    const unique = [...new Set(guids)];
+    const items = await batchGetAll<LedgerEntry>(
+      this.doc,
+      this.table,
+      unique.map((marketoGUID) => ({ marketoGUID })),
+    );
+    return new Map(items.map((i) => [i.marketoGUID, i]));
+  }
+
+  /** Claims an activity before creating its Task; false if it is already done or failed. */
+  async markPending(entry: Omit<LedgerEntry, 'status' | 'updatedAt'>): Promise<boolean> {
+    return this.conditionalPut(
+      { ...entry, status: 'pending' },
+      'attribute_not_exists(marketoGUID) OR #s = :pending',
+    );
+  }
+
+  /** Records the Task; true only for the write that moved the entry to done (counts stay exact). */
+  async markDone(entry: Omit<LedgerEntry, 'status' | 'updatedAt'> & { taskId: string }): Promise<boolean> {
+    return this.conditionalPut(
+      { ...entry, status: 'done' },
+      'attribute_not_exists(marketoGUID) OR #s <> :done',
+    );
+  }
+
+  /** Records a permanent refusal; never overwrites a done entry. */
+  async markFailed(entry: Omit<LedgerEntry, 'status' | 'updatedAt'> & { reason: string }): Promise<boolean> {
+    return this.conditionalPut(
+      { ...entry, status: 'failed' },
+      'attribute_not_exists(marketoGUID) OR #s <> :done',
+    );
+  }
+
+  /** Every entry (for verify); pages through the whole table. */
+  async *scanAll(): AsyncGenerator<LedgerEntry> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey }));
+      for (const item of res.Items ?? []) yield item as LedgerEntry;
+      ExclusiveStartKey = res.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
+
+  private async conditionalPut(item: Omit<LedgerEntry, 'updatedAt'>, condition: string): Promise<boolean> {
+    const values: Record<string, string> = {};
+    if (condition.includes(':pending')) values[':pending'] = 'pending';
+    if (condition.includes(':done')) values[':done'] = 'done';
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...item, updatedAt: new Date().toISOString() },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+}

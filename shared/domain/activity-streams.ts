@@ -1,0 +1,112 @@
+import type { ActivityType } from '../adapters/marketo/marketo-api.js';
+import type { ActivityTypeSetting, Settings } from '../config/settings.js';
+
+/** Marketo accepts at most 10 activity type ids per activities.json call. */
+export const MAX_TYPE_IDS_PER_CALL = 10;
+
+export interface ResolvedType {
+  id: number;
+  name: string;
+}
+
+export interface ActivityStream {
+  /** Stable key: the sorted type ids. A changed grouping starts a new cursor (re-reads are deduped). */
+  key: string;
+  types: ResolvedType[];
+}
+
+export interface StreamPlan {
+  streams: ActivityStream[];
+  /** Enabled optional types the instance does not have (skipped, reported). */
+  missingOptional: string[];
+}
+
+export class UnknownActivityTypeError extends Error {
+  override readonly name = 'UnknownActivityTypeError';
+  constructor(readonly problems: string[]) {
+    super(
+      `Settings name activity types this Marketo instance does not have: ${problems.join('; ')}. ` +
+        'Fix activities.types (names as types.json lists them), or mark the type "optional": true.',
+    );
+  }
+}
+
+/** Matches each enabled setting to the instance's types (by id pin and name) and groups ids ≤ 10 per stream. */
+export function planStreams(settings: Settings, instanceTypes: ActivityType[]): StreamPlan {
+  const byName = new Map(instanceTypes.map((t) => [t.name.toLowerCase(), t]));
+  const byId = new Map(instanceTypes.map((t) => [t.id, t]));
+  const problems: string[] = [];
+  const missingOptional: string[] = [];
+  const resolved: ResolvedType[] = [];
+  settings.activities.types.forEach((setting, index) => {
+    if (!setting.enabled) return;
+    const found = resolveOne(setting, byName, byId);
+    if (found.ok) resolved.push({ id: found.type.id, name: setting.name });
+    else if (setting.optional && found.reason === 'missing') missingOptional.push(setting.name);
+    else problems.push(`activities.types.${index} ("${setting.name}"): ${found.message}`);
+  });
+  if (problems.length) throw new UnknownActivityTypeError(problems);
+  resolved.sort((a, b) => a.id - b.id);
+  const streams: ActivityStream[] = [];
+  for (let i = 0; i < resolved.length; i += MAX_TYPE_IDS_PER_CALL) {
+    const types = resolved.slice(i, i + MAX_TYPE_IDS_PER_CALL);
+    streams.push({ key: types.map((t) => t.id).join(','), types });
+  }
+  return { streams, missingOptional };
+}
+
+type Resolution =
+  | { ok: true; type: ActivityType }
+  | { ok: false; reason: 'missing' | 'mismatch'; message: string };
+
+function resolveOne(
+  setting: ActivityTypeSetting,
+  byName: Map<string, ActivityType>,
+  byId: Map<number, ActivityType>,
+): Resolution {
+  const named = byName.get(setting.name.toLowerCase());
+  if (setting.id !== undefined) {
+    const pinned = byId.get(setting.id);
+    if (!pinned) return { ok: false, reason: 'missing', message: `no activity type with id ${setting.id}` };
+    if (named && named.id !== pinned.id) {
+      return {
+        ok: false,
+        reason: 'mismatch',
+        message: `id ${setting.id} is "${pinned.name}", not "${setting.name}"`,
+      };
+    }
+    return { ok: true, type: pinned };
+  }
+  if (!named) return { ok: false, reason: 'missing', message: 'no activity type with that name' };
+  return { ok: true, type: named };
+}
+
+/** The setting for an activity type name (case-insensitive), if enabled. */
+export function enabledSettingFor(settings: Settings, typeName: string): ActivityTypeSetting | undefined {
+  const key = typeName.toLowerCase();
+  return settings.activities.types.find((t) => t.enabled && t.name.toLowerCase() === key);
+}
+
+export interface TimeWindow {
+  index: number;
+  from: string;
+  /** Exclusive end; undefined for the last window (read until Marketo says moreResult: false). */
+  until?: string;
+}
+
+/**
+ * Splits [from, now) into `count` windows read concurrently on a back-fill; incremental runs
+ * (short spans) use one open-ended window.
+ */
+export function splitWindows(from: Date, now: Date, count: number, minWindowMs = 6 * 3600_000): TimeWindow[] {
+  const span = now.getTime() - from.getTime();
+  const n = Math.max(1, Math.min(count, Math.floor(span / minWindowMs)));
+  const size = span / n;
+  const windows: TimeWindow[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = new Date(from.getTime() + Math.round(i * size)).toISOString();
+    const end = i === n - 1 ? undefined : new Date(from.getTime() + Math.round((i + 1) * size)).toISOString();
+    windows.push(end === undefined ? { index: i, from: start } : { index: i, from: start, until: end });
+  }
+  return windows;
+}

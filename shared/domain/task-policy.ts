@@ -1,0 +1,36 @@
+import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
+import type { SalesforceRecordError } from '../adapters/salesforce/salesforce-api.js';
+
+export type SkipReason =
+  | 'typeDisabled'
+  | 'leadNotFound'
+  | 'noSalesforceRecord'
+  | 'alreadyWritten'
+  | 'previouslyFailed';
+
+/** Per-record Salesforce errors worth retrying (the record itself is fine). */
+const TRANSIENT_RECORD_CODES = new Set([
+  'UNABLE_TO_LOCK_ROW',
+  'REQUEST_RUNNING_TOO_LONG',
+  'SERVER_UNAVAILABLE',
+  'NO_RESULT',
+  'QUERY_TIMEOUT',
+]);
+
+export function isTransientRecordError(e: SalesforceRecordError): boolean {
+  return TRANSIENT_RECORD_CODES.has(e.statusCode);
+}
+
+/** WhoId per `sfdcType`: Lead → sfdcLeadId, Contact → sfdcContactId; nothing else gets a Task. */
+export function resolveWhoId(
+  lead: CachedLead | undefined,
+): { ok: true; whoId: string } | { ok: false; reason: 'leadNotFound' | 'noSalesforceRecord' } {
+  if (!lead?.exists) return { ok: false, reason: 'leadNotFound' };
+  const type = lead.sfdcType?.toLowerCase();
+  if (type === 'contact' && lead.sfdcContactId) return { ok: true, whoId: lead.sfdcContactId };
+  if (type === 'lead' && lead.sfdcLeadId) return { ok: true, whoId: lead.sfdcLeadId };
+  // sfdcType can lag behind a conversion: prefer the Contact, which survives conversion.
+  if (!type && lead.sfdcContactId) return { ok: true, whoId: lead.sfdcContactId };
+  if (!type && lead.sfdcLeadId) return { ok: true, whoId: lead.sfdcLeadId };
+  return { ok: false, reason: 'noSalesforceRecord' };
+}
