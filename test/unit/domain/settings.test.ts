@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SETTINGS_INPUT,
+  InvalidSettingsError,
+  loadSettings,
+  parseSettings,
+} from '../../../shared/config/settings.js';
+
+function withType(patch: Record<string, unknown>) {
+  const base = structuredClone(DEFAULT_SETTINGS_INPUT) as {
+    activities: { types: Record<string, unknown>[] };
+  };
+  base.activities.types[0] = { ...base.activities.types[0], ...patch };
+  return base;
+}
+
+describe('settings', () => {
+  it('applies the SPEC defaults: 90-day look-back, nightly 20:00 Los Angeles, 50 calls / 20 s, HasOptedOutOfEmail', () => {
+    const s = loadSettings(undefined, undefined);
+
+    expect(s.activities.lookbackDays).toBe(90);
+    expect(s.activities.schedule).toEqual({
+      enabled: true,
+      cron: 'cron(0 20 * * ? *)',
+      timeZone: 'America/Los_Angeles',
+    });
+    expect(s.marketo).toEqual({ callsPer20s: 50, maxConcurrent: 5, batchSize: 300 });
+    expect(s.optOuts.salesforceField).toBe('HasOptedOutOfEmail');
+    expect(s.optOuts.resubscribeSources).toEqual([]);
+    expect(s.salesforce.taskExternalIdField).toBe('Marketo_Activity_Id__c');
+    expect(s.activities.types.map((t) => t.name)).toEqual([
+      'Fill Out Form',
+      'Send Email',
+      'Email Delivered',
+      'Open Email',
+      'Click Email',
+      'Add to List',
+      'Remove from List',
+      'Remove from Flow',
+      'Send Sales Email',
+      'Open Sales Email',
+      'Click Sales Email',
+      'Received Sales Email',
+    ]);
+  });
+
+  it.each([
+    [{ subjectTemplate: '' }, 'activities.types.0.subjectTemplate'],
+    [{ taskSubtype: 'Meeting' }, 'activities.types.0.taskSubtype'],
+    [{ fieldMapping: { 'bad field': 'x' } }, 'activities.types.0.fieldMapping.bad field'],
+    [{ colour: 'blue' }, 'activities.types.0'],
+  ])('refuses %j naming %s', (patch, path) => {
+    expect(() => parseSettings(withType(patch))).toThrowError(new RegExp(path.replace(/\./g, '\\.')));
+  });
+
+  it('refuses a budget above the Marketo instance limit, naming marketo.callsPer20s', () => {
+    const input = { ...DEFAULT_SETTINGS_INPUT, marketo: { callsPer20s: 150 } };
+
+    expect(() => parseSettings(input)).toThrowError(/marketo\.callsPer20s/);
+  });
+
+  it('refuses an unknown time zone and a non-EventBridge cron, naming each', () => {
+    const input = {
+      ...DEFAULT_SETTINGS_INPUT,
+      optOuts: { schedule: { cron: '0 20 * * *', timeZone: 'Pacific/Nowhere' } },
+    };
+
+    const err = (() => {
+      try {
+        parseSettings(input);
+      } catch (e) {
+        return e as InvalidSettingsError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(err).toBeInstanceOf(InvalidSettingsError);
+    expect(err.issues.join('\n')).toMatch(/optOuts\.schedule\.cron/);
+    expect(err.issues.join('\n')).toMatch(/optOuts\.schedule\.timeZone/);
+  });
+
+  it('refuses duplicate activity types', () => {
+    const input = withType({ name: 'Send Email' });
+
+    expect(() => parseSettings(input)).toThrowError(
+      /activities\.types\.1\.name: duplicate activity type "Send Email"/,
+    );
+  });
+
+  it('reads SYNC_SETTINGS files and names the file when it is not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+    const good = join(dir, 'good.json');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(
+      good,
+      JSON.stringify({
+        ...DEFAULT_SETTINGS_INPUT,
+        activities: { ...DEFAULT_SETTINGS_INPUT.activities, lookbackDays: 30 },
+      }),
+    );
+    writeFileSync(bad, '{ nope');
+
+    expect(loadSettings(good, undefined).activities.lookbackDays).toBe(30);
+    expect(() => loadSettings(bad, undefined)).toThrowError(/SYNC_SETTINGS=.*bad\.json: not valid JSON/);
+  });
+});
