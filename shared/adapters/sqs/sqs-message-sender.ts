@@ -33,7 +33,9 @@ interface PreparedEntry {
 const encoder = new TextEncoder();
 const utf8Length = (s: string): number => encoder.encode(s).byteLength;
 
-function toSqsAttributes(attributes: MessageAttributes | undefined): Record<string, MessageAttributeValue> | undefined {
+function toSqsAttributes(
+  attributes: MessageAttributes | undefined,
+): Record<string, MessageAttributeValue> | undefined {
   if (!attributes || Object.keys(attributes).length === 0) return undefined;
   return Object.fromEntries(
     Object.entries(attributes).map(([name, value]) => [
