@@ -1,0 +1,425 @@
+/**
+ * The sandbox org's data and its DML rules: what Salesforce validates on Lead, Contact and
+ * Task writes, with the documented per-record status codes.
+ */
+import { IdFactory, KEY_PREFIX } from './salesforce-ids.js';
+
+export type SfValue = string | number | boolean | null;
+export type SfRecord = { Id: string; [field: string]: unknown };
+
+export interface RecordError {
+  statusCode: string;
+  message: string;
+  fields: string[];
+}
+
+export interface SaveResult {
+  id?: string;
+  success: boolean;
+  errors: RecordError[];
+  created?: boolean;
+}
+
+export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'User';
+export const SOBJECTS: readonly SObjectName[] = ['Lead', 'Contact', 'Task', 'User'];
+
+export interface SeedLead {
+  Id: string;
+  Email?: string | null;
+  FirstName?: string | null;
+  LastName?: string | null;
+  Company?: string | null;
+  CreatedDate?: string;
+  HasOptedOutOfEmail?: boolean;
+  [field: string]: unknown;
+}
+export interface SeedContact {
+  Id: string;
+  Email?: string | null;
+  FirstName?: string | null;
+  LastName?: string | null;
+  AccountId?: string | null;
+  CreatedDate?: string;
+  HasOptedOutOfEmail?: boolean;
+  [field: string]: unknown;
+}
+export interface SandboxSeed {
+  leads?: SeedLead[];
+  contacts?: SeedContact[];
+  tasks?: SfRecord[];
+  users?: SfRecord[];
+}
+
+/** Who made a write: the `Sforce-Call-Options` client and the `Sforce-Auto-Assign` header. */
+export interface WriteContext {
+  client: string | undefined;
+  autoAssign: string | undefined;
+  kind: string;
+}
+
+export interface WriteLogEntry extends WriteContext {
+  sobject: SObjectName;
+  id: string;
+  operation: 'create' | 'update' | 'delete';
+  at: string;
+}
+
+export interface StoreOptions {
+  /**
+   * `unique-external-id` (default): Task.Marketo_Activity_Id__c is an External ID, unique.
+   * `plain-field`: an ordinary text field (orgs that cannot make it an External ID): upsert on
+   * it is refused and duplicates are allowed, so the product must keep its own ledger.
+   */
+  taskActivityIdMode?: 'unique-external-id' | 'plain-field';
+  now?: () => Date;
+}
+
+export const ACTIVITY_ID_FIELD = 'Marketo_Activity_Id__c';
+const SYSTEM_FIELDS = new Set([
+  'id',
+  'createddate',
+  'lastmodifieddate',
+  'systemmodstamp',
+  'isdeleted',
+  'attributes',
+]);
+
+/** Salesforce's wire format for datetimes: `2024-05-01T10:00:00.000+0000`. */
+export function sfDateTime(date: Date): string {
+  return date.toISOString().replace('Z', '+0000');
+}
+
+const fail = (statusCode: string, message: string, fields: string[] = []): SaveResult => ({
+  success: false,
+  errors: [{ statusCode, message, fields }],
+});
+
+export class SandboxStore {
+  readonly leads = new Map<string, SfRecord>();
+  readonly contacts = new Map<string, SfRecord>();
+  readonly tasks = new Map<string, SfRecord>();
+  readonly users = new Map<string, SfRecord>();
+  /** Ids of deleted (or merged-away) records, by object: writes referencing them get ENTITY_IS_DELETED. */
+  readonly deleted = new Map<string, SObjectName>();
+  readonly writeLog: WriteLogEntry[] = [];
+  readonly ids = new IdFactory();
+  readonly taskActivityIdMode: 'unique-external-id' | 'plain-field';
+  private readonly now: () => Date;
+  private lastStamp = 0;
+
+  constructor(seed: SandboxSeed = {}, options: StoreOptions = {}) {
+    this.taskActivityIdMode = options.taskActivityIdMode ?? 'unique-external-id';
+    this.now = options.now ?? (() => new Date());
+    const created = sfDateTime(this.now());
+    const load = (
+      map: Map<string, SfRecord>,
+      rows: readonly SfRecord[] | undefined,
+      defaults: Record<string, unknown>,
+    ) => {
+      for (const row of rows ?? []) {
+        const stamp = typeof row.CreatedDate === 'string' ? row.CreatedDate : created;
+        map.set(row.Id, {
+          ...defaults,
+          ...row,
+          CreatedDate: stamp,
+          LastModifiedDate: row.LastModifiedDate ?? stamp,
+          SystemModstamp: row.SystemModstamp ?? row.LastModifiedDate ?? stamp,
+          IsDeleted: false,
+        });
+      }
+    };
+    load(this.leads, seed.leads, { HasOptedOutOfEmail: false, IsConverted: false, ConvertedContactId: null });
+    load(this.contacts, seed.contacts, { HasOptedOutOfEmail: false });
+    load(this.tasks, seed.tasks, {});
+    load(this.users, seed.users, {});
+    if (this.users.size === 0) {
+      const id = this.ids.next(KEY_PREFIX.User);
+      this.users.set(id, {
+        Id: id,
+        Username: 'integration@sandbox.invalid',
+        Name: 'Integration User',
+        IsActive: true,
+        CreatedDate: created,
+        LastModifiedDate: created,
+        SystemModstamp: created,
+      });
+    }
+  }
+
+  table(sobject: SObjectName): Map<string, SfRecord> {
+    switch (sobject) {
+      case 'Lead':
+        return this.leads;
+      case 'Contact':
+        return this.contacts;
+      case 'Task':
+        return this.tasks;
+      case 'User':
+        return this.users;
+    }
+  }
+
+  /** Strictly increasing timestamps, so `SystemModstamp > last` never misses a write. */
+  private stamp(): string {
+    const ms = Math.max(this.now().getTime(), this.lastStamp + 1);
+    this.lastStamp = ms;
+    return sfDateTime(new Date(ms));
+  }
+
+  isExternalIdField(sobject: SObjectName, field: string): boolean {
+    if (field.toLowerCase() === 'id') return true;
+    return (
+      sobject === 'Task' &&
+      field.toLowerCase() === ACTIVITY_ID_FIELD.toLowerCase() &&
+      this.taskActivityIdMode === 'unique-external-id'
+    );
+  }
+
+  /** Mark a Lead converted into a new Contact (as Lead conversion does); returns the Contact id. */
+  convertLead(leadId: string): string {
+    const lead = this.leads.get(leadId);
+    if (!lead) throw new Error(`no Lead ${leadId}`);
+    const contactId = this.ids.next(KEY_PREFIX.Contact);
+    const stamp = this.stamp();
+    this.contacts.set(contactId, {
+      Id: contactId,
+      Email: lead.Email ?? null,
+      FirstName: lead.FirstName ?? null,
+      LastName: lead.LastName ?? null,
+      AccountId: null,
+      HasOptedOutOfEmail: lead.HasOptedOutOfEmail ?? false,
+      CreatedDate: stamp,
+      LastModifiedDate: stamp,
+      SystemModstamp: stamp,
+      IsDeleted: false,
+    });
+    Object.assign(lead, {
+      IsConverted: true,
+      ConvertedContactId: contactId,
+      LastModifiedDate: stamp,
+      SystemModstamp: stamp,
+    });
+    return contactId;
+  }
+
+  /** Delete a record outside the API (a user deleting it in the UI). */
+  deleteRecord(id: string): void {
+    for (const sobject of SOBJECTS) {
+      if (this.table(sobject).delete(id)) {
+        this.deleted.set(id, sobject);
+        return;
+      }
+    }
+    throw new Error(`no record ${id}`);
+  }
+
+  private log(
+    ctx: WriteContext,
+    sobject: SObjectName,
+    id: string,
+    operation: WriteLogEntry['operation'],
+  ): void {
+    this.writeLog.push({ ...ctx, sobject, id, operation, at: sfDateTime(this.now()) });
+  }
+
+  private validate(
+    sobject: SObjectName,
+    record: SfRecord | Record<string, unknown>,
+    isCreate: boolean,
+  ): SaveResult | undefined {
+    for (const key of Object.keys(record)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key))
+        return fail('INVALID_FIELD', `No such column '${key}' on sobject of type ${sobject}`, [key]);
+    }
+    if (sobject !== 'Task') return undefined;
+    if (!isCreate && 'TaskSubtype' in record) {
+      return fail(
+        'INVALID_FIELD_FOR_INSERT_UPDATE',
+        'Unable to create/update fields: TaskSubtype. Please check the security settings of this field and verify that it is read/write for your profile or permission set.',
+        ['TaskSubtype'],
+      );
+    }
+    if (isCreate) {
+      const missing = ['Status', 'Priority'].filter(
+        (f) => record[f] === undefined || record[f] === null || record[f] === '',
+      );
+      if (missing.length > 0)
+        return fail(
+          'REQUIRED_FIELD_MISSING',
+          `Required fields are missing: [${missing.join(', ')}]`,
+          missing,
+        );
+    }
+    for (const [field, max] of [
+      ['Subject', 255],
+      ['Description', 32000],
+      [ACTIVITY_ID_FIELD, 128],
+    ] as const) {
+      const v = record[field];
+      if (typeof v === 'string' && v.length > max) {
+        return fail(
+          'STRING_TOO_LONG',
+          `${field}: data value too large: ${v.slice(0, 20)}... (max length=${max})`,
+          [field],
+        );
+      }
+    }
+    const who = record.WhoId;
+    if (who !== undefined && who !== null && who !== '') {
+      if (typeof who !== 'string')
+        return fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['WhoId']);
+      if (this.deleted.has(who)) return fail('ENTITY_IS_DELETED', 'entity is deleted', ['WhoId']);
+      const lead = this.leads.get(who);
+      if (lead?.IsConverted === true) return fail('ENTITY_IS_DELETED', 'entity is deleted', ['WhoId']);
+      if (!lead && !this.contacts.has(who)) {
+        return fail('INVALID_CROSS_REFERENCE_KEY', `Name ID: id value of incorrect type: ${who}`, ['WhoId']);
+      }
+      if (lead && record.WhatId) {
+        return fail(
+          'FIELD_INTEGRITY_EXCEPTION',
+          'Related To ID: You can’t associate a task with a lead and a related record.',
+          ['WhatId'],
+        );
+      }
+    }
+    if (record.ActivityDate !== undefined && record.ActivityDate !== null) {
+      if (typeof record.ActivityDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(record.ActivityDate)) {
+        return fail(
+          'INVALID_TYPE_ON_FIELD_IN_RECORD',
+          `Due Date Only: value not of required type: ${String(record.ActivityDate)}`,
+          ['ActivityDate'],
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private uniqueConflict(
+    sobject: SObjectName,
+    record: Record<string, unknown>,
+    selfId?: string,
+  ): SaveResult | undefined {
+    if (sobject !== 'Task' || this.taskActivityIdMode !== 'unique-external-id') return undefined;
+    const value = record[ACTIVITY_ID_FIELD];
+    if (typeof value !== 'string' || value === '') return undefined;
+    for (const task of this.tasks.values()) {
+      if (
+        task.Id !== selfId &&
+        typeof task[ACTIVITY_ID_FIELD] === 'string' &&
+        (task[ACTIVITY_ID_FIELD] as string).toLowerCase() === value.toLowerCase()
+      ) {
+        return fail(
+          'DUPLICATE_VALUE',
+          `duplicate value found: ${ACTIVITY_ID_FIELD} duplicates value on record with id: ${task.Id}`,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private clean(record: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(record))
+      if (!SYSTEM_FIELDS.has(k.toLowerCase()) && v !== undefined) out[k] = v;
+    return out;
+  }
+
+  create(sobject: SObjectName, record: Record<string, unknown>, ctx: WriteContext): SaveResult {
+    if (record.Id !== undefined || record.id !== undefined) {
+      return fail('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
+    }
+    const invalid = this.validate(sobject, record, true) ?? this.uniqueConflict(sobject, record);
+    if (invalid) return invalid;
+    const id = this.ids.next(KEY_PREFIX[sobject]);
+    const stamp = this.stamp();
+    const defaults: Record<string, unknown> =
+      sobject === 'Lead'
+        ? { HasOptedOutOfEmail: false, IsConverted: false, ConvertedContactId: null }
+        : sobject === 'Contact'
+          ? { HasOptedOutOfEmail: false }
+          : {};
+    this.table(sobject).set(id, {
+      ...defaults,
+      ...this.clean(record),
+      Id: id,
+      CreatedDate: stamp,
+      LastModifiedDate: stamp,
+      SystemModstamp: stamp,
+      IsDeleted: false,
+    });
+    this.log(ctx, sobject, id, 'create');
+    return { id, success: true, errors: [] };
+  }
+
+  update(sobject: SObjectName, record: Record<string, unknown>, ctx: WriteContext): SaveResult {
+    const id = record.id ?? record.Id;
+    if (typeof id !== 'string' || id === '')
+      return fail('MISSING_ARGUMENT', 'Id not specified in an update call', ['Id']);
+    const existing = this.table(sobject).get(id);
+    if (!existing) {
+      return this.deleted.has(id)
+        ? { id, ...fail('ENTITY_IS_DELETED', 'entity is deleted') }
+        : { id, ...fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id') };
+    }
+    if (sobject === 'Lead' && existing.IsConverted === true) {
+      return { id, ...fail('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead') };
+    }
+    const changes = this.clean(record);
+    const invalid = this.validate(sobject, changes, false) ?? this.uniqueConflict(sobject, changes, id);
+    if (invalid) return { id, ...invalid };
+    const stamp = this.stamp();
+    Object.assign(existing, changes, { LastModifiedDate: stamp, SystemModstamp: stamp });
+    this.log(ctx, sobject, id, 'update');
+    return { id, success: true, errors: [] };
+  }
+
+  /** Upsert one record on an External ID field (already checked to be one). */
+  upsert(
+    sobject: SObjectName,
+    externalIdField: string,
+    record: Record<string, unknown>,
+    ctx: WriteContext,
+  ): SaveResult {
+    const key = record[externalIdField];
+    if (key === undefined || key === null || key === '') {
+      return fail('MISSING_ARGUMENT', `${externalIdField} not specified`, [externalIdField]);
+    }
+    const lower = String(key).toLowerCase();
+    const matches = [...this.table(sobject).values()].filter((r) => {
+      const v = r[externalIdField];
+      return v !== undefined && v !== null && String(v).toLowerCase() === lower;
+    });
+    if (matches.length > 1) {
+      return fail(
+        'DUPLICATE_EXTERNAL_ID',
+        `${externalIdField}: more than one record found for external id field: ${matches.map((m) => m.Id).join(', ')}`,
+        [externalIdField],
+      );
+    }
+    const match = matches[0];
+    if (!match) {
+      const result = this.create(sobject, record, ctx);
+      return result.success ? { ...result, created: true } : result;
+    }
+    const { [externalIdField]: _key, ...rest } = record;
+    const result = this.update(sobject, { ...rest, Id: match.Id }, ctx);
+    return result.success ? { ...result, created: false } : { success: false, errors: result.errors };
+  }
+
+  destroy(sobject: SObjectName | undefined, id: string, ctx: WriteContext): SaveResult {
+    if (this.deleted.has(id)) return fail('ENTITY_IS_DELETED', 'entity is deleted');
+    for (const candidate of sobject ? [sobject] : SOBJECTS) {
+      if (this.table(candidate).delete(id)) {
+        this.deleted.set(id, candidate);
+        this.log(ctx, candidate, id, 'delete');
+        return { id, success: true, errors: [] };
+      }
+    }
+    return fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
+  }
+
+  /** Which object an id belongs to (live records only). */
+  objectOf(id: string): SObjectName | undefined {
+    return SOBJECTS.find((s) => this.table(s).has(id));
+  }
+}
