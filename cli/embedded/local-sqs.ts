@@ -151,7 +151,8 @@ async function ensureQueue(
   }
 }
 
-async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+/** The queue's ARN (GetQueueAttributes QueueArn). */
+export async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes } = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   );

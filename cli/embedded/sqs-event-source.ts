@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { queueArn, queueCounts } from './local-sqs.js';
+
+/** The logger calls the event source makes (a Powertools Logger fits). */
+export interface EventSourceLogger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+// biome-ignore lint/suspicious/noConfusingVoidType: same as aws-lambda's SQSHandler: a handler may return nothing.
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface SqsEventSourceOptions {
+  client: SQSClient;
+  queueUrl: string;
+  handler: SqsBatchHandler;
+  /** Messages per invocation, 1–10 (one ReceiveMessage). Default 10. */
+  batchSize?: number;
+  /** Parallel pollers, each invoking the handler one batch at a time. Default 1. */
+  concurrency?: number;
+  /** Long-poll wait per ReceiveMessage, 0–20 s. Default 1 (keeps stop() quick). */
+  waitTimeSeconds?: number;
+  /** eventSourceARN for the records; read from the queue (QueueArn) when omitted. */
+  queueArn?: string;
+  logger: EventSourceLogger;
+  /** Lambda function name reported in the context. Default 'local-<queue name>'. */
+  functionName?: string;
+  /** What `context.getRemainingTimeInMillis()` counts down from. Default 30 s. */
+  functionTimeoutSeconds?: number;
+  /**
+   * Test hook, called after the handler with the records about to be deleted. Throwing here
+   * simulates a crash between side effects and deletion: nothing is deleted, so the batch comes
+   * back after the visibility timeout.
+   */
+  beforeDelete?: (records: SQSRecord[]) => Promise<void>;
+}
+
+export interface SqsEventSourceStats {
+  /** Batches handed to the handler. */
+  invocations: number;
+  /** Messages received (a redelivered message counts each time). */
+  received: number;
+  /** Messages deleted after the handler succeeded for them. */
+  deleted: number;
+  /** Messages the handler reported in batchItemFailures (left for redelivery). */
+  itemFailures: number;
+  /** Invocations whose handler threw or returned an invalid response (whole batch left). */
+  handlerErrors: number;
+  /** Invocations abandoned by `beforeDelete` (simulated crashes). */
+  crashes: number;
+  /** Messages whose deletion SQS refused (they will be redelivered). */
+  deleteFailures: number;
+  /** ReceiveMessage calls that failed (the poller backs off and retries). */
+  receiveErrors: number;
+}
+
+export interface SqsEventSource {
+  readonly stats: Readonly<SqsEventSourceStats>;
+  /**
+   * Stops polling. Receives already under way complete and their batches are handled (and
+   * deleted) first, so stopping never strands messages in flight.
+   */
+  stop(): Promise<void>;
+}
+
+/** Lambda's event shape for message attributes (binary values base64). */
+function toRecordAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
+  const out: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    out[name] = {
+      dataType: value.DataType ?? 'String',
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+      ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+      ...(value.BinaryValue === undefined
+        ? {}
+        : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+    };
+  }
+  return out;
+}
+
+export function toSqsRecord(message: Message, eventSourceARN: string): SQSRecord {
+  const { MessageId, ReceiptHandle, Body, MD5OfBody } = message;
+  if (!MessageId || !ReceiptHandle || Body === undefined) {
+    throw new Error(`ReceiveMessage returned a message without MessageId/ReceiptHandle/Body (${MessageId})`);
+  }
+  const a = message.Attributes ?? {};
+  const region = eventSourceARN.split(':')[3] ?? 'us-east-1';
+  return {
+    messageId: MessageId,
+    receiptHandle: ReceiptHandle,
+    body: Body,
+    attributes: {
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: a.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(a.AWSTraceHeader ? { AWSTraceHeader: a.AWSTraceHeader } : {}),
+      ...(a.SequenceNumber ? { SequenceNumber: a.SequenceNumber } : {}),
+      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
+      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
+      ...(a.DeadLetterQueueSourceArn ? { DeadLetterQueueSourceArn: a.DeadLetterQueueSourceArn } : {}),
+    },
+    messageAttributes: toRecordAttributes(message.MessageAttributes),
+    md5OfBody: MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN,
+    awsRegion: region,
+  };
+}
+
+function lambdaContext(functionName: string, timeoutSeconds: number, region: string): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const fail = (): never => {
+    throw new Error('Legacy Lambda callbacks (done/fail/succeed) are not supported: return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${randomUUID()}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: fail,
+    fail,
+    succeed: fail,
+  };
+}
+
+/**
+ * Which records to delete, as Lambda decides with ReportBatchItemFailures: all but the reported
+ * ones; a response naming an id that is not in the batch (or empty) fails the whole batch.
+ */
+function recordsToDelete(records: SQSRecord[], response: unknown): SQSRecord[] | 'all-failed' {
+  if (response === undefined || response === null) return records;
+  const failures: unknown = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return records;
+  if (!Array.isArray(failures)) return 'all-failed';
+  const ids = new Set(records.map((r) => r.messageId));
+  const failed = new Set<string>();
+  for (const f of failures as unknown[]) {
+    const id: unknown = (f as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || !ids.has(id)) return 'all-failed';
+    failed.add(id);
+  }
+  return records.filter((r) => !failed.has(r.messageId));
+}
+
+/**
+ * A local stand-in for the Lambda SQS event source mapping with ReportBatchItemFailures:
+ * long-polls the queue, invokes `handler` with real SQSRecords, deletes the messages that did
+ * not fail; a throwing handler deletes nothing (the batch returns after the visibility timeout,
+ * and reaches the DLQ after maxReceiveCount receives).
+ */
+export async function startSqsEventSource(options: SqsEventSourceOptions): Promise<SqsEventSource> {
+  const { client, queueUrl, handler, logger } = options;
+  const batchSize = options.batchSize ?? 10;
+  const concurrency = options.concurrency ?? 1;
+  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
+    throw new RangeError(`batchSize must be 1–10 (one ReceiveMessage), got ${batchSize}`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const eventSourceArn = options.queueArn ?? (await queueArn(client, queueUrl));
+  const queueName = eventSourceArn.split(':').at(-1) ?? 'queue';
+  const region = eventSourceArn.split(':')[3] ?? 'us-east-1';
+  const functionName = options.functionName ?? `local-${queueName}`;
+  const stats: SqsEventSourceStats = {
+    invocations: 0,
+    received: 0,
+    deleted: 0,
+    itemFailures: 0,
+    handlerErrors: 0,
+    crashes: 0,
+    deleteFailures: 0,
+    receiveErrors: 0,
+  };
+  const abort = new AbortController();
+
+  async function deleteRecords(records: SQSRecord[]): Promise<void> {
+    let pending = records;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const out = await client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: pending.map((r, i) => ({ Id: `d${i}`, ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+      const failed = out.Failed ?? [];
+      stats.deleted += pending.length - failed.length;
+      const retry: SQSRecord[] = [];
+      for (const f of failed) {
+        const record = pending[Number(f.Id?.slice(1))];
+        if (!record) continue;
+        if (f.SenderFault || attempt >= 3) {
+          stats.deleteFailures++;
+          logger.error('DeleteMessageBatch entry failed; the message will be redelivered', {
+            queue: queueName,
+            messageId: record.messageId,
+            code: f.Code,
+            senderFault: f.SenderFault,
+          });
+        } else retry.push(record);
+      }
+      pending = retry;
+    }
+  }
+
+  async function handleBatch(messages: Message[]): Promise<void> {
+    const records = messages.map((m) => toSqsRecord(m, eventSourceArn));
+    stats.received += records.length;
+    stats.invocations++;
+    let response: unknown;
+    try {
+      response = await handler(
+        { Records: records },
+        lambdaContext(functionName, options.functionTimeoutSeconds ?? 30, region),
+      );
+    } catch (err) {
+      stats.handlerErrors++;
+      logger.warn('Handler threw; the whole batch will be redelivered after the visibility timeout', {
+        queue: queueName,
+        messages: records.length,
+        error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+      });
+      return;
+    }
+    const toDelete = recordsToDelete(records, response);
+    if (toDelete === 'all-failed') {
+      stats.handlerErrors++;
+      logger.error(
+        'Invalid batchItemFailures (id not in the batch, empty or malformed); whole batch failed',
+        {
+          queue: queueName,
+        },
+      );
+      return;
+    }
+    stats.itemFailures += records.length - toDelete.length;
+    if (options.beforeDelete) {
+      try {
+        await options.beforeDelete(toDelete);
+      } catch (err) {
+        stats.crashes++;
+        logger.warn('Simulated crash before delete; the batch will be redelivered', {
+          queue: queueName,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return;
+      }
+    }
+    if (toDelete.length > 0) await deleteRecords(toDelete);
+  }
+
+  async function poll(): Promise<void> {
+    let backoffMs = 100;
+    while (!abort.signal.aborted) {
+      let messages: Message[];
+      try {
+        const out = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitTimeSeconds,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          // Not aborted on stop: a long poll cut short client-side still receives server-side,
+          // leaving messages invisible with nobody to handle them. stop() waits ≤ waitTimeSeconds.
+        );
+        messages = out.Messages ?? [];
+        backoffMs = 100;
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        stats.receiveErrors++;
+        logger.warn('ReceiveMessage failed; backing off', {
+          queue: queueName,
+          backoffMs,
+          error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+        });
+        await sleep(backoffMs, undefined, { signal: abort.signal }).catch(() => undefined);
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      try {
+        await handleBatch(messages);
+      } catch (err) {
+        // Delete (or record building) failed: the messages simply come back, as in Lambda.
+        logger.error('Batch bookkeeping failed; messages will be redelivered', {
+          queue: queueName,
+          error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+        });
+      }
+    }
+  }
+
+  logger.debug('SQS event source started', { queue: queueName, batchSize, concurrency });
+  const pollers = Array.from({ length: concurrency }, () => poll());
+  let stopping: Promise<void> | undefined;
+  return {
+    stats,
+    stop() {
+      stopping ??= (async () => {
+        abort.abort();
+        await Promise.all(pollers);
+      })();
+      return stopping;
+    },
+  };
+}
+
+export interface DrainOptions {
+  client: SQSClient;
+  queues: string[];
+  /** How long every queue must stay empty (visible + in flight + delayed = 0) in a row. */
+  idleMs: number;
+  timeoutMs: number;
+  /** Poll interval for GetQueueAttributes. Default 100 ms. */
+  intervalMs?: number;
+  onProgress?: (depths: Record<string, { visible: number; inFlight: number; delayed: number }>) => void;
+}
+
+export class DrainTimeoutError extends Error {
+  override readonly name = 'DrainTimeoutError';
+  constructor(
+    readonly timeoutMs: number,
+    readonly depths: Record<string, { visible: number; inFlight: number; delayed: number }>,
+  ) {
+    super(
+      `Queues not idle after ${timeoutMs} ms: ${JSON.stringify(depths)}. ` +
+        'A consumer may be stopped, failing repeatedly, or the visibility timeout is longer than the wait.',
+    );
+  }
+}
+
+/** Resolves once every queue has been empty for `idleMs` in a row; rejects after `timeoutMs`. */
+export async function drainUntilIdle(options: DrainOptions): Promise<void> {
+  const { client, queues, idleMs, timeoutMs } = options;
+  const intervalMs = options.intervalMs ?? 100;
+  const deadline = Date.now() + timeoutMs;
+  let idleSince: number | undefined;
+  for (;;) {
+    const depths: Record<string, { visible: number; inFlight: number; delayed: number }> = {};
+    for (const url of queues) depths[url] = await queueCounts(client, url);
+    options.onProgress?.(depths);
+    const now = Date.now();
+    const empty = Object.values(depths).every((d) => d.visible + d.inFlight + d.delayed === 0);
+    if (!empty) idleSince = undefined;
+    else {
+      idleSince ??= now;
+      if (now - idleSince >= idleMs) return;
+    }
+    if (now >= deadline) throw new DrainTimeoutError(timeoutMs, depths);
+    await sleep(Math.min(intervalMs, Math.max(0, deadline - now)));
+  }
+}
