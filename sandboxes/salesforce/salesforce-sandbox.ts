@@ -607,65 +607,69 @@ export async function startSalesforceSandbox(
           keyCounts.set(String(key).toLowerCase(), (keyCounts.get(String(key).toLowerCase()) ?? 0) + 1);
       }
     }
-    return records.map((raw): SaveResult => {
-      if (
-        !isRecordObject(raw) ||
-        !isRecordObject(raw.attributes) ||
-        typeof raw.attributes.type !== 'string'
-      ) {
-        return {
-          success: false,
-          errors: [{ statusCode: 'INVALID_FIELD', message: 'Each record needs attributes.type', fields: [] }],
-        };
-      }
-      let type: SObjectName;
-      try {
-        type = sobjectName(raw.attributes.type);
-      } catch {
-        return {
-          success: false,
-          errors: [
-            {
-              statusCode: 'INVALID_TYPE',
-              message: `sObject type '${raw.attributes.type}' is not supported.`,
-              fields: [],
-            },
-          ],
-        };
-      }
-      if (pathObject && type !== pathObject) {
-        return {
-          success: false,
-          errors: [
-            {
-              statusCode: 'INVALID_TYPE',
-              message: `Record type ${type} does not match ${pathObject}`,
-              fields: [],
-            },
-          ],
-        };
-      }
-      const { attributes: _a, ...record } = raw;
-      const locked = lockFault(entry.kind);
-      if (locked) return locked;
-      if (kind === 'create') return store.create(type, record, ctx);
-      if (kind === 'update') return store.update(type, record, ctx);
-      const field = externalIdField as string;
-      const key = readField(record, field);
-      if (key !== undefined && key !== null && (keyCounts.get(String(key).toLowerCase()) ?? 0) > 1) {
-        return {
-          success: false,
-          errors: [
-            {
-              statusCode: 'DUPLICATE_EXTERNAL_ID',
-              message: `Duplicate external id specified: ${String(key)}`,
-              fields: [field],
-            },
-          ],
-        };
-      }
-      return store.upsert(type, field, record, ctx);
-    });
+    return store.withIndex(() =>
+      records.map((raw): SaveResult => {
+        if (
+          !isRecordObject(raw) ||
+          !isRecordObject(raw.attributes) ||
+          typeof raw.attributes.type !== 'string'
+        ) {
+          return {
+            success: false,
+            errors: [
+              { statusCode: 'INVALID_FIELD', message: 'Each record needs attributes.type', fields: [] },
+            ],
+          };
+        }
+        let type: SObjectName;
+        try {
+          type = sobjectName(raw.attributes.type);
+        } catch {
+          return {
+            success: false,
+            errors: [
+              {
+                statusCode: 'INVALID_TYPE',
+                message: `sObject type '${raw.attributes.type}' is not supported.`,
+                fields: [],
+              },
+            ],
+          };
+        }
+        if (pathObject && type !== pathObject) {
+          return {
+            success: false,
+            errors: [
+              {
+                statusCode: 'INVALID_TYPE',
+                message: `Record type ${type} does not match ${pathObject}`,
+                fields: [],
+              },
+            ],
+          };
+        }
+        const { attributes: _a, ...record } = raw;
+        const locked = lockFault(entry.kind);
+        if (locked) return locked;
+        if (kind === 'create') return store.create(type, record, ctx);
+        if (kind === 'update') return store.update(type, record, ctx);
+        const field = externalIdField as string;
+        const key = readField(record, field);
+        if (key !== undefined && key !== null && (keyCounts.get(String(key).toLowerCase()) ?? 0) > 1) {
+          return {
+            success: false,
+            errors: [
+              {
+                statusCode: 'DUPLICATE_EXTERNAL_ID',
+                message: `Duplicate external id specified: ${String(key)}`,
+                fields: [field],
+              },
+            ],
+          };
+        }
+        return store.upsert(type, field, record, ctx);
+      }),
+    );
   }
 
   function project(
@@ -833,6 +837,12 @@ export async function startSalesforceSandbox(
 
   function processJob(job: BulkJob, ctx: WriteContext): void {
     if (job.state !== 'InProgress') return;
+    store.withIndex(() => processRows(job, ctx));
+    job.state = 'JobComplete';
+    job.systemModstamp = sfDateTime(now());
+  }
+
+  function processRows(job: BulkJob, ctx: WriteContext): void {
     for (const upload of job.uploads) {
       const [header, ...rows] = parseCsv(upload);
       if (!header) continue;
@@ -867,8 +877,6 @@ export async function startSalesforceSandbox(
         }
       }
     }
-    job.state = 'JobComplete';
-    job.systemModstamp = sfDateTime(now());
   }
 
   const stats: SandboxStats = {
