@@ -810,18 +810,32 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
       return finish(authError, false);
     }
 
+    // Limits run on wall-clock time (the sandbox clock may be frozen or moved by a test).
+    const wallArrival = Date.now();
+    /** Rejections are counted at once; accepted calls reserve their slot on arrival (see below). */
     const outcome = (code: string) => {
       const counted = !UNCOUNTED.has(code);
       if (counted) {
-        windowLog.push(arrival);
+        windowLog.push(wallArrival);
         dailyUsed += 1;
         stats.maxInWindowObserved = Math.max(stats.maxInWindowObserved, windowLog.length);
       }
       return counted;
     };
+    let reserved = false;
+    /** Final outcome of an accepted call: give the reserved slot back when its code is not counted. */
+    const settle = (code: string) => {
+      const counted = !UNCOUNTED.has(code);
+      if (reserved && !counted) {
+        const idx = windowLog.indexOf(wallArrival);
+        if (idx >= 0) windowLog.splice(idx, 1);
+        dailyUsed -= 1;
+      }
+      return counted;
+    };
 
     // Instance-wide limits, in the order Marketo applies them.
-    pruneWindow(arrival);
+    pruneWindow(wallArrival);
     if (dailyUsed >= limits.dailyQuota) {
       sendJson(res, 200, envelopeError('607'));
       return finish('607', outcome('607'));
@@ -835,6 +849,10 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
       return finish('615', outcome('615'));
     }
 
+    windowLog.push(wallArrival);
+    dailyUsed += 1;
+    reserved = true;
+    stats.maxInWindowObserved = Math.max(stats.maxInWindowObserved, windowLog.length);
     inFlight += 1;
     stats.maxConcurrentObserved = Math.max(stats.maxConcurrentObserved, inFlight);
     try {
@@ -843,7 +861,7 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
 
       if (f?.kind === 'envelope') {
         sendJson(res, 200, envelopeError(f.code, f.message));
-        return finish(f.code, outcome(f.code));
+        return finish(f.code, settle(f.code));
       }
 
       const r = routes.find((x) => x.method === effective && x.pattern.test(url.pathname));
@@ -851,7 +869,7 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
         const exists = routes.some((x) => x.pattern.test(url.pathname));
         const code = exists ? '605' : '610';
         sendJson(res, 200, envelopeError(code));
-        return finish(code, outcome(code));
+        return finish(code, settle(code));
       }
       const m = r.pattern.exec(url.pathname)!;
       const pathParams: Record<string, string> = {};
@@ -863,11 +881,11 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
           throw new EnvelopeError('1003', 'Invalid token value: token expired');
         const result = r.handler({ params, body, now: clock.now(), pathParams });
         sendJson(res, 200, { requestId: requestId(), success: true, ...result });
-        return finish('200', outcome('200'));
+        return finish('200', settle('200'));
       } catch (err) {
         if (!(err instanceof EnvelopeError)) throw err;
         sendJson(res, 200, envelopeError(err.code, err.message));
-        return finish(err.code, outcome(err.code));
+        return finish(err.code, settle(err.code));
       }
     } finally {
       inFlight -= 1;
