@@ -63,7 +63,7 @@ describe('DynamoDbCallGovernor', () => {
     expect(waits).toBeGreaterThan(0);
     const item = await db.doc.send(new GetCommand({ TableName: db.tables.governor, Key: { id } }));
     expect(item.Item?.leases).toEqual({});
-    expect((item.Item?.calls as number[]).length).toBeLessThanOrEqual(10);
+    expect(((item.Item?.calls ?? []) as number[]).length).toBeLessThanOrEqual(10);
   });
 
   it('reclaims the lease of a crashed holder after leaseMs', async () => {

@@ -14,7 +14,6 @@ import type { Activity } from '../../../shared/adapters/marketo/marketo-api.js';
 import { MarketoClient } from '../../../shared/adapters/marketo/marketo-client.js';
 import { type Harness, silentLogger, startHarness } from './helpers.js';
 
-const ACTIVITIES = 'GET /rest/v1/activities.json';
 const TYPES = 'GET /rest/v1/activities/types.json';
 const IDENTITY = 'GET /identity/oauth/token';
 const DAY = 86_400_000;
