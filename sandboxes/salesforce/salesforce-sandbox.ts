@@ -254,26 +254,25 @@ export async function startSalesforceSandbox(
     const autoAssign = headerValue(req, 'sforce-auto-assign');
     if (autoAssign !== undefined) entry.autoAssign = autoAssign;
     log.push(entry);
+    const m = DATA_PATH.exec(url.pathname);
+    const rest = m?.[2] ?? '/';
+    if (url.pathname === '/services/oauth2/token') entry.kind = 'oauth';
+    else if (m) {
+      entry.apiVersion = m[1] as string;
+      entry.kind = classify(req.method ?? 'GET', rest);
+    }
     try {
       const delay = faults.delayMs();
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const body = await readBody(req);
-      if (url.pathname === '/services/oauth2/token') {
-        entry.kind = 'oauth';
-        return oauth(req, res, body, entry);
-      }
-      const m = DATA_PATH.exec(url.pathname);
-      if (server !== 'instance' || !m) {
+      if (entry.kind === 'oauth') return oauth(req, res, body, entry);
+      if (server !== 'instance' || !m || !entry.apiVersion) {
         entry.status = 404;
         return sendJson(res, 404, [
           { errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' },
         ]);
       }
-      const version = m[1] as string;
-      entry.apiVersion = version;
-      const rest = m[2] ?? '/';
-      entry.kind = classify(req.method ?? 'GET', rest);
-      await api(req, res, url, version, rest, body, entry);
+      await api(req, res, url, entry.apiVersion, rest, body, entry);
     } catch (error) {
       if (error instanceof HttpError) {
         entry.status = error.status;

@@ -240,6 +240,27 @@ describe('SalesforceClient sObject Collections', () => {
   });
 });
 
+describe('Salesforce sandbox seeded faults', () => {
+  it('fails the same records for the same seed with a per-record probability', async () => {
+    const outcomes: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      await setup({ randomSeed: 7 });
+      sandbox.faults.inject('UNABLE_TO_LOCK_ROW', { probability: 0.3 });
+      const results = await client.upsert(
+        'Task',
+        'Marketo_Activity_Id__c',
+        Array.from({ length: 100 }, (_, i) => task(`p-${i}`)),
+      );
+      outcomes.push(results.map((r) => (r.success ? '.' : 'L')).join(''));
+      await sandbox.stop();
+    }
+    const locked = (outcomes[0]?.match(/L/g) ?? []).length;
+    expect(locked).toBeGreaterThan(10);
+    expect(locked).toBeLessThan(50);
+    expect(outcomes[1]).toBe(outcomes[0]);
+  });
+});
+
 describe('SalesforceClient retry policy', () => {
   beforeEach(() => setup());
 
