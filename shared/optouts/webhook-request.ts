@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
+import type { MessageSender } from '../adapters/sqs/message-sender.js';
+import { normaliseEmail } from '../domain/email.js';
+import type { OptOutPolicy } from '../domain/opt-out-policy.js';
+import { acceptUnsubscribe } from './accept-unsubscribe.js';
+import { occurredInstant, unsubscribeBodySchema } from './webhook-body.js';
+import { secretMatches, type WebhookSecrets } from './webhook-secrets.js';
+
+/**
+ * The framework-free core of `POST /webhooks/unsubscribe`, shared by the Lambda (API Gateway HTTP
+ * API v2, through middy) and the local `serve` command (node:http). Checks run cheapest first and
+ * nothing is written before all of them passed:
+ *   401 wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
+ *   → 400 malformed JSON / invalid body (naming the field) → 202 once durably accepted.
+ */
+
+export const WEBHOOK_PATH = '/webhooks/unsubscribe';
+export const MAX_WEBHOOK_BODY_BYTES = 16 * 1024;
+const MAX_IDEMPOTENCY_KEY = 255;
+
+export interface WebhookRequest {
+  /** Header names in any case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** Raw body bytes (or a string, counted as UTF-8). */
+  body: string | Uint8Array | undefined;
+}
+
+export interface WebhookResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface WebhookDeps {
+  store: OptOutStore;
+  sender: MessageSender;
+  unsubscribeQueueUrl: string;
+  secrets: WebhookSecrets;
+  policy: OptOutPolicy;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const json = (statusCode: number, body: Record<string, unknown>): WebhookResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+const problem = (statusCode: number, error: string, message: string, extra: Record<string, unknown> = {}) =>
+  json(statusCode, { error, message, ...extra });
+
+function lowerCaseHeaders(headers: WebhookRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function byteLength(body: WebhookRequest['body']): number {
+  if (body === undefined) return 0;
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+}
+
+export function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const [type, ...params] = value.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => !p.startsWith('charset=') || /^charset="?utf-?8"?$/.test(p));
+}
+
+/** Event id: from the Idempotency-Key header, else a hash of the body's identity fields. */
+export function webhookEventId(
+  body: { email?: string; leadId?: number; occurredAt?: string },
+  idempotencyKey: string | undefined,
+  receivedAt: Date,
+): string {
+  const hash = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 40);
+  if (idempotencyKey !== undefined) return `k-${hash(idempotencyKey)}`;
+  // Without occurredAt, identical bodies on the same UTC day are one event.
+  const when = body.occurredAt ?? `day:${receivedAt.toISOString().slice(0, 10)}`;
+  return `h-${hash(JSON.stringify([body.email ? normaliseEmail(body.email) : null, body.leadId ?? null, when]))}`;
+}
+
+export async function handleUnsubscribeRequest(
+  deps: WebhookDeps,
+  request: WebhookRequest,
+): Promise<WebhookResponse> {
+  const headers = lowerCaseHeaders(request.headers);
+
+  const presented = headers['x-webhook-secret'];
+  let accepted = await deps.secrets.accepted();
+  if (presented && !secretMatches(presented, accepted)) {
+    accepted = await deps.secrets.accepted({ refresh: true });
+  }
+  if (!secretMatches(presented, accepted)) {
+    deps.logger.warn('Webhook refused: missing or wrong X-Webhook-Secret', { presented: Boolean(presented) });
+    return problem(401, 'unauthorized', 'Missing or wrong X-Webhook-Secret header.');
+  }
+
+  const declared = Number(headers['content-length']);
+  if (byteLength(request.body) > MAX_WEBHOOK_BODY_BYTES || declared > MAX_WEBHOOK_BODY_BYTES) {
+    return problem(413, 'payload_too_large', `Body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
+  }
+
+  if (!isJsonContentType(headers['content-type'])) {
+    return problem(415, 'unsupported_media_type', 'Content-Type must be application/json.');
+  }
+
+  const idempotencyKey = headers['idempotency-key'];
+  if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+    return problem(
+      400,
+      'invalid_header',
+      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters without spaces.`,
+      { fields: ['Idempotency-Key'] },
+    );
+  }
+
+  let text: string;
+  try {
+    const bytes =
+      typeof request.body === 'string'
+        ? Buffer.from(request.body, 'utf8')
+        : (request.body ?? new Uint8Array());
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return problem(400, 'malformed_json', 'Body is not valid UTF-8.');
+  }
+  if (text.trim() === '') return problem(400, 'malformed_json', 'Body is empty; expected a JSON object.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return problem(400, 'malformed_json', `Body is not valid JSON: ${(err as SyntaxError).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return problem(400, 'invalid_body', 'Body must be a JSON object like {"email": "...", "leadId": 123}.');
+  }
+  const result = unsubscribeBodySchema.safeParse(parsed);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({
+      field: i.path.join('.') || '(body)',
+      message: i.message,
+    }));
+    return problem(400, 'invalid_body', issues.map((i) => `${i.field}: ${i.message}`).join('; '), {
+      fields: [...new Set(issues.map((i) => i.field))],
+    });
+  }
+
+  const body = result.data;
+  const receivedAt = deps.now?.() ?? new Date();
+  const exact = occurredInstant(body.occurredAt);
+  const at = exact && exact.getTime() < receivedAt.getTime() ? exact : receivedAt;
+  const eventId = webhookEventId(body, idempotencyKey, receivedAt);
+  const { duplicate } = await acceptUnsubscribe(deps, {
+    eventId,
+    ...(body.email !== undefined ? { email: body.email } : {}),
+    ...(body.leadId !== undefined ? { leadId: body.leadId } : {}),
+    ...(body.reason !== undefined ? { reason: body.reason } : {}),
+    ...(body.occurredAt !== undefined ? { occurredAt: body.occurredAt } : {}),
+    at,
+    receivedAt,
+  });
+  return json(202, { accepted: true, eventId, ...(duplicate ? { duplicate: true } : {}) });
+}
+
+/** `handleUnsubscribeRequest` bound to its dependencies. */
+export function createUnsubscribeRequestHandler(
+  deps: WebhookDeps,
+): (request: WebhookRequest) => Promise<WebhookResponse> {
+  return (request) => handleUnsubscribeRequest(deps, request);
+}

@@ -1,0 +1,77 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { WebhookSecretConfigError } from './errors.js';
+
+/** The secrets a sender may present: the current one and, during a rotation, the previous one. */
+export interface WebhookSecrets {
+  accepted(options?: { refresh?: boolean }): Promise<string[]>;
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Constant-time check against every accepted secret: both sides are hashed to 32 bytes first, so
+ * neither the length nor the position of the first differing byte leaks, and every candidate is
+ * compared (no early exit).
+ */
+export function secretMatches(provided: string | undefined, accepted: readonly string[]): boolean {
+  const given = digest(provided ?? '');
+  let ok = false;
+  for (const secret of accepted) {
+    if (secret.length === 0) continue;
+    ok = timingSafeEqual(given, digest(secret)) || ok;
+  }
+  return ok && provided !== undefined && provided.length > 0;
+}
+
+export function staticWebhookSecrets(current: string, previous?: string): WebhookSecrets {
+  const list = [current, ...(previous ? [previous] : [])];
+  return { accepted: async () => list };
+}
+
+export const webhookSecretDocumentSchema = z.object({
+  current: z.string().min(1, 'must be the secret senders use now'),
+  previous: z.string().min(1).nullish(),
+});
+
+/**
+ * AWS: one Secrets Manager secret holding `{"current": "...", "previous": "..."}`, cached for
+ * `maxAgeSeconds`. A presented secret that matches neither triggers one refresh (at most every
+ * 30 s), so a rotation is honoured at once without letting forged requests hammer Secrets Manager.
+ */
+export function secretsManagerWebhookSecrets(
+  secretArn: string,
+  options: { maxAgeSeconds?: number; fetch?: (arn: string, forceFetch: boolean) => Promise<unknown> } = {},
+): WebhookSecrets {
+  const fetch =
+    options.fetch ??
+    ((arn: string, forceFetch: boolean) =>
+      getSecret(arn, { transform: 'json', maxAge: options.maxAgeSeconds ?? 300, forceFetch }));
+  let lastForced = 0;
+  return {
+    async accepted({ refresh = false } = {}) {
+      const force = refresh && Date.now() - lastForced > 30_000;
+      if (force) lastForced = Date.now();
+      const raw = await fetch(secretArn, force);
+      const parsed = webhookSecretDocumentSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw new WebhookSecretConfigError(
+          `The webhook secret ${secretArn} must be JSON {"current": "...", "previous": "..."} (${parsed.error.issues
+            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            .join('; ')}). Fix the secret value.`,
+        );
+      }
+      return [parsed.data.current, ...(parsed.data.previous ? [parsed.data.previous] : [])];
+    },
+  };
+}
+
+/** WEBHOOK_SECRET_ARN (AWS) else WEBHOOK_SECRET [+ WEBHOOK_SECRET_PREVIOUS] (local). */
+export function webhookSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookSecrets {
+  if (env.WEBHOOK_SECRET_ARN) return secretsManagerWebhookSecrets(env.WEBHOOK_SECRET_ARN);
+  if (env.WEBHOOK_SECRET) return staticWebhookSecrets(env.WEBHOOK_SECRET, env.WEBHOOK_SECRET_PREVIOUS);
+  throw new WebhookSecretConfigError(
+    'No webhook secret configured: set WEBHOOK_SECRET (and optionally WEBHOOK_SECRET_PREVIOUS while rotating) locally, or WEBHOOK_SECRET_ARN in AWS.',
+  );
+}
