@@ -439,6 +439,20 @@ describe('SalesforceClient Bulk API 2.0', () => {
     });
   });
 
+  it('survives a lost response on UploadComplete: the retried close finds the job already closed', async () => {
+    sandbox.faults.inject('LOSE_RESPONSE', { on: ['bulkClose'] });
+    const results = await client.bulkUpsert(
+      'Task',
+      'Marketo_Activity_Id__c',
+      Array.from({ length: 10 }, (_, i) => task(`lc-${i}`)),
+    );
+    expect(results.every((r) => r.success)).toBe(true);
+    expect(sandbox.bulkJobs()).toHaveLength(1);
+    expect(sandbox.stats.requests.filter((r) => r.kind === 'bulkClose').map((r) => r.status)).toEqual([
+      200, 409,
+    ]);
+  });
+
   it('resumes a job by id after a restart instead of uploading again', async () => {
     const records = Array.from({ length: 300 }, (_, i) => task(`resume-${i}`));
     let saved: string | undefined;
