@@ -230,18 +230,18 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
   };
   let latency = options.latency ?? { ms: 0, jitterMs: 0 };
 
+  // Business clock (visibility of late activities, token and paging-token expiry). Default: the
+  // world's now, advancing with real time. set()/advance() shift it, also over a caller's clock.
   const startedReal = Date.now();
-  let clockBase = world.now;
-  let clockRealBase = startedReal;
+  const baseClock = options.clock ?? (() => world.now + (Date.now() - startedReal));
+  let clockOffset = 0;
   const clock: SandboxClock = {
-    now: options.clock ?? (() => clockBase + (Date.now() - clockRealBase)),
+    now: () => baseClock() + clockOffset,
     set(ms) {
-      clockBase = ms;
-      clockRealBase = Date.now();
+      clockOffset = ms - baseClock();
     },
     advance(ms) {
-      clockBase = clock.now() + ms;
-      clockRealBase = Date.now();
+      clockOffset += ms;
     },
   };
 
