@@ -1,0 +1,301 @@
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
+import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
+import type { Settings } from '../shared/config/settings.js';
+import { AppFunction } from './app-function.js';
+import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
+import { SyncAlarms } from './sync-alarms.js';
+
+/** Environment variables of the two secrets (the queue and table ones come from the shared definitions). */
+export const SECRET_ENV = { credentials: 'SYNC_SECRET_ARN', webhook: 'WEBHOOK_SECRET_ARN' } as const;
+
+export const WEBHOOK_PATH = '/webhooks/unsubscribe';
+
+export interface SyncStatelessStackProps extends StackProps {
+  readonly settings: Settings;
+  readonly tables: Readonly<Record<TableKey, ITable>>;
+  readonly queues: Readonly<Record<QueueKey, QueueWithDeadLetter>>;
+  readonly scheduleDeadLetterQueue: IQueue;
+  readonly credentialsSecret: ISecret;
+  readonly webhookSecret: ISecret;
+  /** @default one month */
+  readonly logRetention?: RetentionDays;
+  /** Concurrent fetch-page consumers. @default settings.marketo.maxConcurrent (at least 2, SQS's minimum) */
+  readonly fetchMaxConcurrency?: number;
+  /** @default 10 */
+  readonly writeMaxConcurrency?: number;
+  /** @default { rateLimit: 50, burstLimit: 100 } */
+  readonly webhookThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly webhookReservedConcurrency?: number;
+  /** @default 60 minutes */
+  readonly queueAgeAlarm?: Duration;
+  readonly alarmEmail?: string;
+}
+
+/**
+ * The code: six functions, the two schedules, the webhook API and the alarms. Holds no data;
+ * it can be destroyed and redeployed freely.
+ *
+ * Activity path: schedule → schedule-activity-sync → fetch queue → fetch-activity-page (→ fetch
+ * queue for the next page) → write queue → write-activity-tasks → Salesforce.
+ */
+export class SyncStatelessStack extends Stack {
+  readonly functions: {
+    readonly scheduleActivitySync: AppFunction;
+    readonly fetchActivityPage: AppFunction;
+    readonly writeActivityTasks: AppFunction;
+    readonly receiveUnsubscribeWebhook: AppFunction;
+    readonly applyUnsubscribe: AppFunction;
+    readonly reconcileOptOuts: AppFunction;
+  };
+  readonly api: HttpApi;
+  readonly apiStage: HttpStage;
+  readonly alarms: SyncAlarms;
+  readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: SyncStatelessStackProps) {
+    super(scope, id, props);
+    const { settings, tables, queues } = props;
+    const common = {
+      settings,
+      tables,
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+    };
+    const queueTimeout = (key: QueueKey) => Duration.seconds(QUEUES[key].visibilityTimeoutSeconds / 6);
+
+    const scheduleActivitySync = new AppFunction(this, 'ScheduleActivitySync', {
+      ...common,
+      entry: 'schedule-activity-sync',
+      description: 'Starts an activity cycle: claims each stream cursor and enqueues the first page fetches',
+      timeout: Duration.minutes(1),
+    })
+      .bindTable('cursors', 'readWrite')
+      .bindTable('runs', 'readWrite')
+      .bindTable('governor', 'readWrite')
+      .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
+      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials);
+
+    const fetchActivityPage = new AppFunction(this, 'FetchActivityPage', {
+      ...common,
+      entry: 'fetch-activity-page',
+      description: 'Reads one Marketo activity page, enqueues its activities for writing and the next page',
+      timeout: queueTimeout('fetch'),
+    })
+      .bindTable('cursors', 'readWrite')
+      .bindTable('runs', 'readWrite')
+      .bindTable('governor', 'readWrite')
+      .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
+      .bindQueueSend(queues.write.queue, QUEUES.write.envVar)
+      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
+      .bindQueueConsumer(queues.fetch, {
+        // One page per invocation: each is one Marketo call, paced by the shared governor.
+        batchSize: 1,
+        maxConcurrency: props.fetchMaxConcurrency ?? Math.max(2, settings.marketo.maxConcurrent),
+      });
+
+    const writeActivityTasks = new AppFunction(this, 'WriteActivityTasks', {
+      ...common,
+      entry: 'write-activity-tasks',
+      description: 'Upserts Salesforce Tasks for a batch of Marketo activities (idempotent on marketoGUID)',
+      timeout: queueTimeout('write'),
+      memorySize: 1024,
+    })
+      .bindTable('ledger', 'readWrite')
+      .bindTable('leadCache', 'readWrite')
+      .bindTable('runs', 'readWrite')
+      .bindTable('governor', 'readWrite')
+      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
+      .bindQueueConsumer(queues.write, {
+        batchSize: 5,
+        maxBatchingWindow: Duration.seconds(5),
+        maxConcurrency: props.writeMaxConcurrency ?? 10,
+      });
+
+    const receiveUnsubscribeWebhook = new AppFunction(this, 'ReceiveUnsubscribeWebhook', {
+      ...common,
+      entry: 'receive-unsubscribe-webhook',
+      description: 'Authenticates and validates an unsubscribe webhook, records it and enqueues it (202)',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      ...(props.webhookReservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: props.webhookReservedConcurrency,
+      }),
+    })
+      .bindTable('optOuts', 'readWrite')
+      .bindQueueSend(queues.unsubscribe.queue, QUEUES.unsubscribe.envVar)
+      .bindSecret(props.webhookSecret, SECRET_ENV.webhook);
+
+    const applyUnsubscribe = new AppFunction(this, 'ApplyUnsubscribe', {
+      ...common,
+      entry: 'apply-unsubscribe',
+      description: 'Applies accepted webhook unsubscribes to Salesforce (and Marketo)',
+      timeout: queueTimeout('unsubscribe'),
+    })
+      .bindTable('optOuts', 'readWrite')
+      .bindTable('governor', 'readWrite')
+      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
+      .bindQueueConsumer(queues.unsubscribe, { batchSize: 10, maxConcurrency: 2 });
+
+    const reconcileOptOuts = new AppFunction(this, 'ReconcileOptOuts', {
+      ...common,
+      entry: 'reconcile-optouts',
+      description: 'Nightly bidirectional opt-out reconciliation between Marketo and Salesforce',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    })
+      .bindTable('optOuts', 'readWrite')
+      .bindTable('cursors', 'readWrite')
+      .bindTable('runs', 'readWrite')
+      .bindTable('governor', 'readWrite')
+      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials);
+
+    this.functions = {
+      scheduleActivitySync,
+      fetchActivityPage,
+      writeActivityTasks,
+      receiveUnsubscribeWebhook,
+      applyUnsubscribe,
+      reconcileOptOuts,
+    };
+
+    // Schedules: cron evaluated in the configured IANA zone, so 20:00 stays 20:00 across DST.
+    const scheduleTarget = (fn: AppFunction, job: string) =>
+      new LambdaInvoke(fn.function, {
+        deadLetterQueue: props.scheduleDeadLetterQueue,
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(1),
+        input: ScheduleTargetInput.fromObject({
+          job,
+          scheduledTime: ContextAttribute.scheduledTime,
+          executionId: ContextAttribute.executionId,
+        }),
+      });
+    // LambdaInvoke grants lambda:InvokeFunction on the function ARN and `<arn>:*` (its versions/aliases).
+    for (const fn of [scheduleActivitySync, reconcileOptOuts]) {
+      const logicalId = this.getLogicalId(fn.function.node.defaultChild as CfnFunction);
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason:
+          'Scheduler role: lambda:InvokeFunction on versions/aliases of this one function only (grantInvoke adds <arn>:*); no other function is reachable.',
+      });
+    }
+    new Schedule(this, 'ActivitiesSchedule', {
+      description: 'Activity sync: Marketo activities to Salesforce Tasks',
+      schedule: ScheduleExpression.expression(
+        settings.activities.schedule.cron,
+        TimeZone.of(settings.activities.schedule.timeZone),
+      ),
+      target: scheduleTarget(scheduleActivitySync, 'activities'),
+      enabled: settings.activities.schedule.enabled,
+    });
+    new Schedule(this, 'OptOutsSchedule', {
+      description: 'Nightly bidirectional opt-out reconciliation',
+      schedule: ScheduleExpression.expression(
+        settings.optOuts.schedule.cron,
+        TimeZone.of(settings.optOuts.schedule.timeZone),
+      ),
+      target: scheduleTarget(reconcileOptOuts, 'optouts'),
+      enabled: settings.optOuts.schedule.enabled,
+    });
+
+    // Webhook: HTTP API, one route, throttled stage, access logs without personal data.
+    this.api = new HttpApi(this, 'WebhookApi', {
+      description: 'Unsubscribe webhook of the Marketo-Salesforce sync',
+      createDefaultStage: false,
+    });
+    const route = this.api.addRoutes({
+      path: WEBHOOK_PATH,
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('UnsubscribeIntegration', receiveUnsubscribeWebhook.function),
+    });
+    for (const r of route) {
+      Validations.of(r).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'The sender (Marketo "Call Webhook") can only send a static header: the function authenticates X-Webhook-Secret (constant-time, current or previous secret) and answers 401 before any write.',
+      });
+    }
+    const accessLogs = new LogGroup(this, 'WebhookAccessLogs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.apiStage = new HttpStage(this, 'WebhookStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.webhookThrottle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // No source IP, user agent or body: the access log carries no personal data.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    this.webhookUrl = `${this.apiStage.url}${WEBHOOK_PATH.slice(1)}`;
+
+    // Alarms: every dead-letter queue, and the age of the oldest message on every main queue.
+    this.alarms = new SyncAlarms(this, 'Alarms', props.alarmEmail ? { email: props.alarmEmail } : {});
+    const maxAge = props.queueAgeAlarm ?? Duration.minutes(60);
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      const pair = queues[key];
+      this.alarms.deadLetterQueueNotEmpty(
+        `${pascal(key)}DeadLetterAlarm`,
+        pair.deadLetterQueue,
+        `${key} queue`,
+      );
+      this.alarms.oldestMessageTooOld(`${pascal(key)}QueueAgeAlarm`, pair.queue, `${key} queue`, maxAge);
+    }
+    this.alarms.deadLetterQueueNotEmpty(
+      'ScheduleDeadLetterAlarm',
+      props.scheduleDeadLetterQueue,
+      'scheduled runs (EventBridge Scheduler)',
+    );
+
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhookUrl,
+      description: 'POST unsubscribes here with header X-Webhook-Secret (see the webhook secret)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'Subscribe to receive sync alarms',
+    });
+  }
+}
+
+function pascal(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1);
+}
