@@ -1,4 +1,30 @@
-// Entry point under construction: wired in the activity pipeline / unsubscribe work.
-export const handler = async (): Promise<never> => {
-  throw new Error('This function is not wired yet.');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { ActivityDeps } from '../shared/activities/activity-deps.js';
+import { fetchActivityPage } from '../shared/activities/fetch-activity-page.js';
+import { fetchMessageSchema, parseMessage } from '../shared/activities/messages.js';
+import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
+import { createLogger } from '../shared/observability/logger.js';
+import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
+import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
+
+/** SQS fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
+export const createFetchActivityPage = (deps: ActivityDeps, deferrer?: VisibilityDeferrer) =>
+  sqsBatchHandler(
+    (record) => fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body)),
+    {
+      logger: deps.logger,
+      ...(deferrer ? { deferrer } : {}),
+    },
+  );
+
+const logger = createLogger('fetch-activity-page');
+const built = once(async () => {
+  const { deps, platform } = await activityDepsFromEnv(logger);
+  return createFetchActivityPage(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn));
+});
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event, context) => (await built())(event, context));

@@ -1,4 +1,30 @@
-// Entry point under construction: wired in the activity pipeline / unsubscribe work.
-export const handler = async (): Promise<never> => {
-  throw new Error('This function is not wired yet.');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { ActivityDeps } from '../shared/activities/activity-deps.js';
+import { parseMessage, writeMessageSchema } from '../shared/activities/messages.js';
+import { writeActivityTasks } from '../shared/activities/write-activity-tasks.js';
+import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
+import { createLogger } from '../shared/observability/logger.js';
+import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
+import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
+
+/** SQS write queue → Tasks upserted per message (partial batch failures; permanent refusals recorded, not retried). */
+export const createWriteActivityTasks = (deps: ActivityDeps, deferrer?: VisibilityDeferrer) =>
+  sqsBatchHandler(
+    (record) => writeActivityTasks(deps, parseMessage(writeMessageSchema, 'write', record.body)),
+    {
+      logger: deps.logger,
+      ...(deferrer ? { deferrer } : {}),
+    },
+  );
+
+const logger = createLogger('write-activity-tasks');
+const built = once(async () => {
+  const { deps, platform } = await activityDepsFromEnv(logger);
+  return createWriteActivityTasks(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn));
+});
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event, context) => (await built())(event, context));

@@ -17,7 +17,8 @@ export interface ActivityDeps {
   ledger: LedgerStore;
   leadCache: LeadCacheStore;
   sender: MessageSender;
-  queueUrls: { fetch: string; write: string };
+  /** Only the queues this function sends to are present (least privilege); see requireQueueUrl. */
+  queueUrls: Partial<Record<'fetch' | 'write', string>>;
   marketo: MarketoApi;
   salesforce: SalesforceApi;
   now?: () => Date;
@@ -36,4 +37,14 @@ export function callDelta(
 
 export function callSnapshot(deps: Pick<ActivityDeps, 'marketo' | 'salesforce'>) {
   return { m: deps.marketo.callCounts().total, s: deps.salesforce.callCounts().total };
+}
+
+/** The URL of a queue this step must send to; a clear error naming the variable when it is missing. */
+export function requireQueueUrl(deps: Pick<ActivityDeps, 'queueUrls'>, key: 'fetch' | 'write'): string {
+  const url = deps.queueUrls[key];
+  if (!url)
+    throw new Error(
+      `Environment variable ${key.toUpperCase()}_QUEUE_URL is not set: this step sends to the ${key} queue.`,
+    );
+  return url;
 }

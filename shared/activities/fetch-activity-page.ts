@@ -3,7 +3,7 @@ import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import type { Activity } from '../adapters/marketo/marketo-api.js';
 import { packIntoMessages } from '../adapters/sqs/sqs-message-sender.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { callDelta, callSnapshot } from './activity-deps.js';
+import { callDelta, callSnapshot, requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage, WriteActivity, WriteMessage } from './messages.js';
 
 export type FetchOutcome =
@@ -105,7 +105,7 @@ export async function fetchActivityPage(
         activities: chunk,
       }),
     );
-    await deps.sender.send(deps.queueUrls.write, messages);
+    await deps.sender.send(requireQueueUrl(deps, 'write'), messages);
   }
   const done = !page.moreResult || passedEnd;
   const advanced = await deps.cursors.advanceChain(id, chain.page, {
@@ -129,7 +129,9 @@ async function continueChain(
   chain: ChainState,
 ): Promise<void> {
   if (!chain.done) {
-    await deps.sender.send(deps.queueUrls.fetch, [{ ...msg, page: chain.page } satisfies FetchMessage]);
+    await deps.sender.send(requireQueueUrl(deps, 'fetch'), [
+      { ...msg, page: chain.page } satisfies FetchMessage,
+    ]);
     return;
   }
   const result = await deps.cursors.completeWindow(msg.streamKey, msg.runId, msg.windowIndex);

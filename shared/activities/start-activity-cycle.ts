@@ -2,7 +2,7 @@ import { chainId } from '../adapters/dynamodb/cursor-store.js';
 import { newRunId } from '../adapters/dynamodb/run-report-store.js';
 import { planStreams, splitWindows } from '../domain/activity-streams.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { callDelta, callSnapshot } from './activity-deps.js';
+import { callDelta, callSnapshot, requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage } from './messages.js';
 
 export interface StartedStream {
@@ -107,7 +107,7 @@ export async function startActivityCycle(
         page: 0,
       });
     }
-    await deps.sender.send(deps.queueUrls.fetch, messages);
+    await deps.sender.send(requireQueueUrl(deps, 'fetch'), messages);
     started.push({
       streamKey: stream.key,
       from: from.toISOString(),

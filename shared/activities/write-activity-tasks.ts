@@ -154,10 +154,36 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
 async function upsertByExternalId(deps: ActivityDeps, pending: Pending[]): Promise<SalesforceSaveResult[]> {
   const { taskExternalIdField, bulkThreshold } = deps.settings.salesforce;
   const records = pending.map((p) => p.task);
-  if (records.length >= bulkThreshold && deps.salesforce.bulkUpsert) {
-    return deps.salesforce.bulkUpsert('Task', taskExternalIdField, records);
-  }
-  return deps.salesforce.upsert('Task', taskExternalIdField, records);
+  const results =
+    records.length >= bulkThreshold && deps.salesforce.bulkUpsert
+      ? await deps.salesforce.bulkUpsert('Task', taskExternalIdField, records)
+      : await deps.salesforce.upsert('Task', taskExternalIdField, records);
+  // TaskSubtype can only be set on create: a Task that already exists (written by an attempt whose
+  // ledger entry was lost) refuses it. Upsert those again without it.
+  const again = results.flatMap((r, i) => (r && refusesCreateOnlyField(r) ? [i] : []));
+  if (again.length === 0) return results;
+  const retried = await deps.salesforce.upsert(
+    'Task',
+    taskExternalIdField,
+    again.map((i) => {
+      const { TaskSubtype: _createOnly, ...rest } = records[i]!;
+      return rest;
+    }),
+  );
+  again.forEach((i, j) => {
+    const r = retried[j];
+    if (r) results[i] = r;
+  });
+  return results;
+}
+
+function refusesCreateOnlyField(r: SalesforceSaveResult): boolean {
+  return (
+    !r.success &&
+    r.errors.some(
+      (e) => e.statusCode === 'INVALID_FIELD_FOR_INSERT_UPDATE' && (e.fields ?? []).includes('TaskSubtype'),
+    )
+  );
 }
 
 /**

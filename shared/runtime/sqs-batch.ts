@@ -1,15 +1,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { MarketoDailyQuotaError, MarketoParkedError } from '../adapters/marketo/errors.js';
+import { SalesforceApiLimitError } from '../adapters/salesforce/errors.js';
 
-/** An error that says when to try again (vendor quota reset, API limit window). */
-export interface DeferrableError extends Error {
-  /** Epoch ms after which the work may resume. */
-  readonly resumeAtMs: number;
-}
+/** Salesforce sends no Retry-After with REQUEST_LIMIT_EXCEEDED: look again after this long. */
+export const SALESFORCE_LIMIT_PAUSE_MS = 3600_000;
 
-export function isDeferrable(err: unknown): err is DeferrableError {
-  return err instanceof Error && typeof (err as Partial<DeferrableError>).resumeAtMs === 'number';
+/**
+ * When a failure means "the vendor's budget is spent", the time the work may resume (epoch ms);
+ * undefined for every other failure. The one place that knows which errors pause work.
+ */
+export function resumeAtFor(err: unknown, now = Date.now()): number | undefined {
+  if (err instanceof MarketoDailyQuotaError) return err.resetAt.getTime();
+  if (err instanceof MarketoParkedError) return err.until.getTime();
+  if (err instanceof SalesforceApiLimitError) return now + SALESFORCE_LIMIT_PAUSE_MS;
+  return undefined;
 }
 
 /** Hides a message until `resumeAtMs` instead of burning receives (and landing in the DLQ) while a vendor is out of budget. */
@@ -32,8 +38,9 @@ export function sqsBatchHandler(
       return await recordHandler(record);
     } catch (err) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
-      if (isDeferrable(err) && options.deferrer) {
-        await options.deferrer.defer(record, err.resumeAtMs).catch((cause: unknown) => {
+      const resumeAt = resumeAtFor(err);
+      if (resumeAt !== undefined && options.deferrer) {
+        await options.deferrer.defer(record, resumeAt).catch((cause: unknown) => {
           options.logger.warn('Could not defer the message; SQS retries it after its visibility timeout', {
             cause,
           });

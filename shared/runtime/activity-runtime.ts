@@ -1,0 +1,124 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ActivityDeps } from '../activities/activity-deps.js';
+import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
+import { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
+import { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
+import type { CallGovernor } from '../adapters/marketo/call-governor.js';
+import { DynamoDbCallGovernor } from '../adapters/marketo/dynamodb-call-governor.js';
+import { MarketoClient } from '../adapters/marketo/marketo-client.js';
+import { SalesforceClient } from '../adapters/salesforce/salesforce-client.js';
+import { QUEUES, type QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { type Credentials, loadCredentials } from './credentials.js';
+
+/** The AWS-side plumbing every function and the CLI share. */
+export interface Platform {
+  settings: Settings;
+  logger: Logger;
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  tables: Record<TableKey, string>;
+  queueUrls: Partial<Record<QueueKey, string>>;
+}
+
+/** Platform from the environment: table names, queue URLs, SDK endpoints per the SDK's own AWS_ENDPOINT_URL_* convention. */
+export function platformFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): Platform {
+  const dynamo = new DynamoDBClient({});
+  const queueUrls: Partial<Record<QueueKey, string>> = {};
+  for (const [key, def] of Object.entries(QUEUES) as [QueueKey, (typeof QUEUES)[QueueKey]][]) {
+    const url = env[def.envVar];
+    if (url) queueUrls[key] = url;
+  }
+  return {
+    settings: loadSettings(),
+    logger,
+    doc: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient({}),
+    tables: tableNamesFromEnv(env),
+    queueUrls,
+  };
+}
+
+/** The Marketo call budget shared by every caller, kept in DynamoDB so Lambda scale-out cannot break it. */
+export function marketoGovernor(platform: Platform, overrides: { windowMs?: number } = {}): CallGovernor {
+  return new DynamoDbCallGovernor({
+    doc: platform.doc,
+    tableName: platform.tables.governor,
+    callsPerWindow: platform.settings.marketo.callsPer20s,
+    maxConcurrent: platform.settings.marketo.maxConcurrent,
+    ...overrides,
+  });
+}
+
+export function vendorClients(
+  platform: Platform,
+  credentials: Credentials,
+  governor = marketoGovernor(platform),
+) {
+  return {
+    marketo: new MarketoClient({
+      baseUrl: credentials.MARKETO_BASE_URL,
+      clientId: credentials.MARKETO_CLIENT_ID,
+      clientSecret: credentials.MARKETO_CLIENT_SECRET,
+      governor,
+      logger: platform.logger,
+    }),
+    salesforce: new SalesforceClient({
+      loginUrl: credentials.SALESFORCE_LOGIN_URL,
+      clientId: credentials.SALESFORCE_CLIENT_ID,
+      clientSecret: credentials.SALESFORCE_CLIENT_SECRET,
+      apiVersion: platform.settings.salesforce.apiVersion,
+    }),
+  };
+}
+
+/** Everything the activity pipeline needs, from a platform and vendor clients. */
+export function activityDeps(
+  platform: Platform,
+  clients: Pick<ActivityDeps, 'marketo' | 'salesforce'>,
+): ActivityDeps {
+  return {
+    settings: platform.settings,
+    logger: platform.logger,
+    cursors: new CursorStore(platform.doc, platform.tables.cursors),
+    runs: new RunReportStore(platform.doc, platform.tables.runs),
+    ledger: new LedgerStore(platform.doc, platform.tables.ledger),
+    leadCache: new LeadCacheStore(
+      platform.doc,
+      platform.tables.leadCache,
+      platform.settings.activities.leadCacheTtlSeconds,
+    ),
+    sender: new SqsMessageSender({ client: platform.sqs }),
+    queueUrls: {
+      ...(platform.queueUrls.fetch ? { fetch: platform.queueUrls.fetch } : {}),
+      ...(platform.queueUrls.write ? { write: platform.queueUrls.write } : {}),
+    },
+    ...clients,
+  };
+}
+
+/** Lambda composition root for the activity functions: settings, env, secret, clients; built once per cold start. */
+export async function activityDepsFromEnv(
+  logger: Logger,
+): Promise<{ deps: ActivityDeps; platform: Platform }> {
+  const platform = platformFromEnv(logger);
+  return { deps: activityDeps(platform, vendorClients(platform, await loadCredentials())), platform };
+}
+
+/** A value built on first use and kept for the life of the process (a Lambda cold start). */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((err: unknown) => {
+      value = undefined; // a failed cold start (e.g. secret not readable yet) is retried next time
+      throw err;
+    });
+    return value;
+  };
+}
