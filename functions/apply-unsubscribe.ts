@@ -1,4 +1,13 @@
-// Entry point under construction: wired in the activity pipeline / unsubscribe work.
-export const handler = async (): Promise<never> => {
-  throw new Error('This function is not wired yet.');
-};
+import { applyUnsubscribe, parseUnsubscribeMessage } from '../shared/optouts/apply-unsubscribe.js';
+import { optOutDepsFromEnv } from '../shared/optouts/opt-out-runtime.js';
+import { sqsBatchHandler } from '../shared/runtime/sqs-batch.js';
+
+/** SQS consumer of accepted webhook unsubscribes; failed records are reported per record (partial batch). */
+const deps = optOutDepsFromEnv('apply-unsubscribe');
+
+export const handler = sqsBatchHandler(
+  (record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)),
+  {
+    logger: deps.logger,
+  },
+);

@@ -1,4 +1,31 @@
-// Entry point under construction: wired in the activity pipeline / unsubscribe work.
-export const handler = async (): Promise<never> => {
-  throw new Error('This function is not wired yet.');
-};
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { webhookDepsFromEnv } from '../shared/optouts/opt-out-runtime.js';
+import { handleUnsubscribeRequest } from '../shared/optouts/webhook-request.js';
+
+/** POST /webhooks/unsubscribe (API Gateway HTTP API, payload v2). The logic is the shared core. */
+const deps = webhookDepsFromEnv('receive-unsubscribe-webhook');
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(
+    // Anything unexpected (DynamoDB or SQS down): a bare 500, never the internal message.
+    httpErrorHandler({
+      logger: (error: Error) =>
+        deps.logger.error('Webhook request failed', {
+          error: { name: error?.name, message: error?.message },
+        }),
+      fallbackMessage: JSON.stringify({ error: 'internal_error', message: 'Not accepted; retry later.' }),
+    }),
+  )
+  .handler((event) =>
+    handleUnsubscribeRequest(deps, {
+      headers: event.headers ?? {},
+      body:
+        event.body === undefined
+          ? undefined
+          : event.isBase64Encoded
+            ? Buffer.from(event.body, 'base64')
+            : event.body,
+    }),
+  );

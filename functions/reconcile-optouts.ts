@@ -1,4 +1,7 @@
-// Entry point under construction: wired in the activity pipeline / unsubscribe work.
-export const handler = async (): Promise<never> => {
-  throw new Error('This function is not wired yet.');
-};
+import { optOutDepsFromEnv } from '../shared/optouts/opt-out-runtime.js';
+import { reconcileOptOuts } from '../shared/optouts/reconcile.js';
+
+/** Nightly (EventBridge Scheduler, 20:00 America/Los_Angeles): both directions, one consent-drift report. */
+const deps = optOutDepsFromEnv('reconcile-optouts');
+
+export const handler = () => reconcileOptOuts(deps);

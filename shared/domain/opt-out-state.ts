@@ -64,6 +64,8 @@ export interface Evidence {
   activityGuid?: string;
   runId?: string;
   reason?: string;
+  /** When the change happened on its side (history entries are stamped when we recorded them). */
+  changedAt?: string;
 }
 
 /** One record's opt-out value as last seen or written by us. */

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { emailRef } from '../domain/email.js';
+import {
+  confirmWrites,
+  type Observation,
+  observe,
+  planWrites,
+  rememberWrites,
+  type Verdict,
+} from '../domain/opt-out-policy.js';
+import { type HistoryEntry, type OptOutState, systemOf, type TargetKey } from '../domain/opt-out-state.js';
+import { nowOf, type OptOutDeps, policyOf } from './opt-out-deps.js';
+import {
+  findMarketoLeads,
+  findSalesforceRecords,
+  type PersonRecord,
+  type WriteOutcome,
+  writeMarketo,
+  writeSalesforce,
+} from './person-records.js';
+
+/**
+ * Brings every record of some people in line with their decided opt-out: find all their Leads,
+ * Contacts and Marketo leads; take any record that disagrees and that we did not know about as an
+ * observation (a system saying "opted out" wins); remember the writes we are about to make (echo
+ * suppression, before sending); write; record what landed and what failed in the history.
+ * Used by the webhook consumer (one person) and by the nightly run (everyone who changed).
+ */
+
+export interface AlignOptions {
+  /** The webhook event id or nightly run id that causes the writes. */
+  cause: string;
+  /** Per person: when the change was accepted, for the write latency in the history. */
+  latencyFrom?: ReadonlyMap<string, string>;
+  /** Only this side (the webhook consumer writes both; tests may narrow). */
+  systems?: { salesforce: boolean; marketo: boolean };
+  /** Reason written to Marketo's unsubscribedReason. */
+  marketoReason?: string;
+}
+
+export interface AlignResult {
+  people: number;
+  /** Verdicts of records found disagreeing that we had not seen before. */
+  sightings: Partial<Record<Verdict, number>>;
+  /** Records whose value disagreed with the decision (each one planned for a write). */
+  disagreements: { salesforce: number; marketo: number };
+  written: { salesforce: number; marketo: number };
+  failed: (WriteOutcome & { email: string })[];
+  /** Decided value and outcome per person. */
+  byPerson: Map<string, { optedOut: boolean; writes: WriteOutcome[] }>;
+}
+
+const bump = (counts: Partial<Record<string, number>>, key: string, by = 1) => {
+  counts[key] = (counts[key] ?? 0) + by;
+};
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+export async function alignPeople(
+  deps: OptOutDeps,
+  emails: readonly string[],
+  options: AlignOptions,
+): Promise<AlignResult> {
+  const policy = policyOf(deps);
+  const field = deps.settings.optOuts.salesforceField;
+  const systems = options.systems ?? { salesforce: true, marketo: true };
+  const result: AlignResult = {
+    people: emails.length,
+    sightings: {},
+    disagreements: { salesforce: 0, marketo: 0 },
+    written: { salesforce: 0, marketo: 0 },
+    failed: [],
+    byPerson: new Map(),
+  };
+  if (emails.length === 0) return result;
+  const now = nowOf(deps);
+
+  // 1. Every record carrying these emails, on both sides.
+  const found: PersonRecord[] = [];
+  if (systems.salesforce) {
+    const sf = await deps.salesforce();
+    found.push(...(await findSalesforceRecords(sf, field, emails, now)));
+  }
+  if (systems.marketo) found.push(...(await findMarketoLeads(await deps.marketo(), emails, now)));
+  const byEmail = new Map<string, PersonRecord[]>();
+  for (const r of found) byEmail.set(r.email, [...(byEmail.get(r.email) ?? []), r]);
+
+  // 2. Per person: sightings → decision → planned writes, remembered before they are sent.
+  const plans = await mapLimit(emails, 8, async (email) => {
+    const records = byEmail.get(email) ?? [];
+    let plan: { target: TargetKey; value: boolean }[] = [];
+    let verdicts: Verdict[] = [];
+    const at = now.toISOString();
+    const r = await deps.store.update(email, (current) => {
+      let state: OptOutState = current;
+      const history: HistoryEntry[] = [];
+      let viewsChanged = false;
+      verdicts = [];
+      for (const rec of records) {
+        const view = state.records[rec.target];
+        if (view && view.optedOut === rec.optedOut) continue;
+        viewsChanged = true;
+        const obs: Observation = {
+          source: systemOf(rec.target) === 'marketo' ? 'marketo-nightly' : 'salesforce-nightly',
+          target: rec.target,
+          value: rec.optedOut,
+          at: rec.at,
+          evidence: { runId: options.cause },
+        };
+        const o = observe(state, obs, policy);
+        state = o.state;
+        if (o.verdict === 'alreadySubscribed' || o.verdict === 'unchanged') continue;
+        verdicts.push(o.verdict);
+        history.push({
+          kind: 'observed',
+          id: randomUUID(),
+          at,
+          source: obs.source,
+          target: rec.target,
+          value: rec.optedOut,
+          verdict: o.verdict,
+          evidence: obs.evidence,
+          optedOut: state.optedOut,
+        });
+      }
+      plan = planWrites(state, records);
+      if (plan.length) state = rememberWrites(state, plan, at, options.cause, policy);
+      if (!viewsChanged && plan.length === 0 && history.length === 0) return undefined;
+      return { state, history };
+    });
+    for (const v of verdicts) bump(result.sightings, v);
+    return { email, plan, optedOut: r.state.optedOut };
+  });
+
+  // 3. The writes, batched across people.
+  const all = plans.flatMap((p) => p.plan);
+  for (const w of all) result.disagreements[systemOf(w.target)]++;
+  const outcomes: WriteOutcome[] = [];
+  const sfWrites = all.filter((w) => systemOf(w.target) === 'salesforce');
+  const mkWrites = all.filter((w) => systemOf(w.target) === 'marketo');
+  if (sfWrites.length) {
+    const sf = await deps.salesforce();
+    outcomes.push(...(await writeSalesforce(sf, field, sfWrites)));
+  }
+  if (mkWrites.length) {
+    const mk = await deps.marketo();
+    const reason = options.marketoReason ?? 'Opted out in Salesforce (unsubscribe sync)';
+    outcomes.push(
+      ...(await writeMarketo(
+        mk,
+        mkWrites.map((w) => ({ ...w, reason })),
+      )),
+    );
+  }
+  const outcomeByTarget = new Map(outcomes.map((o) => [o.target, o]));
+
+  // 4. What landed, what failed (failed retryable targets are retried by the next run).
+  const landedAt = nowOf(deps).toISOString();
+  await mapLimit(plans, 8, async ({ email, plan, optedOut }) => {
+    const writes = plan.flatMap((w) => {
+      const o = outcomeByTarget.get(w.target);
+      return o ? [o] : [];
+    });
+    result.byPerson.set(email, { optedOut, writes });
+    for (const o of writes) {
+      if (o.ok) result.written[systemOf(o.target)]++;
+      else result.failed.push({ ...o, email });
+    }
+    if (writes.length === 0) return;
+    const from = options.latencyFrom?.get(email);
+    await deps.store.update(email, (current) => {
+      const ok = writes.filter((w) => w.ok);
+      const state = confirmWrites(current, ok, landedAt);
+      const pending = writes.filter((w) => !w.ok && w.retryable).map((w) => w.target);
+      const history: HistoryEntry[] = writes.map((w) =>
+        w.ok
+          ? {
+              kind: 'written',
+              id: `${options.cause}:${w.target}`,
+              at: landedAt,
+              target: w.target,
+              value: w.value,
+              cause: options.cause,
+              ...(from ? { latencyMs: Date.parse(landedAt) - Date.parse(from) } : {}),
+            }
+          : {
+              kind: 'writeFailed',
+              id: `${options.cause}:${w.target}`,
+              at: landedAt,
+              target: w.target,
+              value: w.value,
+              cause: options.cause,
+              error: w.error ?? 'unknown',
+              retryable: w.retryable ?? true,
+            },
+      );
+      const stillPending = [...new Set([...(state.pendingTargets ?? []), ...pending])].filter(
+        (t) => !ok.some((w) => w.target === t),
+      );
+      return {
+        state: {
+          ...state,
+          ...(stillPending.length ? { pendingTargets: stillPending } : { pendingTargets: [] }),
+        },
+        history,
+      };
+    });
+    if (writes.some((w) => !w.ok)) {
+      deps.logger.warn('Some opt-out writes failed', {
+        person: emailRef(email),
+        failed: writes.filter((w) => !w.ok).map((w) => ({ target: w.target, error: w.error })),
+      });
+    }
+  });
+  return result;
+}
