@@ -495,6 +495,20 @@ export const DEFAULT_WORLD_NOW = Date.parse('2026-10-15T12:00:00Z');
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 
+export interface WorldSnapshot {
+  version: 1;
+  now: number;
+  days: number;
+  leads: WorldLead[];
+  salesforce: SalesforceSeed;
+  activityTypes: WorldActivityType[];
+  activities: WorldActivity[];
+  deletedLeadIds: number[];
+  nextSeq: number;
+  nextActivityId: number;
+  nextLeadId: number;
+}
+
 export class World {
   readonly now: number;
   readonly leads: WorldLead[] = [];
@@ -512,12 +526,16 @@ export class World {
   private nextLeadId: number;
   private readonly days: number;
 
-  constructor(options: WorldOptions = {}) {
-    this.rand = mulberry32(options.seed ?? 20261015);
-    this.now = options.now ?? DEFAULT_WORLD_NOW;
-    this.days = options.days ?? 90;
-    const people = options.people ?? 3000;
+  constructor(options: WorldOptions = {}, snapshot?: WorldSnapshot) {
+    this.rand = mulberry32((options.seed ?? 20261015) + (snapshot?.nextSeq ?? 0));
+    this.now = snapshot?.now ?? options.now ?? DEFAULT_WORLD_NOW;
+    this.days = snapshot?.days ?? options.days ?? 90;
     this.nextLeadId = 1_000;
+    if (snapshot) {
+      this.restore(snapshot);
+      return;
+    }
+    const people = options.people ?? 3000;
     this.generatePeople(people);
     this.generateActivities(options.activities ?? 30_000);
     this.generateLeadChanges();
@@ -1048,6 +1066,41 @@ export class World {
       default:
         return { ...base, primaryAttributeValue: null };
     }
+  }
+
+  /** Everything needed to carry this world into a later process (the embedded default persists it). */
+  toSnapshot(): WorldSnapshot {
+    return {
+      version: 1,
+      now: this.now,
+      days: this.days,
+      leads: this.leads,
+      salesforce: this.salesforce,
+      activityTypes: this.activityTypes,
+      activities: this.activities,
+      deletedLeadIds: [...this.deletedLeadIds],
+      nextSeq: this.nextSeq,
+      nextActivityId: this.nextActivityId,
+      nextLeadId: this.nextLeadId,
+    };
+  }
+
+  static fromSnapshot(snapshot: WorldSnapshot, seed?: number): World {
+    if (snapshot.version !== 1) throw new Error(`Unsupported world snapshot version ${String(snapshot.version)}`);
+    return new World(seed === undefined ? {} : { seed }, snapshot);
+  }
+
+  private restore(s: WorldSnapshot): void {
+    this.leads.push(...s.leads);
+    for (const l of this.leads) this.byId.set(l.id, l);
+    this.salesforce.leads.push(...s.salesforce.leads);
+    this.salesforce.contacts.push(...s.salesforce.contacts);
+    this.activityTypes.splice(0, this.activityTypes.length, ...s.activityTypes);
+    this.activities.push(...s.activities);
+    for (const id of s.deletedLeadIds) this.deletedLeadIds.add(id);
+    this.nextSeq = s.nextSeq;
+    this.nextActivityId = s.nextActivityId;
+    this.nextLeadId = s.nextLeadId;
   }
 
   private bulkInsert(batch: WorldActivity[]): void {

@@ -31,9 +31,22 @@ export const KEY_PREFIX = {
 /** Sequential ids per prefix, unique within one sandbox. */
 export class IdFactory {
   private readonly counters = new Map<string, number>();
+  /** Ids restored from an earlier process: never handed out again. */
+  private readonly taken = new Set<string>();
   constructor(private readonly pod = 'SB') {}
 
+  observe(id: string): void {
+    this.taken.add(id);
+  }
+
   next(prefix: string): string {
+    for (;;) {
+      const id = this.generate(prefix);
+      if (!this.taken.has(id)) return id;
+    }
+  }
+
+  private generate(prefix: string): string {
     const n = (this.counters.get(prefix) ?? 0) + 1;
     this.counters.set(prefix, n);
     let body = '';

@@ -125,6 +125,7 @@ export class SandboxStore {
       defaults: Record<string, unknown>,
     ) => {
       for (const row of rows ?? []) {
+        this.ids.observe(row.Id);
         const stamp = typeof row.CreatedDate === 'string' ? row.CreatedDate : created;
         map.set(row.Id, {
           ...defaults,
