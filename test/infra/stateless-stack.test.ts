@@ -1,0 +1,348 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { TABLE_ACTIONS } from '../../infra/app-function.js';
+import type { SyncStatelessStack } from '../../infra/stateless-stack.js';
+import { TABLES } from '../../shared/adapters/dynamodb/table-definitions.js';
+import { QUEUES } from '../../shared/adapters/sqs/queue-definitions.js';
+import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../shared/config/settings.js';
+import { buildTestApp, grantsOfRole, labelOf, logicalId } from './sync-test-app.js';
+
+const built = buildTestApp();
+const { statelessTemplate: template, labels, stateless } = built;
+
+type FunctionKey = keyof SyncStatelessStack['functions'];
+
+const RW = [...TABLE_ACTIONS.readWrite].sort();
+const SEND = ['sqs:SendMessage'];
+const CONSUME = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
+const SECRET_READ = ['secretsmanager:GetSecretValue'];
+
+/** The binding contract: each function's data-plane grants, exactly. */
+const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
+  scheduleActivitySync: {
+    'table:cursors': RW,
+    'table:runs': RW,
+    'table:governor': RW,
+    'queue:fetch': SEND,
+    'secret:credentials': SECRET_READ,
+  },
+  fetchActivityPage: {
+    'table:cursors': RW,
+    'table:runs': RW,
+    'table:governor': RW,
+    'queue:fetch': [...CONSUME, ...SEND].sort(),
+    'queue:write': SEND,
+    'secret:credentials': SECRET_READ,
+  },
+  writeActivityTasks: {
+    'table:ledger': RW,
+    'table:leadCache': RW,
+    'table:runs': RW,
+    'table:governor': RW,
+    'queue:write': CONSUME,
+    'secret:credentials': SECRET_READ,
+  },
+  receiveUnsubscribeWebhook: {
+    'table:optOuts': RW,
+    'queue:unsubscribe': SEND,
+    'secret:webhook': SECRET_READ,
+  },
+  applyUnsubscribe: {
+    'table:optOuts': RW,
+    'table:governor': RW,
+    'queue:unsubscribe': CONSUME,
+    'secret:credentials': SECRET_READ,
+  },
+  reconcileOptOuts: {
+    'table:optOuts': RW,
+    'table:cursors': RW,
+    'table:runs': RW,
+    'table:governor': RW,
+    'secret:credentials': SECRET_READ,
+  },
+};
+
+const ENV_FOR_LABEL: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(TABLES).map(([k, d]) => [`table:${k}`, d.envVar])),
+  ...Object.fromEntries(Object.entries(QUEUES).map(([k, d]) => [`queue:${k}`, d.envVar])),
+  'secret:credentials': 'SYNC_SECRET_ARN',
+  'secret:webhook': 'WEBHOOK_SECRET_ARN',
+};
+
+const FUNCTION_KEYS = Object.keys(EXPECTED_GRANTS) as FunctionKey[];
+
+function functionResource(key: FunctionKey): { Properties: Record<string, unknown> } {
+  const id = logicalId(stateless.functions[key].function);
+  const resource = template.toJSON().Resources[id] as { Properties: Record<string, unknown> } | undefined;
+  if (!resource) throw new Error(`no function ${id}`);
+  return resource;
+}
+
+function dataPlaneGrants(key: FunctionKey): Record<string, string[]> {
+  const all = grantsOfRole(template, logicalId(stateless.functions[key].role), labels);
+  return Object.fromEntries(
+    Object.entries(all).filter(([, actions]) =>
+      actions.some((a) => /^(dynamodb|sqs|secretsmanager|kms):/.test(a)),
+    ),
+  );
+}
+
+describe('SyncStatelessStack functions', () => {
+  it.each(FUNCTION_KEYS)('%s runs Node.js 24 on arm64 with X-Ray and JSON logs', (key) => {
+    expect(functionResource(key).Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'marketo-sf-sync' } },
+    });
+  });
+
+  it.each(FUNCTION_KEYS)('%s is granted exactly its data-plane contract', (key) => {
+    expect(dataPlaneGrants(key)).toEqual(EXPECTED_GRANTS[key]);
+  });
+
+  it.each(FUNCTION_KEYS)('%s gets an env var for each bound resource and none for the rest', (key) => {
+    const vars = (functionResource(key).Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    const resourceVars = Object.fromEntries(
+      Object.entries(vars).filter(([name]) => Object.values(ENV_FOR_LABEL).includes(name)),
+    );
+    const expected = Object.fromEntries(
+      Object.keys(EXPECTED_GRANTS[key]).map((label) => [ENV_FOR_LABEL[label], label]),
+    );
+    // The consumed queue's URL is not needed by its consumer.
+    const consumedOnly = Object.entries(EXPECTED_GRANTS[key])
+      .filter(([, actions]) => !actions.includes('sqs:SendMessage') && actions.includes('sqs:ReceiveMessage'))
+      .map(([label]) => ENV_FOR_LABEL[label]);
+    for (const name of consumedOnly) delete expected[name as string];
+    expect(Object.fromEntries(Object.entries(resourceVars).map(([n, v]) => [n, labelOf(v, labels)]))).toEqual(
+      expected,
+    );
+  });
+
+  it('never grants dynamodb, sqs or secretsmanager actions on a * resource', () => {
+    for (const key of FUNCTION_KEYS) {
+      const star = grantsOfRole(template, logicalId(stateless.functions[key].role), labels)['*'] ?? [];
+      expect(star.filter((a) => /^(dynamodb|sqs|secretsmanager):/.test(a))).toEqual([]);
+      expect(star).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
+  });
+
+  it('keeps the webhook receiver away from the ledger, the credentials and the write queue', () => {
+    const grants = dataPlaneGrants('receiveUnsubscribeWebhook');
+    expect(grants).not.toHaveProperty('table:ledger');
+    expect(grants).not.toHaveProperty('secret:credentials');
+    expect(grants).not.toHaveProperty('queue:write');
+    expect(grants).toHaveProperty(['table:optOuts']);
+  });
+
+  it('gives the Task writer no way to send to the unsubscribe queue', () => {
+    const grants = dataPlaneGrants('writeActivityTasks');
+    expect(grants['queue:unsubscribe'] ?? []).not.toContain('sqs:SendMessage');
+    expect(Object.values(grants).flat()).not.toContain('sqs:SendMessage');
+  });
+
+  it('gives every function a log group with one month retention', () => {
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    for (const key of FUNCTION_KEYS) {
+      const ref = (functionResource(key).Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup
+        .Ref;
+      expect(template.toJSON().Resources[ref]).toMatchObject({ Properties: { RetentionInDays: 30 } });
+    }
+  });
+});
+
+describe('SyncStatelessStack queue consumers', () => {
+  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as {
+    Properties: Record<string, unknown>;
+  }[];
+  const consumers = {
+    'queue:fetch': 'fetchActivityPage',
+    'queue:write': 'writeActivityTasks',
+    'queue:unsubscribe': 'applyUnsubscribe',
+  } as const;
+
+  it('consumes each main queue with the intended function', () => {
+    const wiring = mappings.map((m) => [
+      labelOf(m.Properties.EventSourceArn, labels),
+      (m.Properties.FunctionName as { Ref: string }).Ref,
+    ]);
+    expect(Object.fromEntries(wiring)).toEqual(
+      Object.fromEntries(
+        Object.entries(consumers).map(([label, fn]) => [label, logicalId(stateless.functions[fn].function)]),
+      ),
+    );
+  });
+
+  it('reports partial batch failures on every SQS event source', () => {
+    for (const m of mappings) expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('caps fetch concurrency at the Marketo budget (settings marketo.maxConcurrent)', () => {
+    const fetch = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:fetch');
+    expect(fetch?.Properties).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 5 } });
+  });
+
+  it('sets every consumed queue visibility timeout to at least 6 x the consumer timeout', () => {
+    const queues = built.statefulTemplate.toJSON().Resources as Record<
+      string,
+      { Properties: { VisibilityTimeout: number } }
+    >;
+    for (const [label, fn] of Object.entries(consumers)) {
+      const queueId = [...labels].find(([, l]) => l === label)?.[0] as string;
+      const timeout = functionResource(fn).Properties.Timeout as number;
+      expect(queues[queueId]?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    }
+  });
+});
+
+describe('SyncStatelessStack schedules', () => {
+  const schedules = template.findResources('AWS::Scheduler::Schedule') as Record<
+    string,
+    { Properties: Record<string, unknown> }
+  >;
+
+  it.each([
+    ['scheduleActivitySync', 'activities'],
+    ['reconcileOptOuts', 'optouts'],
+  ] as const)('runs %s at 20:00 America/Los_Angeles with retries and a dead-letter queue', (key, job) => {
+    const target = Object.values(schedules).find(
+      (s) =>
+        JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) ===
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(stateless.functions[key].function), 'Arn'] }),
+    );
+    expect(target?.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 20 * * ? *)',
+      ScheduleExpressionTimezone: 'America/Los_Angeles',
+      State: 'ENABLED',
+      Target: {
+        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: expect.anything() },
+        Input: expect.stringContaining(`"job":"${job}"`),
+      },
+    });
+    const dlq = (target?.Properties.Target as { DeadLetterConfig: { Arn: unknown } }).DeadLetterConfig.Arn;
+    expect(labelOf(dlq, labels)).toBe('dlq:schedule');
+  });
+
+  it('follows the settings document: cron, time zone and enabled flag', () => {
+    const settings = parseSettings({
+      ...DEFAULT_SETTINGS_INPUT,
+      optOuts: { schedule: { enabled: false, cron: 'cron(30 6 * * ? *)', timeZone: 'Europe/Berlin' } },
+    });
+    const custom = buildTestApp({ settings });
+    custom.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 6 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'DISABLED',
+    });
+  });
+});
+
+describe('SyncStatelessStack webhook API', () => {
+  it('routes POST /webhooks/unsubscribe to the receiver function', () => {
+    const integration = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration')).find(
+      ([, r]) =>
+        JSON.stringify(r.Properties.IntegrationUri) ===
+        JSON.stringify({
+          'Fn::GetAtt': [logicalId(stateless.functions.receiveUnsubscribeWebhook.function), 'Arn'],
+        }),
+    );
+    expect(integration).toBeDefined();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /webhooks/unsubscribe',
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration?.[0] }]] },
+    });
+    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(1);
+  });
+
+  it('throttles the stage and writes access logs without personal data', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    expect(stage?.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
+    });
+    const format = (stage?.Properties.AccessLogSettings as { Format: string }).Format;
+    expect(JSON.parse(format)).toHaveProperty('requestId', '$context.requestId');
+    expect(format).not.toMatch(/sourceIp|userAgent|identity/);
+  });
+
+  it('takes throttling from CDK context', () => {
+    const custom = buildTestApp({ context: { webhookRateLimit: '5', webhookBurstLimit: 10 } });
+    custom.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+    });
+  });
+
+  it('outputs the webhook URL', () => {
+    template.hasOutput('WebhookUrl', {
+      Value: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['/webhooks/unsubscribe'])]) }),
+    });
+  });
+});
+
+describe('SyncStatelessStack alarms', () => {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
+    Properties: Record<string, unknown>;
+  }[];
+  const topicId = logicalId(stateless.alarms.topic);
+
+  function alarmFor(metric: string, label: string) {
+    return alarms.find(
+      (a) =>
+        a.Properties.MetricName === metric &&
+        labelOf((a.Properties.Dimensions as { Value: unknown }[])[0]?.Value, labels) === label,
+    );
+  }
+
+  it.each(['dlq:fetch', 'dlq:write', 'dlq:unsubscribe', 'dlq:schedule'])(
+    'alarms to the topic as soon as %s holds a message',
+    (label) => {
+      expect(alarmFor('ApproximateNumberOfMessagesVisible', label)?.Properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: topicId }],
+      });
+    },
+  );
+
+  it.each(['queue:fetch', 'queue:write', 'queue:unsubscribe'])(
+    'alarms on the age of the oldest %s message',
+    (label) => {
+      expect(alarmFor('ApproximateAgeOfOldestMessage', label)?.Properties).toMatchObject({
+        Threshold: 3600,
+        AlarmActions: [{ Ref: topicId }],
+      });
+    },
+  );
+
+  it('encrypts the alarm topic with a rotated key CloudWatch may use, and enforces TLS', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stateless.alarms.key), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: Match.anyValue() }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
