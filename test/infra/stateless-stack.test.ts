@@ -228,7 +228,8 @@ describe('SyncStatelessStack schedules', () => {
         Input: expect.stringContaining(`"job":"${job}"`),
       },
     });
-    const dlq = (target?.Properties.Target as { DeadLetterConfig: { Arn: unknown } }).DeadLetterConfig.Arn;
+    const dlq = (target?.Properties.Target as { DeadLetterConfig?: { Arn: unknown } } | undefined)
+      ?.DeadLetterConfig?.Arn;
     expect(labelOf(dlq, labels)).toBe('dlq:schedule');
   });
 
