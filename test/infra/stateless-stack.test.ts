@@ -272,7 +272,7 @@ describe('SyncStatelessStack webhook API', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
     });
-    const format = (stage?.Properties.AccessLogSettings as { Format: string }).Format;
+    const format = String((stage?.Properties.AccessLogSettings as { Format?: string } | undefined)?.Format);
     expect(JSON.parse(format)).toHaveProperty('requestId', '$context.requestId');
     expect(format).not.toMatch(/sourceIp|userAgent|identity/);
   });
