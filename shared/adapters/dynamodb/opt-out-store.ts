@@ -116,7 +116,7 @@ export class OptOutStore {
     key: string,
     change: (current: OptOutState, version: number) => StateUpdate | undefined,
   ): Promise<UpdateResult> {
-    const maxAttempts = this.options.maxAttempts ?? 25;
+    const maxAttempts = this.options.maxAttempts ?? 30;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const item = await this.getItem(key);
       if (item?.outbox?.length) await this.flush(key, item.outbox, item.version);
@@ -145,7 +145,7 @@ export class OptOutStore {
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
         // Someone else wrote first: jittered pause, re-read, re-apply.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(400, 5 * 2 ** attempt)));
         continue;
       }
       if (next.history.length) await this.flush(key, next.history, newVersion);
