@@ -22,17 +22,22 @@ export interface TestApp extends SyncStacks {
   readonly labels: ResourceLabels;
 }
 
-/** Builds both stacks (no esbuild: bundling skipped), synthesised through the cdk-nag plugin. */
-export function buildTestApp(
-  options: { context?: Record<string, unknown>; settings?: Settings; bundle?: boolean } = {},
-): TestApp {
-  const app = new App({
+/** An App with the project's cdk.json context (esbuild bundling skipped unless `bundle`). */
+export function newTestApp(options: { context?: Record<string, unknown>; bundle?: boolean } = {}): App {
+  return new App({
     context: {
       ...CDK_JSON_CONTEXT,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...options.context,
     },
   });
+}
+
+/** Builds both stacks with the cdk-nag plugin registered, and their templates. */
+export function buildTestApp(
+  options: { context?: Record<string, unknown>; settings?: Settings; bundle?: boolean } = {},
+): TestApp {
+  const app = newTestApp(options);
   const stacks = addSyncStacks(app, options.settings ?? parseSettings(DEFAULT_SETTINGS_INPUT));
   const statefulTemplate = Template.fromStack(stacks.stateful);
   const statelessTemplate = Template.fromStack(stacks.stateless);
