@@ -1,0 +1,134 @@
+import { normaliseEmail } from '../../shared/domain/email.js';
+import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
+import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
+import { type OptOutRunReport, reconcileOptOuts } from '../../shared/optouts/reconcile.js';
+
+/**
+ * `optouts`                  one nightly unsubscribe reconciliation, both directions
+ * `optouts history <email>`  the person's opt-out state and its full history
+ * The lead's cli/main.ts builds the OptOutDeps (buildOptOutDeps) and prints `summary` for --json.
+ */
+
+export interface OptOutsCommandResult {
+  exitCode: number;
+  /** One JSON-able object summarising the command (the --json last line). */
+  summary: Record<string, unknown>;
+}
+
+export class OptOutsUsageError extends Error {
+  override readonly name = 'OptOutsUsageError';
+  constructor(message: string) {
+    super(`${message}. Usage: optouts | optouts history <email>`);
+  }
+}
+
+export async function runOptOutsCommand(
+  deps: OptOutDeps,
+  args: readonly string[],
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<OptOutsCommandResult> {
+  const [sub, ...rest] = args.filter((a) => a !== '--json');
+  if (sub === undefined || sub === 'run') {
+    const report = await reconcileOptOuts(deps);
+    for (const line of formatRunReport(report)) out(line);
+    return { exitCode: 0, summary: runSummary(report) };
+  }
+  if (sub === 'history') {
+    const raw = rest[0];
+    if (!raw) throw new OptOutsUsageError('optouts history needs an email address');
+    return printHistory(deps, raw, out);
+  }
+  throw new OptOutsUsageError(`Unknown optouts subcommand "${sub}"`);
+}
+
+/** The --json summary (SPEC: counts read / written / skipped by reason / failed, API calls, duration). */
+export function runSummary(r: OptOutRunReport): Record<string, unknown> {
+  return {
+    command: 'optouts',
+    runId: r.runId,
+    read: r.changesRead.marketo + r.changesRead.salesforce,
+    readBySide: r.changesRead,
+    people: r.people,
+    written: r.writes.salesforce + r.writes.marketo,
+    writtenBySide: { salesforce: r.writes.salesforce, marketo: r.writes.marketo },
+    skipped: r.skipped,
+    failed: r.writes.failed,
+    failedByError: r.failedByError,
+    disagreements: r.disagreements,
+    changesApplied: r.changesApplied,
+    echoesIgnored: r.echoesIgnored,
+    resubscribes: r.resubscribes,
+    webhookCoverage: r.webhookCoverage,
+    apiCalls: r.apiCalls,
+    durationMs: r.durationMs,
+  };
+}
+
+export function formatRunReport(r: OptOutRunReport): string[] {
+  const pct = r.webhookCoverage.percent === null ? 'n/a' : `${r.webhookCoverage.percent}%`;
+  return [
+    `Unsubscribe reconciliation ${r.runId} (${r.window.marketoSince} → ${r.window.until}, ${r.durationMs} ms)`,
+    `  changes read     Marketo ${r.changesRead.marketo}, Salesforce ${r.changesRead.salesforce}; people ${r.people}`,
+    `  disagreements    ${r.disagreements.total} (Salesforce ${r.disagreements.salesforce}, Marketo ${r.disagreements.marketo})`,
+    `  fixed            Salesforce ${r.fixed.salesforce}, Marketo ${r.fixed.marketo}; failed ${r.writes.failed} (retry next run: ${r.pendingPeople} people)`,
+    `  carried over     Marketo → Salesforce ${r.changesApplied.marketoToSalesforce}, Salesforce → Marketo ${r.changesApplied.salesforceToMarketo}`,
+    `  echoes ignored   ${r.echoesIgnored}; resubscribes applied ${r.resubscribes.applied}, rejected ${r.resubscribes.rejected}`,
+    `  webhook coverage ${r.webhookCoverage.deliveredByWebhook}/${r.webhookCoverage.optOuts} of tonight's Marketo opt-outs (${pct})`,
+    `  API calls        Marketo ${r.apiCalls.marketo}, Salesforce ${r.apiCalls.salesforce}`,
+  ];
+}
+
+export function formatHistoryEntry(e: HistoryEntry): string {
+  const value = (v: boolean) => (v ? 'opted out' : 'subscribed');
+  switch (e.kind) {
+    case 'observed': {
+      const ev = Object.entries(e.evidence)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
+      return `${e.at}  observed  ${e.source.padEnd(18)} ${value(e.value).padEnd(10)} on ${e.target ?? '(person)'}  → ${e.verdict}; decision ${value(e.optedOut)}  [${ev}]`;
+    }
+    case 'written':
+      return `${e.at}  written   ${e.target} = ${value(e.value)}  (${e.cause}${e.latencyMs !== undefined ? `, ${e.latencyMs} ms after acceptance` : ''})`;
+    case 'writeFailed':
+      return `${e.at}  FAILED    ${e.target} = ${value(e.value)}  (${e.cause}): ${e.error}${e.retryable ? ', will retry' : ', not retryable'}`;
+  }
+}
+
+async function printHistory(
+  deps: OptOutDeps,
+  raw: string,
+  out: (line: string) => void,
+): Promise<OptOutsCommandResult> {
+  const email = normaliseEmail(raw);
+  const [current, history] = await Promise.all([deps.store.get(email), deps.store.history(email)]);
+  if (!current && history.length === 0) {
+    out(`No opt-out state for ${email}.`);
+    return { exitCode: 0, summary: { command: 'optouts history', found: false } };
+  }
+  if (current) {
+    const s = current.state;
+    out(`${email}: ${s.optedOut ? 'OPTED OUT' : 'subscribed'} (state version ${current.version})`);
+    if (s.optedOutAt) out(`  latest opt-out      ${s.optedOutAt}`);
+    if (s.resubscribedAt) out(`  latest resubscribe  ${s.resubscribedAt} (allowed source)`);
+    if (s.lastChange) out(`  last change         ${s.lastChange.at} from ${s.lastChange.source}`);
+    if (s.webhookAt) out(`  webhook delivery    ${s.webhookAt}`);
+    if (s.rejectedResubscribes) out(`  rejected resubscribes ${s.rejectedResubscribes}`);
+    out('  records:');
+    for (const [target, view] of Object.entries(s.records).sort()) {
+      out(`    ${target.padEnd(36)} ${view.optedOut ? 'opted out ' : 'subscribed'}  (as of ${view.at})`);
+    }
+    if (s.pendingTargets?.length) out(`  pending retries: ${s.pendingTargets.join(', ')}`);
+  }
+  out(`History (${history.length} entries, oldest first):`);
+  for (const e of history) out(`  ${formatHistoryEntry(e)}`);
+  return {
+    exitCode: 0,
+    summary: {
+      command: 'optouts history',
+      found: true,
+      optedOut: current?.state.optedOut ?? false,
+      entries: history.length,
+      records: Object.keys(current?.state.records ?? {}).length,
+    },
+  };
+}

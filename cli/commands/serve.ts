@@ -1,0 +1,153 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { applyUnsubscribe, parseUnsubscribeMessage } from '../../shared/optouts/apply-unsubscribe.js';
+import { type OptOutDeps, policyOf } from '../../shared/optouts/opt-out-deps.js';
+import {
+  handleUnsubscribeRequest,
+  MAX_WEBHOOK_BODY_BYTES,
+  WEBHOOK_PATH,
+  type WebhookDeps,
+  type WebhookResponse,
+} from '../../shared/optouts/webhook-request.js';
+import { type WebhookSecrets, webhookSecretsFromEnv } from '../../shared/optouts/webhook-secrets.js';
+import { sqsBatchHandler } from '../../shared/runtime/sqs-batch.js';
+import { type SqsEventSource, startSqsEventSource } from '../embedded/sqs-event-source.js';
+
+/**
+ * `serve [--port N]`: the webhook endpoints on node:http, with the same core handler as the
+ * Lambda. With an SQS client it also runs the unsubscribe consumer locally (what the Lambda's SQS
+ * event source does in AWS), so an accepted unsubscribe reaches Salesforce within seconds.
+ */
+
+export interface ServeOptions {
+  port?: number;
+  /** Default 127.0.0.1: expose deliberately (e.g. behind a tunnel), never by accident. */
+  host?: string;
+  /** Default: WEBHOOK_SECRET (+ WEBHOOK_SECRET_PREVIOUS) or WEBHOOK_SECRET_ARN from the environment. */
+  secrets?: WebhookSecrets;
+  /** When given, the local unsubscribe consumer polls the queue with it. */
+  sqsClient?: SQSClient;
+  consumerConcurrency?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  consumer?: SqsEventSource;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads at most `limit + 1` bytes: enough for the core to answer 413 for a bigger body without
+ * buffering it (a declared Content-Length over the limit is not read at all).
+ */
+async function readLimited(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ body: Buffer; truncated: boolean }> {
+  if (Number(req.headers['content-length']) > limit) return { body: Buffer.alloc(0), truncated: true };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > limit) return { body: Buffer.concat(chunks), truncated: true };
+  }
+  return { body: Buffer.concat(chunks), truncated: false };
+}
+
+function send(res: ServerResponse, r: WebhookResponse): void {
+  res.writeHead(r.statusCode, r.headers);
+  res.end(r.body);
+}
+
+const jsonResponse = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(body),
+});
+
+export function createWebhookServer(deps: WebhookDeps): Server {
+  return createServer((req, res) => {
+    void (async () => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') {
+        send(
+          res,
+          jsonResponse(req.method === 'GET' ? 200 : 405, { ok: req.method === 'GET' }, { allow: 'GET' }),
+        );
+        return;
+      }
+      if (path !== WEBHOOK_PATH) {
+        send(res, jsonResponse(404, { error: 'not_found', message: `No route ${path}` }));
+        return;
+      }
+      if (req.method !== 'POST') {
+        send(
+          res,
+          jsonResponse(405, { error: 'method_not_allowed', message: 'Use POST.' }, { allow: 'POST' }),
+        );
+        return;
+      }
+      const { body, truncated } = await readLimited(req, MAX_WEBHOOK_BODY_BYTES);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      send(res, await handleUnsubscribeRequest(deps, { headers, body }));
+      // An oversize body was answered (401 or 413) without reading the rest: drop the connection.
+      if (truncated) req.destroy();
+    })().catch((err: unknown) => {
+      deps.logger.error('Webhook request failed', {
+        error: err instanceof Error ? { name: err.name, message: err.message } : 'unknown',
+      });
+      if (!res.headersSent)
+        send(res, jsonResponse(500, { error: 'internal_error', message: 'Not accepted; retry later.' }));
+      else res.end();
+    });
+  });
+}
+
+export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = {}): Promise<RunningServer> {
+  const webhook: WebhookDeps = {
+    store: deps.store,
+    sender: deps.sender,
+    unsubscribeQueueUrl: deps.unsubscribeQueueUrl,
+    secrets: options.secrets ?? webhookSecretsFromEnv(),
+    policy: policyOf(deps),
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+  const server = createWebhookServer(webhook);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  let consumer: SqsEventSource | undefined;
+  if (options.sqsClient) {
+    consumer = await startSqsEventSource({
+      client: options.sqsClient,
+      queueUrl: deps.unsubscribeQueueUrl,
+      handler: sqsBatchHandler((record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)), {
+        logger: deps.logger,
+      }),
+      concurrency: options.consumerConcurrency ?? 2,
+      logger: deps.logger,
+      functionName: 'local-apply-unsubscribe',
+    });
+  }
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  deps.logger.info('Serving the unsubscribe webhook', {
+    url: `${url}${WEBHOOK_PATH}`,
+    consumer: Boolean(consumer),
+  });
+  return {
+    url,
+    server,
+    ...(consumer ? { consumer } : {}),
+    async close() {
+      await consumer?.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
