@@ -1,7 +1,13 @@
+import { SqsMessageSender } from '../../shared/adapters/sqs/sqs-message-sender.js';
 import { normaliseEmail } from '../../shared/domain/email.js';
 import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
-import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
+import { buildOptOutDeps, type OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
 import { type OptOutRunReport, reconcileOptOuts } from '../../shared/optouts/reconcile.js';
+import { vendorClients } from '../../shared/runtime/activity-runtime.js';
+import type { LocalEnvironment } from '../embedded/local-environment.js';
+import { type RunningServer, runServeCommand, type ServeOptions } from './serve.js';
+
+export { runServeCommand } from './serve.js';
 
 /**
  * `optouts`                  one nightly unsubscribe reconciliation, both directions
@@ -22,10 +28,67 @@ export class OptOutsUsageError extends Error {
   }
 }
 
+/** OptOutDeps from the embedded default / configured environment the CLI starts. */
+export function optOutDepsFromLocal(local: LocalEnvironment): OptOutDeps {
+  const { platform } = local;
+  let clients: ReturnType<typeof vendorClients> | undefined;
+  const vendors = () => {
+    clients ??= vendorClients(platform, local.credentials);
+    return clients;
+  };
+  return buildOptOutDeps({
+    settings: platform.settings,
+    logger: platform.logger,
+    doc: platform.doc,
+    tables: platform.tables,
+    sender: new SqsMessageSender({ client: platform.sqs }),
+    queueUrls: { unsubscribe: platform.queueUrls.unsubscribe ?? '' },
+    marketo: () => vendors().marketo,
+    salesforce: () => vendors().salesforce,
+  });
+}
+
+const isLocal = (ctx: OptOutDeps | LocalEnvironment): ctx is LocalEnvironment => 'platform' in ctx;
+
+/** Runs `optouts [history <email>]`; returns the --json summary (the human lines go to `out`). */
 export async function runOptOutsCommand(
-  deps: OptOutDeps,
+  ctx: OptOutDeps | LocalEnvironment,
   args: readonly string[],
   out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<Record<string, unknown>> {
+  const deps = isLocal(ctx) ? optOutDepsFromLocal(ctx) : ctx;
+  const result = await runOptOutsCommandWith(deps, args, out);
+  return result.summary;
+}
+
+/** `serve` on the local environment: webhook + local consumer, until SIGINT/SIGTERM. */
+export async function runServeCommandLocal(
+  local: LocalEnvironment,
+  options: Omit<ServeOptions, 'sqsClient'> & { untilSignal?: boolean } = {},
+): Promise<RunningServer> {
+  const running = await runServeCommand(optOutDepsFromLocal(local), {
+    ...options,
+    sqsClient: local.platform.sqs,
+  });
+  process.stdout.write(`Webhook: POST ${running.url}/webhooks/unsubscribe (GET ${running.url}/healthz)\n`);
+  if (options.untilSignal === false) return running;
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await running.close();
+  return running;
+}
+
+export async function runOptOutsCommandWith(
+  deps: OptOutDeps,
+  args: readonly string[],
+  out: (line: string) => void,
 ): Promise<OptOutsCommandResult> {
   const [sub, ...rest] = args.filter((a) => a !== '--json');
   if (sub === undefined || sub === 'run') {
