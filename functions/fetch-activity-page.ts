@@ -7,6 +7,7 @@ import { fetchMessageSchema, parseMessage } from '../shared/activities/messages.
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
+import { withCallAccounting } from '../shared/runtime/call-accounting.js';
 import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
 
 /** SQS fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
@@ -22,7 +23,10 @@ export const createFetchActivityPage = (deps: ActivityDeps, deferrer?: Visibilit
 const logger = createLogger('fetch-activity-page');
 const built = once(async () => {
   const { deps, platform } = await activityDepsFromEnv(logger);
-  return createFetchActivityPage(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn));
+  return withCallAccounting(
+    deps,
+    createFetchActivityPage(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn)),
+  );
 });
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()

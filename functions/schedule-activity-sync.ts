@@ -8,8 +8,12 @@ import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js
 /** EventBridge Scheduler → one activity cycle: claim each stream, enqueue the first page of each window. */
 export const createScheduleActivitySync =
   (deps: ActivityDeps, options: { takeOverAfterMs?: number } = {}) =>
-  async (): Promise<StartedCycle> =>
-    startActivityCycle(deps, options);
+  async (): Promise<StartedCycle> => {
+    const m = deps.marketo.callCounts().total;
+    const cycle = await startActivityCycle(deps, options);
+    await deps.runs.add('activities', cycle.runId, { 'calls.marketo': deps.marketo.callCounts().total - m });
+    return cycle;
+  };
 
 const logger = createLogger('schedule-activity-sync');
 const deps = once(async () => (await activityDepsFromEnv(logger)).deps);

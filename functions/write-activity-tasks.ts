@@ -7,6 +7,7 @@ import { writeActivityTasks } from '../shared/activities/write-activity-tasks.js
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
+import { withCallAccounting } from '../shared/runtime/call-accounting.js';
 import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
 
 /** SQS write queue → Tasks upserted per message (partial batch failures; permanent refusals recorded, not retried). */
@@ -22,7 +23,10 @@ export const createWriteActivityTasks = (deps: ActivityDeps, deferrer?: Visibili
 const logger = createLogger('write-activity-tasks');
 const built = once(async () => {
   const { deps, platform } = await activityDepsFromEnv(logger);
-  return createWriteActivityTasks(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn));
+  return withCallAccounting(
+    deps,
+    createWriteActivityTasks(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn)),
+  );
 });
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()

@@ -11,10 +11,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSReco
 import { queueArn, queueCounts } from './local-sqs.js';
 
 /** The logger calls the event source makes (a Powertools Logger fits). */
+/** Structural subset of Powertools' Logger (which fits it). */
 export interface EventSourceLogger {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: same as aws-lambda's SQSHandler: a handler may return nothing.

@@ -24,21 +24,6 @@ export interface ActivityDeps {
   now?: () => Date;
 }
 
-/** Adds the API calls a step made to the run report, as deltas of the clients' counters. */
-export function callDelta(
-  before: { m: number; s: number },
-  deps: Pick<ActivityDeps, 'marketo' | 'salesforce'>,
-) {
-  return {
-    'calls.marketo': deps.marketo.callCounts().total - before.m,
-    'calls.salesforce': deps.salesforce.callCounts().total - before.s,
-  };
-}
-
-export function callSnapshot(deps: Pick<ActivityDeps, 'marketo' | 'salesforce'>) {
-  return { m: deps.marketo.callCounts().total, s: deps.salesforce.callCounts().total };
-}
-
 /** The URL of a queue this step must send to; a clear error naming the variable when it is missing. */
 export function requireQueueUrl(deps: Pick<ActivityDeps, 'queueUrls'>, key: 'fetch' | 'write'): string {
   const url = deps.queueUrls[key];

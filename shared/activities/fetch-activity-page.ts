@@ -3,7 +3,7 @@ import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import type { Activity } from '../adapters/marketo/marketo-api.js';
 import { packIntoMessages } from '../adapters/sqs/sqs-message-sender.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { callDelta, callSnapshot, requireQueueUrl } from './activity-deps.js';
+import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage, WriteActivity, WriteMessage } from './messages.js';
 
 export type FetchOutcome =
@@ -54,7 +54,6 @@ export async function fetchActivityPage(
   if (msg.page > chain.page) throw new ChainNotReadyError(id, chain.page, msg.page);
   if (chain.done) return { status: 'recovered' };
 
-  const before = callSnapshot(deps);
   const typeIds = msg.types.map((t) => t.id);
   let token = chain.token ?? (await deps.marketo.getPagingToken(new Date(chain.resumeFrom)));
   let page: Awaited<ReturnType<typeof deps.marketo.getActivities>>;
@@ -114,7 +113,6 @@ export async function fetchActivityPage(
     done,
   });
   await deps.runs.add('activities', msg.runId, {
-    ...callDelta(before, deps),
     ...(advanced ? { read: inWindow.length, pages: 1 } : { duplicateFetches: 1 }),
   });
   if (!advanced) return { status: 'stale' };

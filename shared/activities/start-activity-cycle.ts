@@ -2,7 +2,7 @@ import { chainId } from '../adapters/dynamodb/cursor-store.js';
 import { newRunId } from '../adapters/dynamodb/run-report-store.js';
 import { planStreams, splitWindows } from '../domain/activity-streams.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { callDelta, callSnapshot, requireQueueUrl } from './activity-deps.js';
+import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage } from './messages.js';
 
 export interface StartedStream {
@@ -35,7 +35,6 @@ export async function startActivityCycle(
   const now = deps.now?.() ?? new Date();
   const runId = options.runId ?? newRunId(now);
   const takeOverAfterMs = options.takeOverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
-  const before = callSnapshot(deps);
   const plan = planStreams(deps.settings, await deps.marketo.getActivityTypes());
   if (plan.missingOptional.length) {
     deps.logger.warn('Optional activity types are not on this instance; skipped', {
@@ -119,7 +118,6 @@ export async function startActivityCycle(
   await deps.runs.add('activities', runId, {
     streamsStarted: started.filter((s) => s.status === 'started').length,
     windowsStarted: started.reduce((n, s) => n + s.windows, 0),
-    ...callDelta(before, deps),
   });
   return { runId, streams: started, missingOptional: plan.missingOptional };
 }

@@ -6,7 +6,6 @@ import { enabledSettingFor } from '../domain/activity-streams.js';
 import { mapActivityToTask } from '../domain/task-mapping.js';
 import { isTransientRecordError, resolveWhoId, type SkipReason } from '../domain/task-policy.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { callDelta, callSnapshot } from './activity-deps.js';
 import type { WriteActivity, WriteMessage } from './messages.js';
 
 /** Marketo lead fields needed to find the Salesforce record. */
@@ -48,7 +47,6 @@ interface Pending {
  * transient ones make it fail so SQS retries it (and, after N receives, dead-letters it).
  */
 export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage): Promise<WriteOutcome> {
-  const before = callSnapshot(deps);
   const out: WriteOutcome = { written: 0, created: 0, updated: 0, skipped: {}, failed: 0, retry: 0 };
   const skip = (reason: SkipReason) => {
     out.skipped[reason] = (out.skipped[reason] ?? 0) + 1;
@@ -105,7 +103,6 @@ export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage):
       failed: out.failed,
       retried: out.retry,
       ...Object.fromEntries(Object.entries(out.skipped).map(([k, v]) => [`skipped.${k}`, v ?? 0])),
-      ...callDelta(before, deps),
     });
   }
   if (out.retry > 0) throw new TransientWriteError(out.retry, [...retryCodes]);

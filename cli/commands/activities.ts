@@ -1,0 +1,171 @@
+import type { SQSRecord } from 'aws-lambda';
+import { createFetchActivityPage } from '../../functions/fetch-activity-page.js';
+import { createWriteActivityTasks } from '../../functions/write-activity-tasks.js';
+import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
+import type { RunReport } from '../../shared/adapters/dynamodb/run-report-store.js';
+import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
+import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
+import { activityDeps, marketoGovernor, vendorClients } from '../../shared/runtime/activity-runtime.js';
+import type { LocalEnvironment } from '../embedded/local-environment.js';
+import { queueArn } from '../embedded/local-sqs.js';
+import { drainUntilIdle, startSqsEventSource } from '../embedded/sqs-event-source.js';
+
+export interface ActivityCycleOptions {
+  /** Print a progress line to stderr while the cycle runs (on a terminal). */
+  progress?: boolean;
+  /** Give up waiting for the queues to drain after this long (default 30 min). */
+  timeoutMs?: number;
+  fetchConcurrency?: number;
+  writeConcurrency?: number;
+  /** Test hooks: simulate a crash after a handler's side effects, before SQS deletes the messages. */
+  beforeDelete?: {
+    fetch?: (records: SQSRecord[]) => Promise<void>;
+    write?: (records: SQSRecord[]) => Promise<void>;
+  };
+  /** Governor override (tests use a shorter window). */
+  governor?: CallGovernor;
+}
+
+export interface ActivityCycleSummary {
+  command: 'activities';
+  runId: string;
+  status: 'completed' | 'incomplete';
+  read: number;
+  written: number;
+  created: number;
+  updated: number;
+  skipped: Record<string, number>;
+  failed: number;
+  retried: number;
+  calls: { marketo: number; salesforce: number };
+  durationMs: number;
+  streams: { streamKey: string; status: string; windows: number; from: string; until: string }[];
+  deadLetters: { fetch: number; write: number };
+  /** Salesforce daily API use after the run, when the org reported it. */
+  salesforceApiUsage?: { used: number; limit: number };
+}
+
+/**
+ * One complete activity cycle on the embedded default: the schedule step, then the SAME handlers
+ * the Lambda functions run, fed by a local SQS event source, until both queues are empty.
+ */
+export async function runActivityCycle(
+  local: LocalEnvironment,
+  options: ActivityCycleOptions = {},
+): Promise<ActivityCycleSummary> {
+  const started = Date.now();
+  const { platform } = local;
+  const clients = vendorClients(platform, local.credentials, options.governor ?? marketoGovernor(platform));
+  const deps = activityDeps(platform, clients);
+  const fetchUrl = platform.queueUrls.fetch!;
+  const writeUrl = platform.queueUrls.write!;
+
+  // A stream still owned by an earlier run continues from its queued pages; with nothing queued
+  // (the earlier process died with its work), this run takes the stream over from its watermark.
+  const pendingFetch = await local.queueDepth('fetch');
+  const queued = pendingFetch.visible + pendingFetch.inFlight + pendingFetch.delayed > 0;
+  const cycle = await startActivityCycle(deps, queued ? {} : { takeOverAfterMs: 0 });
+
+  const arns = new Map([
+    [await queueArn(platform.sqs, fetchUrl), fetchUrl],
+    [await queueArn(platform.sqs, writeUrl), writeUrl],
+  ]);
+  const deferrer = new SqsVisibilityDeferrer(platform.sqs, (arn) => arns.get(arn));
+  const sources = await Promise.all([
+    startSqsEventSource({
+      client: platform.sqs,
+      queueUrl: fetchUrl,
+      handler: createFetchActivityPage(deps, deferrer),
+      batchSize: 1,
+      concurrency: options.fetchConcurrency ?? platform.settings.marketo.maxConcurrent,
+      logger: platform.logger,
+      functionName: 'fetch-activity-page',
+      ...(options.beforeDelete?.fetch ? { beforeDelete: options.beforeDelete.fetch } : {}),
+    }),
+    startSqsEventSource({
+      client: platform.sqs,
+      queueUrl: writeUrl,
+      handler: createWriteActivityTasks(deps, deferrer),
+      batchSize: 2,
+      concurrency: options.writeConcurrency ?? 4,
+      logger: platform.logger,
+      functionName: 'write-activity-tasks',
+      ...(options.beforeDelete?.write ? { beforeDelete: options.beforeDelete.write } : {}),
+    }),
+  ]);
+  let status: ActivityCycleSummary['status'] = 'completed';
+  const ticker = options.progress ? startProgress(deps.runs, cycle.runId) : undefined;
+  try {
+    await drainUntilIdle({
+      client: platform.sqs,
+      queues: [fetchUrl, writeUrl],
+      idleMs: 600,
+      timeoutMs: options.timeoutMs ?? 30 * 60_000,
+    });
+  } catch (err) {
+    platform.logger.error(
+      'Activity cycle did not finish in time; its state is kept and the next run continues it',
+      err as Error,
+    );
+    status = 'incomplete';
+  } finally {
+    ticker?.stop();
+    await Promise.all(sources.map((s) => s.stop()));
+  }
+  await deps.runs.add('activities', cycle.runId, {
+    'calls.marketo': clients.marketo.callCounts().total,
+    'calls.salesforce': clients.salesforce.callCounts().total,
+  });
+  const [fetchDepth, writeDepth] = [await local.queueDepth('fetch'), await local.queueDepth('write')];
+  await deps.runs.finish('activities', cycle.runId, status === 'completed' ? 'completed' : 'failed');
+  const report = (await deps.runs.get('activities', cycle.runId)) as RunReport;
+  const usage = clients.salesforce.limitInfo();
+  return {
+    command: 'activities',
+    runId: cycle.runId,
+    status,
+    ...summariseCounts(report.counts),
+    durationMs: Date.now() - started,
+    streams: cycle.streams,
+    deadLetters: { fetch: fetchDepth.dlq, write: writeDepth.dlq },
+    ...(usage ? { salesforceApiUsage: usage } : {}),
+  };
+}
+
+export function summariseCounts(counts: Record<string, number>) {
+  const n = (k: string) => counts[k] ?? 0;
+  const skipped: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts))
+    if (k.startsWith('skipped.')) skipped[k.slice('skipped.'.length)] = v;
+  return {
+    read: n('read'),
+    written: n('written'),
+    created: n('created'),
+    updated: n('updated'),
+    skipped,
+    failed: n('failed'),
+    retried: n('retried'),
+    calls: { marketo: n('calls.marketo'), salesforce: n('calls.salesforce') },
+  };
+}
+
+function startProgress(
+  runs: { get: (k: 'activities', id: string) => Promise<RunReport | undefined> },
+  runId: string,
+) {
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    void runs.get('activities', runId).then((r) => {
+      const c = r?.counts ?? {};
+      process.stderr.write(
+        `\r  ${((Date.now() - t0) / 1000).toFixed(0)}s  pages ${c.pages ?? 0}  read ${c.read ?? 0}  written ${c.written ?? 0}  failed ${c.failed ?? 0}   `,
+      );
+    });
+  }, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      process.stderr.write('\n');
+    },
+  };
+}

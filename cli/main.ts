@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { InvalidSettingsError, loadSettings, type Settings } from '../shared/config/settings.js';
+import { createLogger } from '../shared/observability/logger.js';
+import { type ActivityCycleSummary, runActivityCycle } from './commands/activities.js';
+import { type LocalEnvironment, startLocalEnvironment } from './embedded/local-environment.js';
+import { printHuman } from './print.js';
+import { collectStatus } from './status.js';
+
+const USAGE = `Usage: npm run sync -- <command> [options]
+
+Commands:
+  activities              one complete activity cycle (cursor or look-back → every eligible Task written)
+  optouts                 one nightly unsubscribe reconciliation, both directions
+  optouts history <email> the opt-out history of one person
+  serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
+  status                  cursors, last runs, queue and dead-letter depths
+  start                   what \`npm start\` runs: an activity cycle, then an opt-out reconciliation
+
+Options:
+  --json                  the last line of stdout is one JSON object summarising the run
+  --port N                port for serve (default 8787)
+
+Environment: SYNC_SETTINGS (settings JSON path), SYNC_DATA_DIR (embedded state, default .sync-data/),
+MARKETO_* / SALESFORCE_* (real services; unset = built-in sandboxes), WEBHOOK_SECRET, LOG_LEVEL.`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      since: { type: 'string' },
+      queue: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || values.help ? 0 : 2;
+  }
+  // Settings first: a bad setting is refused before anything starts.
+  const settings: Settings = loadSettings();
+  const logger = createLogger('sync-cli', { logLevel: process.env.LOG_LEVEL ?? 'WARN' });
+  const local = await startLocalEnvironment({
+    settings,
+    logger,
+    dataDir: process.env.SYNC_DATA_DIR ?? '.sync-data',
+  });
+  const progress = Boolean(process.stderr.isTTY) && !values.json;
+  try {
+    const summary = await dispatch(command, rest, local, { progress, port: values.port });
+    if (summary === undefined) return 0;
+    if (!values.json) printHuman(summary);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  } finally {
+    await local.stop();
+  }
+}
+
+async function dispatch(
+  command: string,
+  rest: string[],
+  local: LocalEnvironment,
+  options: { progress: boolean; port: string | undefined },
+): Promise<Record<string, unknown> | undefined> {
+  switch (command) {
+    case 'activities':
+      return runActivityCycle(local, { progress: options.progress }) as Promise<
+        ActivityCycleSummary & Record<string, unknown>
+      >;
+    case 'status':
+      return collectStatus(local) as unknown as Promise<Record<string, unknown>>;
+    case 'start': {
+      const started = Date.now();
+      const activities = await runActivityCycle(local, { progress: options.progress });
+      const { runOptOutsCommand } = await import('./commands/optouts.js');
+      const optouts = await runOptOutsCommand(local, []);
+      return { command: 'start', activities, optouts, durationMs: Date.now() - started };
+    }
+    case 'optouts': {
+      const { runOptOutsCommand } = await import('./commands/optouts.js');
+      return runOptOutsCommand(local, rest);
+    }
+    case 'serve': {
+      const { runServeCommandLocal } = await import('./commands/optouts.js');
+      const port = options.port === undefined ? 8787 : Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be a port number, got "${options.port}"`);
+      await runServeCommandLocal(local, { port });
+      return undefined;
+    }
+    default:
+      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof InvalidSettingsError || err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`Fatal: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,64 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { RunReportStore } from '../shared/adapters/dynamodb/run-report-store.js';
+import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
+import type { LocalEnvironment } from './embedded/local-environment.js';
+
+export interface StatusSummary {
+  command: 'status';
+  cursors: { stream: string; watermark: string | null; activeRunId: string | null }[];
+  lastRuns: {
+    kind: string;
+    runId: string;
+    status: string;
+    startedAt: string;
+    finishedAt: string | null;
+    counts: Record<string, number>;
+  }[];
+  queues: Record<QueueKey, { visible: number; inFlight: number; delayed: number; deadLetters: number }>;
+  ledger: { entries: number };
+}
+
+/** Cursors, last runs, queue and dead-letter depths. Read-only. */
+export async function collectStatus(local: LocalEnvironment): Promise<StatusSummary> {
+  const { doc, tables } = local.platform;
+  const cursorItems = await scanAll(doc, tables.cursors);
+  const cursors = cursorItems
+    .filter((i) => String(i.id).startsWith('activities#'))
+    .map((i) => ({
+      stream: String(i.id).slice('activities#'.length),
+      watermark: (i.watermark as string | undefined) ?? null,
+      activeRunId: (i.activeRunId as string | undefined) ?? null,
+    }));
+  const runs = new RunReportStore(doc, tables.runs);
+  const lastRuns = [...(await runs.recent('activities', 3)), ...(await runs.recent('optouts', 3))].map(
+    (r) => ({
+      kind: r.kind,
+      runId: r.runId,
+      status: r.status,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt ?? null,
+      counts: r.counts,
+    }),
+  );
+  const queues = {} as StatusSummary['queues'];
+  for (const key of Object.keys(QUEUES) as QueueKey[]) {
+    const d = await local.queueDepth(key);
+    queues[key] = { visible: d.visible, inFlight: d.inFlight, delayed: d.delayed, deadLetters: d.dlq };
+  }
+  const ledger = await doc.send(new ScanCommand({ TableName: tables.ledger, Select: 'COUNT' }));
+  return { command: 'status', cursors, lastRuns, queues, ledger: { entries: ledger.Count ?? 0 } };
+}
+
+async function scanAll(
+  doc: LocalEnvironment['platform']['doc'],
+  table: string,
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const res = await doc.send(new ScanCommand({ TableName: table, ExclusiveStartKey }));
+    out.push(...(res.Items ?? []));
+    ExclusiveStartKey = res.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return out;
+}
