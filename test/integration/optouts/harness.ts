@@ -1,0 +1,185 @@
+import type { SQSRecord } from 'aws-lambda';
+import { type LocalEnvironment, startLocalEnvironment } from '../../../cli/embedded/local-environment.js';
+import { type SqsEventSource, startSqsEventSource } from '../../../cli/embedded/sqs-event-source.js';
+import { createWorld, type World, type WorldLead } from '../../../sandboxes/world.js';
+import type { SalesforceApi } from '../../../shared/adapters/salesforce/salesforce-api.js';
+import { SqsMessageSender } from '../../../shared/adapters/sqs/sqs-message-sender.js';
+import {
+  DEFAULT_SETTINGS_INPUT,
+  parseSettings,
+  type SettingsInput,
+} from '../../../shared/config/settings.js';
+import { createLogger } from '../../../shared/observability/logger.js';
+import { applyUnsubscribe, parseUnsubscribeMessage } from '../../../shared/optouts/apply-unsubscribe.js';
+import { buildOptOutDeps, type OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
+import type { WebhookDeps } from '../../../shared/optouts/webhook-request.js';
+import { staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
+import { vendorClients } from '../../../shared/runtime/activity-runtime.js';
+import { sqsBatchHandler } from '../../../shared/runtime/sqs-batch.js';
+
+/**
+ * The embedded default for the unsubscribe sync: dynalite, fauxqs, the Marketo and Salesforce
+ * sandboxes on one seeded world, and the real Marketo/Salesforce clients.
+ */
+
+export const WEBHOOK_SECRET = 'it-webhook-secret-0123456789';
+export const OUR_CLIENT = 'marketo-salesforce-sync';
+const UI = { client: 'salesforce-ui', autoAssign: undefined, kind: 'ui' };
+
+export interface Harness {
+  local: LocalEnvironment;
+  world: World;
+  deps: OptOutDeps;
+  webhook: WebhookDeps;
+  salesforceApi: SalesforceApi;
+  /** A person: one Marketo lead, and Salesforce Leads/Contacts carrying the given email variants. */
+  person(spec: { email: string; marketoEmails?: string[]; sfLeads?: string[]; sfContacts?: string[] }): {
+    leads: WorldLead[];
+    sfLeadIds: string[];
+    sfContactIds: string[];
+  };
+  /** Someone ticks/unticks the opt-out in the Salesforce UI. */
+  setSalesforceOptOut(sobject: 'Lead' | 'Contact', id: string, value: boolean): void;
+  sfOptOut(sobject: 'Lead' | 'Contact', id: string): boolean;
+  /** Writes our client made to a record. */
+  ourSalesforceWrites(id: string): number;
+  /** Starts the local unsubscribe consumer (what the Lambda's SQS event source does). */
+  startConsumer(options?: {
+    crashBeforeHandling?: (record: SQSRecord) => boolean;
+    beforeDelete?: (records: SQSRecord[]) => Promise<void>;
+    concurrency?: number;
+  }): Promise<SqsEventSource>;
+  stop(): Promise<void>;
+}
+
+let emailSeq = 0;
+export const uniqueEmail = (label: string) => `${label}.${Date.now().toString(36)}.${emailSeq++}@example.com`;
+
+export async function startHarness(
+  options: { optOuts?: SettingsInput['optOuts']; people?: number } = {},
+): Promise<Harness> {
+  const settings = parseSettings({
+    ...DEFAULT_SETTINGS_INPUT,
+    ...(options.optOuts ? { optOuts: options.optOuts } : {}),
+  });
+  const logger = createLogger('optouts-it', { logLevel: process.env.IT_LOG_LEVEL ?? 'SILENT' });
+  const world = createWorld({
+    seed: 1001,
+    people: options.people ?? 150,
+    activities: 300,
+    days: 5,
+    now: Date.now(),
+  });
+  const local = await startLocalEnvironment({
+    settings,
+    logger,
+    env: {},
+    world,
+    marketoSandbox: { clock: () => Date.now() },
+    visibilityTimeoutSeconds: { unsubscribe: 1 },
+  });
+  const clients = vendorClients(local.platform, local.credentials);
+  const deps = buildOptOutDeps({
+    settings,
+    logger,
+    doc: local.platform.doc,
+    tables: local.platform.tables,
+    sender: new SqsMessageSender({ client: local.platform.sqs }),
+    queueUrls: { unsubscribe: local.platform.queueUrls.unsubscribe as string },
+    marketo: () => clients.marketo,
+    salesforce: () => clients.salesforce,
+  });
+  const webhook: WebhookDeps = {
+    store: deps.store,
+    sender: deps.sender,
+    unsubscribeQueueUrl: deps.unsubscribeQueueUrl,
+    secrets: staticWebhookSecrets(WEBHOOK_SECRET),
+    policy: { resubscribeSources: settings.optOuts.resubscribeSources },
+    logger,
+  };
+  const sf = local.salesforceSandbox;
+  if (!sf) throw new Error('the harness needs the Salesforce sandbox');
+  const consumers: SqsEventSource[] = [];
+
+  return {
+    local,
+    world,
+    deps,
+    webhook,
+    salesforceApi: clients.salesforce,
+    person(spec) {
+      const now = Date.now();
+      const sfLeadIds = (spec.sfLeads ?? []).map((email, i) => {
+        const r = sf.state.create('Lead', { Email: email, LastName: `Lead${i}`, Company: 'Acme' }, UI);
+        return r.id as string;
+      });
+      const sfContactIds = (spec.sfContacts ?? []).map((email, i) => {
+        const r = sf.state.create('Contact', { Email: email, LastName: `Contact${i}` }, UI);
+        return r.id as string;
+      });
+      const leads = (spec.marketoEmails ?? [spec.email]).map((email, i) =>
+        world.createLead(
+          {
+            email,
+            ...(i === 0 && sfContactIds[0]
+              ? { sfdcType: 'Contact' as const, sfdcContactId: sfContactIds[0] }
+              : i === 0 && sfLeadIds[0]
+                ? { sfdcType: 'Lead' as const, sfdcLeadId: sfLeadIds[0] }
+                : {}),
+          },
+          now,
+        ),
+      );
+      return { leads, sfLeadIds, sfContactIds };
+    },
+    setSalesforceOptOut(sobject, id, value) {
+      const r = sf.state.update(sobject, { Id: id, HasOptedOutOfEmail: value }, UI);
+      if (!r.success) throw new Error(`sandbox refused the update: ${JSON.stringify(r.errors)}`);
+    },
+    sfOptOut(sobject, id) {
+      const table = sobject === 'Lead' ? sf.state.leads : sf.state.contacts;
+      return table.get(id)?.HasOptedOutOfEmail === true;
+    },
+    ourSalesforceWrites(id) {
+      return sf.state.writeLog.filter(
+        (w) => w.id === id && w.client === OUR_CLIENT && w.operation === 'update',
+      ).length;
+    },
+    async startConsumer(opts = {}) {
+      const handler = sqsBatchHandler(
+        async (record) => {
+          if (opts.crashBeforeHandling?.(record))
+            throw new Error('simulated crash before the Salesforce write');
+          return applyUnsubscribe(deps, parseUnsubscribeMessage(record.body));
+        },
+        { logger },
+      );
+      const source = await startSqsEventSource({
+        client: local.platform.sqs,
+        queueUrl: deps.unsubscribeQueueUrl,
+        handler,
+        batchSize: 10,
+        concurrency: opts.concurrency ?? 2,
+        waitTimeSeconds: 1,
+        logger,
+        ...(opts.beforeDelete ? { beforeDelete: opts.beforeDelete } : {}),
+      });
+      consumers.push(source);
+      return source;
+    },
+    async stop() {
+      for (const c of consumers) await c.stop();
+      await local.stop();
+    },
+  };
+}
+
+/** Polls until `check` passes or `timeoutMs` elapses. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
