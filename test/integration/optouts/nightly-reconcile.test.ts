@@ -50,7 +50,7 @@ describe('nightly unsubscribe reconciliation (embedded default: dynalite + sandb
     expect(report.apiCalls.salesforce).toBeGreaterThan(0);
     const stored = await h.deps.runs.get('optouts', report.runId);
     expect(stored?.status).toBe('completed');
-    expect((stored?.details?.report as { runId: string }).runId).toBe(report.runId);
+    expect(stored?.details?.report).toMatchObject({ runId: report.runId });
     const history = await h.deps.store.history(a.toLowerCase());
     expect(history.filter((e) => e.kind === 'written')).toHaveLength(3);
     console.log('[nightly] run 1 report', JSON.stringify({ ...report, verdicts: report.verdicts }));
