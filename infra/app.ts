@@ -10,8 +10,8 @@ import { addSyncStacks } from './sync-app.js';
 function main(): void {
   let settings: Settings;
   try {
-    // The inline variable is what bundles read; the CDK app itself reads the file.
-    settings = loadSettings(process.env.SYNC_SETTINGS, undefined);
+    // SYNC_SETTINGS_JSON is what the bundles read (compiled in); the CDK app reads the file only.
+    settings = loadSettings(process.env.SYNC_SETTINGS, '');
     const app = new App();
     addSyncStacks(app, settings);
     app.synth();

@@ -236,7 +236,7 @@ export class SyncStatelessStack extends Stack {
       Validations.of(r).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'The sender (Marketo "Call Webhook") can only send a static header: the function authenticates X-Webhook-Secret (constant-time, current or previous secret) and answers 401 before any write.',
+          'The sender (Marketo "Call Webhook") can only send a static header, not IAM/JWT: the receiver authenticates the X-Webhook-Secret header against the webhook secret (current or previous) and answers 401 before any write.',
       });
     }
     const accessLogs = new LogGroup(this, 'WebhookAccessLogs', {
