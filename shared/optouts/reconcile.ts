@@ -234,13 +234,19 @@ export async function reconcileOptOuts(
       }
       origins.set(email, origin);
       // Webhook coverage: tonight's Marketo opt-outs, and whether the webhook had delivered them.
-      const webhookAt = (before ?? result?.state)?.webhookAt ?? result?.state.webhookAt;
+      const webhookAt = result?.state.webhookAt;
+      // Our own write to that very lead coming back is not an opt-out of the night.
+      const ownWrite = (v: { verdict: Verdict; observation: Observation }) =>
+        v.verdict === 'echo' &&
+        (before?.ourWrites ?? []).some(
+          (w) => w.target === v.observation.target && w.value === v.observation.value,
+        );
       const marketoOptOuts = (result?.verdicts ?? []).filter(
         (v) =>
           v.observation.source === 'marketo-nightly' &&
           v.observation.value &&
           v.observation.priorValue === false &&
-          (v.verdict !== 'echo' || webhookAt !== undefined),
+          !ownWrite(v),
       );
       if (marketoOptOuts.length) {
         coverage.optOuts++;
