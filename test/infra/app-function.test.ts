@@ -1,32 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { AppFunction, ESM_REQUIRE_BANNER, TABLE_ACTIONS } from '../../infra/app-function.js';
+import { AppFunction, TABLE_ACTIONS } from '../../infra/app-function.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../shared/config/settings.js';
 import { logicalId, newTestApp } from './sync-test-app.js';
 
 const settings = parseSettings(DEFAULT_SETTINGS_INPUT);
 
 describe('AppFunction', () => {
-  it('bundles an ESM module with the createRequire banner and a source map', () => {
-    const app = newTestApp({ bundle: true });
-    const stack = new Stack(app, 'BundleProbe');
-    new AppFunction(stack, 'Probe', { entry: 'receive-unsubscribe-webhook', description: 'probe', settings });
-    const assembly = app.synth();
-    const assets = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(1);
-    const dir = join(assembly.directory, assets[0] as string);
-    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
-    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-    expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
-    // The settings are compiled in: no bundle reads them from the environment.
-    expect(code).not.toContain('process.env.SYNC_SETTINGS_JSON');
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler' });
-  });
-
   it('grants read-only table access without a single write action', () => {
     const app = newTestApp();
     const stack = new Stack(app, 'ReadProbe');
