@@ -14,6 +14,15 @@ export type ApplyOutcome =
   /** Only a lead id, and Marketo has no such lead (or it has no email): recorded, nothing to apply. */
   | { status: 'unresolved' };
 
+function throwIfRetryable(failed: { target: string; error?: string; retryable?: boolean }[]): void {
+  const retryable = failed.filter((f) => f.retryable);
+  if (retryable.length) {
+    throw new OptOutPropagationError(
+      retryable.map((f) => ({ target: f.target, error: f.error ?? 'unknown' })),
+    );
+  }
+}
+
 export function parseUnsubscribeMessage(body: string): UnsubscribeMessage {
   let json: unknown;
   try {
@@ -92,17 +101,33 @@ export async function applyUnsubscribe(deps: OptOutDeps, msg: UnsubscribeMessage
     });
   }
 
-  const result = await alignPeople(deps, [email], {
+  // Salesforce first: it must not wait on Marketo's call budget (the webhook's promise is "within
+  // seconds"). A retryable failure on either side throws, SQS redelivers, the done side is a no-op.
+  const common = {
     cause: `webhook:${msg.eventId}`,
     latencyFrom: new Map([[email, msg.receivedAt]]),
     marketoReason: msg.reason ?? 'Unsubscribed (webhook)',
+  };
+  const sfResult = await alignPeople(deps, [email], {
+    ...common,
+    systems: { salesforce: true, marketo: false },
   });
-  const retryable = result.failed.filter((f) => f.retryable);
-  if (retryable.length) {
-    throw new OptOutPropagationError(
-      retryable.map((f) => ({ target: f.target, error: f.error ?? 'unknown' })),
-    );
-  }
+  throwIfRetryable(sfResult.failed);
+  // A webhook naming a Marketo lead comes from Marketo's own "Call Webhook" step: Marketo already
+  // has the unsubscribe, so no Marketo call is spent (other leads sharing the email: the nightly
+  // run). Any other sender (email only) is not Marketo: its leads are unsubscribed now.
+  const mkResult =
+    msg.leadId === undefined
+      ? await alignPeople(deps, [email], { ...common, systems: { salesforce: false, marketo: true } })
+      : { written: { salesforce: 0, marketo: 0 }, failed: [] };
+  throwIfRetryable(mkResult.failed);
+  const result = {
+    written: {
+      salesforce: sfResult.written.salesforce,
+      marketo: mkResult.written.marketo,
+    },
+    failed: [...sfResult.failed, ...mkResult.failed],
+  };
   const written = result.written.salesforce + result.written.marketo;
   await deps.store.setEventStatus(msg.key, msg.eventId, 'applied', {
     appliedAt: nowOf(deps).toISOString(),
