@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { createFetchActivityPage } from '../../functions/fetch-activity-page.js';
 import { createWriteActivityTasks } from '../../functions/write-activity-tasks.js';
+import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
 import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
 import type { RunReport } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
@@ -24,6 +25,8 @@ export interface ActivityCycleOptions {
   };
   /** Governor override (tests use a shorter window). */
   governor?: CallGovernor;
+  /** Test hook: wrap the pipeline's dependencies (e.g. to crash one step once). */
+  wrapDeps?: (deps: ActivityDeps) => ActivityDeps;
 }
 
 export interface ActivityCycleSummary {
@@ -56,7 +59,8 @@ export async function runActivityCycle(
   const started = Date.now();
   const { platform } = local;
   const clients = vendorClients(platform, local.credentials, options.governor ?? marketoGovernor(platform));
-  const deps = activityDeps(platform, clients);
+  const built = activityDeps(platform, clients);
+  const deps = options.wrapDeps ? options.wrapDeps(built) : built;
   const fetchUrl = platform.queueUrls.fetch!;
   const writeUrl = platform.queueUrls.write!;
 

@@ -63,6 +63,8 @@ export interface SqsEventSourceStats {
   deleteFailures: number;
   /** ReceiveMessage calls that failed (the poller backs off and retries). */
   receiveErrors: number;
+  /** Batches being handled right now (a redelivered copy can be done while its first attempt still runs). */
+  active: number;
 }
 
 export interface SqsEventSource {
@@ -194,6 +196,7 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
     crashes: 0,
     deleteFailures: 0,
     receiveErrors: 0,
+    active: 0,
   };
   const abort = new AbortController();
 
@@ -227,6 +230,15 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   }
 
   async function handleBatch(messages: Message[]): Promise<void> {
+    stats.active++;
+    try {
+      await handleBatchInner(messages);
+    } finally {
+      stats.active--;
+    }
+  }
+
+  async function handleBatchInner(messages: Message[]): Promise<void> {
     const records = messages.map((m) => toSqsRecord(m, eventSourceArn));
     stats.received += records.length;
     stats.invocations++;
@@ -339,6 +351,8 @@ export interface DrainOptions {
   /** Poll interval for GetQueueAttributes. Default 100 ms. */
   intervalMs?: number;
   onProgress?: (depths: Record<string, { visible: number; inFlight: number; delayed: number }>) => void;
+  /** Handlers still running (an attempt whose message was already redelivered and deleted). Default 0. */
+  busy?: () => number;
 }
 
 export class DrainTimeoutError extends Error {
@@ -365,7 +379,9 @@ export async function drainUntilIdle(options: DrainOptions): Promise<void> {
     for (const url of queues) depths[url] = await queueCounts(client, url);
     options.onProgress?.(depths);
     const now = Date.now();
-    const empty = Object.values(depths).every((d) => d.visible + d.inFlight + d.delayed === 0);
+    const empty =
+      Object.values(depths).every((d) => d.visible + d.inFlight + d.delayed === 0) &&
+      (options.busy?.() ?? 0) === 0;
     if (!empty) idleSince = undefined;
     else {
       idleSince ??= now;

@@ -64,6 +64,7 @@ export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage):
       const entry = ledger.get(a.marketoGUID);
       if (entry?.status === 'done') skip('alreadyWritten');
       else if (entry?.status === 'failed') skip('previouslyFailed');
+      else if (entry?.status === 'skipped') skip('alreadySkipped');
       else return true;
       return false;
     });
@@ -72,7 +73,15 @@ export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage):
     for (const activity of fresh) {
       const who = resolveWhoId(leads.get(activity.leadId));
       if (!who.ok) {
-        skip(who.reason);
+        const first = await deps.ledger.markSkipped({
+          marketoGUID: activity.marketoGUID,
+          leadId: activity.leadId,
+          activityTypeName: activity.activityTypeName,
+          activityDate: activity.activityDate,
+          runId: msg.runId,
+          reason: who.reason,
+        });
+        skip(first ? who.reason : 'alreadySkipped');
         continue;
       }
       const setting = enabledSettingFor(deps.settings, activity.activityTypeName)!;

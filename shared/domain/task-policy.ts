@@ -6,6 +6,7 @@ export type SkipReason =
   | 'leadNotFound'
   | 'noSalesforceRecord'
   | 'alreadyWritten'
+  | 'alreadySkipped'
   | 'previouslyFailed';
 
 /** Per-record Salesforce errors worth retrying (the record itself is fine). */

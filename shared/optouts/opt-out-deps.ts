@@ -39,13 +39,22 @@ export interface OptOutDepsInput {
   now?: () => Date;
 }
 
+import { lazy } from '../runtime/lazy.js';
+
 export function buildOptOutDeps(input: OptOutDepsInput): OptOutDeps {
+  // Built on first use: the webhook consumer is bound to the opt-out table only (least privilege).
+  const cursors = lazy(() => new CursorStore(input.doc, input.tables.cursors));
+  const runs = lazy(() => new RunReportStore(input.doc, input.tables.runs));
   return {
     settings: input.settings,
     logger: input.logger,
     store: new OptOutStore(input.doc, input.tables.optOuts, input.now ? { now: input.now } : {}),
-    cursors: new CursorStore(input.doc, input.tables.cursors),
-    runs: new RunReportStore(input.doc, input.tables.runs),
+    get cursors() {
+      return cursors();
+    },
+    get runs() {
+      return runs();
+    },
     sender: input.sender,
     unsubscribeQueueUrl: input.queueUrls.unsubscribe,
     marketo: once(input.marketo),

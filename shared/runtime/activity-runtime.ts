@@ -16,6 +16,7 @@ import { QUEUES, type QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { type Credentials, loadCredentials } from './credentials.js';
+import { lazy } from './lazy.js';
 
 /** The AWS-side plumbing every function and the CLI share. */
 export interface Platform {
@@ -78,22 +79,36 @@ export function vendorClients(
   };
 }
 
-/** Everything the activity pipeline needs, from a platform and vendor clients. */
+/**
+ * Everything the activity pipeline needs, from a platform and vendor clients. Stores are built on
+ * first use, so a function bound to fewer tables never touches the others.
+ */
 export function activityDeps(
   platform: Platform,
   clients: Pick<ActivityDeps, 'marketo' | 'salesforce'>,
 ): ActivityDeps {
+  const { doc, tables, settings } = platform;
+  const cursors = lazy(() => new CursorStore(doc, tables.cursors));
+  const runs = lazy(() => new RunReportStore(doc, tables.runs));
+  const ledger = lazy(() => new LedgerStore(doc, tables.ledger));
+  const leadCache = lazy(
+    () => new LeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
+  );
   return {
-    settings: platform.settings,
+    settings,
     logger: platform.logger,
-    cursors: new CursorStore(platform.doc, platform.tables.cursors),
-    runs: new RunReportStore(platform.doc, platform.tables.runs),
-    ledger: new LedgerStore(platform.doc, platform.tables.ledger),
-    leadCache: new LeadCacheStore(
-      platform.doc,
-      platform.tables.leadCache,
-      platform.settings.activities.leadCacheTtlSeconds,
-    ),
+    get cursors() {
+      return cursors();
+    },
+    get runs() {
+      return runs();
+    },
+    get ledger() {
+      return ledger();
+    },
+    get leadCache() {
+      return leadCache();
+    },
     sender: new SqsMessageSender({ client: platform.sqs }),
     queueUrls: {
       ...(platform.queueUrls.fetch ? { fetch: platform.queueUrls.fetch } : {}),

@@ -63,7 +63,7 @@ function coldStart(key: FunctionKey): string {
  * bound to four and two tables) fail to cold-start. Remove an entry once that is fixed: `it.fails`
  * then turns red on purpose.
  */
-const KNOWN_COLD_START_GAPS: ReadonlySet<FunctionKey> = new Set(['applyUnsubscribe', 'reconcileOptOuts']);
+const KNOWN_COLD_START_GAPS: ReadonlySet<FunctionKey> = new Set([]);
 
 describe('function bundles', () => {
   const keys = Object.keys(stateless.functions) as FunctionKey[];

@@ -4,9 +4,10 @@ import { batchGetAll } from './batch.js';
 
 /**
  * pending: we are about to create the Task (or did, and do not know the outcome yet);
- * done: the Task exists with `taskId`; failed: Salesforce refused it for good (reason kept).
+ * done: the Task exists with `taskId`; failed: Salesforce refused it for good (reason kept);
+ * skipped: no Task is due (e.g. the lead has no Salesforce record; reason kept).
  */
-export type LedgerStatus = 'pending' | 'done' | 'failed';
+export type LedgerStatus = 'pending' | 'done' | 'failed' | 'skipped';
 
 export interface LedgerEntry {
   marketoGUID: string;
@@ -69,6 +70,11 @@ export class LedgerStore {
     );
   }
 
+  /** Records that no Task is due; true only the first time (so skip counts stay exact under redelivery). */
+  async markSkipped(entry: Omit<LedgerEntry, 'status' | 'updatedAt'> & { reason: string }): Promise<boolean> {
+    return this.conditionalPut({ ...entry, status: 'skipped' }, 'attribute_not_exists(marketoGUID)');
+  }
+
   /** Every entry (for verify); pages through the whole table. */
   async *scanAll(): AsyncGenerator<LedgerEntry> {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -89,8 +95,8 @@ export class LedgerStore {
           TableName: this.table,
           Item: { ...item, updatedAt: new Date().toISOString() },
           ConditionExpression: condition,
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: values,
+          ...(condition.includes('#s') ? { ExpressionAttributeNames: { '#s': 'status' } } : {}),
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
         }),
       );
       return true;

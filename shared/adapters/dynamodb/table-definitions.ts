@@ -36,14 +36,22 @@ export const TABLES = {
 
 export type TableKey = keyof typeof TABLES;
 
-/** Table names resolved from the environment, failing fast with the variable's name. */
+/**
+ * Table names resolved from the environment. A function is given only the tables it may touch
+ * (least privilege), so a missing variable fails when that table is first used, naming it.
+ */
 export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<TableKey, string> {
   const out = {} as Record<TableKey, string>;
   for (const [key, def] of Object.entries(TABLES) as [TableKey, TableDefinition][]) {
     const value = env[def.envVar];
-    if (!value)
-      throw new Error(`Environment variable ${def.envVar} is not set: it must name the ${key} table.`);
-    out[key] = value;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      get() {
+        if (!value)
+          throw new Error(`Environment variable ${def.envVar} is not set: it must name the ${key} table.`);
+        return value;
+      },
+    });
   }
   return out;
 }

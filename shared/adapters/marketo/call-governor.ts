@@ -40,6 +40,12 @@ export interface CallGovernorLimits {
   maxConcurrent: number;
   /** A lease not released after this long is considered abandoned (crashed holder). */
   leaseMs?: number;
+  /**
+   * Marketo counts calls when they arrive, not when we grant them: network jitter can move two
+   * granted calls a window apart into one of Marketo's windows. Spacing the log over
+   * `windowMs + skewMarginMs` absorbs that (default max(250 ms, 5 % of the window)).
+   */
+  skewMarginMs?: number;
 }
 
 export interface GovernorRuntime {
@@ -78,12 +84,13 @@ export function decide(
   if (state.parkedUntil !== undefined && state.parkedUntil > now)
     return { kind: 'parked', until: state.parkedUntil, reason: state.parkedReason ?? 'parked' };
   // Keep calls in (now - window, now]: then no half-open window of that length can hold more than the limit.
-  const calls = state.calls.filter((t) => t > now - limits.windowMs).sort((a, b) => a - b);
+  const windowMs = limits.windowMs + limits.skewMarginMs;
+  const calls = state.calls.filter((t) => t > now - windowMs).sort((a, b) => a - b);
   const leases: Record<string, number> = {};
   for (const [id, exp] of Object.entries(state.leases)) if (exp > now) leases[id] = exp;
   if (calls.length >= limits.callsPerWindow) {
     const oldest = calls[calls.length - limits.callsPerWindow] ?? now;
-    return { kind: 'wait', ms: Math.max(1, oldest + limits.windowMs - now + 1), reason: 'window' };
+    return { kind: 'wait', ms: Math.max(1, oldest + windowMs - now + 1), reason: 'window' };
   }
   if (Object.keys(leases).length >= limits.maxConcurrent)
     return { kind: 'wait', ms: pollMs, reason: 'concurrency' };
@@ -106,7 +113,8 @@ export function withDefaults(limits: CallGovernorLimits): Required<CallGovernorL
     throw new Error(
       'Call governor limits must allow at least one call (callsPerWindow ≥ 1, maxConcurrent ≥ 1).',
     );
-  return { windowMs: 20_000, leaseMs: 330_000, ...limits };
+  const windowMs = limits.windowMs ?? 20_000;
+  return { leaseMs: 330_000, skewMarginMs: Math.max(250, Math.round(windowMs * 0.05)), ...limits, windowMs };
 }
 
 /**
