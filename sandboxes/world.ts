@@ -1086,7 +1086,8 @@ export class World {
   }
 
   static fromSnapshot(snapshot: WorldSnapshot, seed?: number): World {
-    if (snapshot.version !== 1) throw new Error(`Unsupported world snapshot version ${String(snapshot.version)}`);
+    if (snapshot.version !== 1)
+      throw new Error(`Unsupported world snapshot version ${String(snapshot.version)}`);
     return new World(seed === undefined ? {} : { seed }, snapshot);
   }
 
