@@ -1,5 +1,5 @@
+import { randomUUID } from 'node:crypto';
 import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
-import type { LedgerEntry } from '../adapters/dynamodb/ledger-store.js';
 import type { SalesforceSaveResult, TaskRecord } from '../adapters/salesforce/salesforce-api.js';
 import { soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
 import { enabledSettingFor } from '../domain/activity-streams.js';
@@ -101,7 +101,7 @@ export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage):
       const results =
         deps.settings.salesforce.upsertMode === 'externalId'
           ? await upsertByExternalId(deps, pending)
-          : await writeThroughLedger(deps, pending, ledger);
+          : await writeThroughLedger(deps, pending);
       await recordResults(deps, msg.runId, pending, results, out, retryCodes);
     }
   } finally {
@@ -192,52 +192,75 @@ function refusesCreateOnlyField(r: SalesforceSaveResult): boolean {
   );
 }
 
+/** Longest one write attempt can run (the write function's timeout); a crashed attempt's claims expire after it. */
+export const CLAIM_LEASE_MS = 120_000;
+
 /**
- * Ledger mode (the org cannot make the Activity field an External ID): claim each activity as
- * pending, create, then record the Task id. An entry still pending from an earlier attempt has
- * an unknown outcome (crash, lost response): look its Task up by the field before creating.
+ * Ledger mode (the org cannot make the Activity field an External ID): claim each activity (a
+ * lease), look up the Task of any activity an earlier attempt already claimed (crash, lost
+ * response: the outcome is unknown), create the rest, then record the Task ids. Claims are
+ * released when the attempt ends, so a retry never waits for a live attempt's lease to expire,
+ * and never runs alongside one.
  */
-async function writeThroughLedger(
-  deps: ActivityDeps,
-  pending: Pending[],
-  ledger: Map<string, LedgerEntry>,
-): Promise<SalesforceSaveResult[]> {
+async function writeThroughLedger(deps: ActivityDeps, pending: Pending[]): Promise<SalesforceSaveResult[]> {
   const field = deps.settings.salesforce.taskExternalIdField;
-  const unknown = pending.filter((p) => ledger.get(p.activity.marketoGUID)?.status === 'pending');
-  const existing = new Map<string, string>();
-  for (let i = 0; i < unknown.length; i += 200) {
-    const guids = unknown.slice(i, i + 200).map((p) => p.activity.marketoGUID);
-    const rows = await deps.salesforce.query<Record<string, unknown>>(
-      soql`SELECT Id, ${soqlIdentifier(field)} FROM Task WHERE ${soqlIdentifier(field)} IN ${guids}`,
-    );
-    for (const row of rows) existing.set(String(row[field]), String(row.Id));
-  }
-  const toCreate: Pending[] = [];
+  const owner = randomUUID();
+  const results = new Map<string, SalesforceSaveResult>();
+  const claimed: Pending[] = [];
+  const unknown: Pending[] = [];
   for (const p of pending) {
-    if (existing.has(p.activity.marketoGUID)) continue;
-    await deps.ledger.markPending({
-      marketoGUID: p.activity.marketoGUID,
-      whoId: p.whoId,
-      leadId: p.activity.leadId,
-    });
-    toCreate.push(p);
+    const claim = await deps.ledger.claim(
+      { marketoGUID: p.activity.marketoGUID, whoId: p.whoId, leadId: p.activity.leadId },
+      owner,
+      CLAIM_LEASE_MS,
+    );
+    if (!claim.claimed) {
+      results.set(p.activity.marketoGUID, {
+        success: false,
+        errors: [{ statusCode: 'CLAIMED_ELSEWHERE', message: 'another attempt is writing this activity' }],
+      });
+      continue;
+    }
+    claimed.push(p);
+    if (claim.hadAttempt) unknown.push(p);
   }
-  const created = toCreate.length
-    ? await deps.salesforce.create(
+  try {
+    for (let i = 0; i < unknown.length; i += 200) {
+      const guids = unknown.slice(i, i + 200).map((p) => p.activity.marketoGUID);
+      const rows = await deps.salesforce.query<Record<string, unknown>>(
+        soql`SELECT Id, ${soqlIdentifier(field)} FROM Task WHERE ${soqlIdentifier(field)} IN ${guids}`,
+      );
+      for (const row of rows) {
+        results.set(String(row[field]), { id: String(row.Id), success: true, created: false, errors: [] });
+      }
+    }
+    const toCreate = claimed.filter((p) => !results.has(p.activity.marketoGUID));
+    if (toCreate.length) {
+      const created = await deps.salesforce.create(
         'Task',
         toCreate.map((p) => p.task),
-      )
-    : [];
-  const byGuid = new Map(toCreate.map((p, i) => [p.activity.marketoGUID, created[i]]));
-  return pending.map(
-    (p): SalesforceSaveResult =>
-      existing.has(p.activity.marketoGUID)
-        ? { id: existing.get(p.activity.marketoGUID) ?? null, success: true, created: false, errors: [] }
-        : (byGuid.get(p.activity.marketoGUID) ?? {
-            success: false,
-            errors: [{ statusCode: 'NO_RESULT', message: 'no result returned' }],
-          }),
-  );
+      );
+      toCreate.forEach((p, i) => {
+        const r = created[i];
+        if (r) results.set(p.activity.marketoGUID, r);
+      });
+    }
+    return pending.map(
+      (p): SalesforceSaveResult =>
+        results.get(p.activity.marketoGUID) ?? {
+          success: false,
+          errors: [{ statusCode: 'NO_RESULT', message: 'no result returned' }],
+        },
+    );
+  } finally {
+    // Entries that reach done are no longer pending; release the rest for the next attempt.
+    // (Recording results happens after this returns; a release before it is harmless: done wins.)
+    await Promise.all(
+      claimed
+        .filter((p) => !results.get(p.activity.marketoGUID)?.success)
+        .map((p) => deps.ledger.release(p.activity.marketoGUID, owner)),
+    );
+  }
 }
 
 async function recordResults(

@@ -16,6 +16,8 @@ const TRANSIENT_RECORD_CODES = new Set([
   'SERVER_UNAVAILABLE',
   'NO_RESULT',
   'QUERY_TIMEOUT',
+  /** A redelivered copy of the message is still writing this activity (ledger mode). */
+  'CLAIMED_ELSEWHERE',
 ]);
 
 export function isTransientRecordError(e: SalesforceRecordError): boolean {

@@ -139,6 +139,23 @@ describe('activity pipeline on the embedded default', () => {
     expect(e.local.salesforceSandbox!.stats.countByKind().upsert ?? 0).toBe(0);
   });
 
+  it('stays duplicate-free in ledger mode when SQS redelivers a message while its first attempt still runs', async () => {
+    e = await startEmbedded({
+      world: { activities: 600 },
+      visibilitySeconds: 1,
+      settings: (s) => ({ ...s, salesforce: { upsertMode: 'ledger' } }),
+      salesforce: { taskActivityIdMode: 'plain-field' },
+    });
+    // Every Salesforce call outlasts the 1 s visibility timeout: copies of a write message overlap.
+    e.local.salesforceSandbox!.faults.setLatency(1_500, 0);
+
+    const run = await e.runCycle({ writeConcurrency: 6 });
+
+    const expected = expectedTasks(e);
+    expect(reconcile(expected, tasksByActivity(e))).toEqual({ expected: expected.size, ...clean });
+    expect(run.written).toBe(expected.size);
+  });
+
   it('survives Marketo 606, 615, 602, 5xx and dropped connections, and Salesforce lock and session errors', async () => {
     e = await startEmbedded({ world: { activities: 1_500 }, visibilitySeconds: 3 });
     const mk = e.local.marketoSandbox!;

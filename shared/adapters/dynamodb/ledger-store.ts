@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from './batch.js';
 
 /**
@@ -46,12 +46,59 @@ export class LedgerStore {
     return new Map(items.map((i) => [i.marketoGUID, i]));
   }
 
-  /** Claims an activity before creating its Task; false if it is already done or failed. */
-  async markPending(entry: Omit<LedgerEntry, 'status' | 'updatedAt'>): Promise<boolean> {
-    return this.conditionalPut(
-      { ...entry, status: 'pending' },
-      'attribute_not_exists(marketoGUID) OR #s = :pending',
-    );
+  /**
+   * Claims an activity before creating its Task (ledger mode). The claim is a lease: while another
+   * attempt holds a live one (a redelivered copy of the same message still running), the claim
+   * fails. `hadAttempt` says an earlier attempt got this far, so its Task may exist: look it up
+   * before creating.
+   */
+  async claim(
+    entry: Omit<LedgerEntry, 'status' | 'updatedAt'>,
+    owner: string,
+    leaseMs: number,
+    now = Date.now(),
+  ): Promise<{ claimed: boolean; hadAttempt: boolean }> {
+    try {
+      const res = await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...entry,
+            status: 'pending',
+            owner,
+            leaseUntil: now + leaseMs,
+            updatedAt: new Date(now).toISOString(),
+          },
+          ConditionExpression:
+            'attribute_not_exists(marketoGUID) OR (#s = :pending AND (leaseUntil < :now OR #o = :owner))',
+          ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': now, ':owner': owner },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return { claimed: true, hadAttempt: res.Attributes !== undefined };
+    } catch (err) {
+      if (isConditionFailure(err)) return { claimed: false, hadAttempt: true };
+      throw err;
+    }
+  }
+
+  /** Ends this attempt's lease on an entry it did not settle, so the next attempt need not wait. */
+  async release(marketoGUID: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { marketoGUID },
+          UpdateExpression: 'SET leaseUntil = :zero',
+          ConditionExpression: '#s = :pending AND #o = :owner',
+          ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' },
+          ExpressionAttributeValues: { ':zero': 0, ':pending': 'pending', ':owner': owner },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   /** Records the Task; true only for the write that moved the entry to done (counts stay exact). */

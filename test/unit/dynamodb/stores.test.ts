@@ -105,17 +105,41 @@ describe('LedgerStore', () => {
   it('reports the transition to done exactly once and never lets failed overwrite done', async () => {
     const ledger = new LedgerStore(db.doc, db.tables.ledger);
 
-    const claimed = await ledger.markPending({ marketoGUID: 'g-1', leadId: 7 });
+    const claimed = await ledger.claim({ marketoGUID: 'g-1', leadId: 7 }, 'owner-a', 60_000);
     const done = await ledger.markDone({ marketoGUID: 'g-1', taskId: '00T1' });
     const doneAgain = await ledger.markDone({ marketoGUID: 'g-1', taskId: '00T2' });
     const failed = await ledger.markFailed({ marketoGUID: 'g-1', reason: 'X' });
-    const reclaimed = await ledger.markPending({ marketoGUID: 'g-1' });
+    const reclaimed = await ledger.claim({ marketoGUID: 'g-1' }, 'owner-b', 60_000);
 
-    expect([claimed, done, doneAgain, failed, reclaimed]).toEqual([true, true, false, false, false]);
+    expect([claimed, done, doneAgain, failed, reclaimed.claimed]).toEqual([
+      { claimed: true, hadAttempt: false },
+      true,
+      false,
+      false,
+      false,
+    ]);
     expect((await ledger.getMany(['g-1', 'g-none'])).get('g-1')).toMatchObject({
       status: 'done',
       taskId: '00T1',
     });
+  });
+
+  it('lets only one live attempt hold a claim, and the next one in once it is released or expired', async () => {
+    const ledger = new LedgerStore(db.doc, db.tables.ledger);
+    const now = Date.parse('2026-11-23T00:00:00Z');
+
+    const a = await ledger.claim({ marketoGUID: 'g-lease' }, 'a', 60_000, now);
+    const bWhileLive = await ledger.claim({ marketoGUID: 'g-lease' }, 'b', 60_000, now + 1_000);
+    await ledger.release('g-lease', 'a');
+    const bAfterRelease = await ledger.claim({ marketoGUID: 'g-lease' }, 'b', 60_000, now + 2_000);
+    const cAfterExpiry = await ledger.claim({ marketoGUID: 'g-lease' }, 'c', 60_000, now + 70_000);
+
+    expect([a, bWhileLive, bAfterRelease, cAfterExpiry]).toEqual([
+      { claimed: true, hadAttempt: false },
+      { claimed: false, hadAttempt: true },
+      { claimed: true, hadAttempt: true },
+      { claimed: true, hadAttempt: true },
+    ]);
   });
 
   it('reads more than 100 entries (BatchGet chunks)', async () => {
