@@ -106,7 +106,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof InvalidSettingsError || err instanceof UsageError) {
+    if (
+      err instanceof InvalidSettingsError ||
+      err instanceof UsageError ||
+      (err instanceof Error && err.name === 'OptOutsUsageError')
+    ) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
       return;
