@@ -1,3 +1,4 @@
+import { mulberry32 } from '../world.js';
 /** Switchable latency and seeded fault injection for the Salesforce sandbox. */
 
 export type RequestKind =
@@ -50,17 +51,8 @@ interface FaultRule {
   on: readonly RequestKind[] | undefined;
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sandboxes' one seeded PRNG. */
+export const seededRandom = mulberry32;
 
 export class FaultController {
   private rules: FaultRule[] = [];
