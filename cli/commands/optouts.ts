@@ -1,9 +1,8 @@
-import { SqsMessageSender } from '../../shared/adapters/sqs/sqs-message-sender.js';
 import { normaliseEmail } from '../../shared/domain/email.js';
 import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
-import { buildOptOutDeps, type OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
+import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
+import { optOutDepsFromPlatform } from '../../shared/optouts/opt-out-runtime.js';
 import { type OptOutRunReport, reconcileOptOuts } from '../../shared/optouts/reconcile.js';
-import { vendorClients } from '../../shared/runtime/activity-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import { type RunningServer, runServeCommand, type ServeOptions } from './serve.js';
 
@@ -30,22 +29,7 @@ export class OptOutsUsageError extends Error {
 
 /** OptOutDeps from the embedded default / configured environment the CLI starts. */
 export function optOutDepsFromLocal(local: LocalEnvironment): OptOutDeps {
-  const { platform } = local;
-  let clients: ReturnType<typeof vendorClients> | undefined;
-  const vendors = () => {
-    clients ??= vendorClients(platform, local.credentials);
-    return clients;
-  };
-  return buildOptOutDeps({
-    settings: platform.settings,
-    logger: platform.logger,
-    doc: platform.doc,
-    tables: platform.tables,
-    sender: new SqsMessageSender({ client: platform.sqs }),
-    queueUrls: { unsubscribe: platform.queueUrls.unsubscribe ?? '' },
-    marketo: () => vendors().marketo,
-    salesforce: () => vendors().salesforce,
-  });
+  return optOutDepsFromPlatform(local.platform, async () => local.credentials);
 }
 
 const isLocal = (ctx: OptOutDeps | LocalEnvironment): ctx is LocalEnvironment => 'platform' in ctx;

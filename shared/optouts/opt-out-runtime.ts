@@ -8,8 +8,8 @@ import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
 import { loadSettings } from '../config/settings.js';
 import { policyFromSettings } from '../domain/opt-out-policy.js';
 import { createLogger } from '../observability/logger.js';
-import { platformFromEnv, vendorClients } from '../runtime/activity-runtime.js';
-import { loadCredentials } from '../runtime/credentials.js';
+import { type Platform, platformFromEnv, vendorClients } from '../runtime/activity-runtime.js';
+import { type Credentials, loadCredentials } from '../runtime/credentials.js';
 import { buildOptOutDeps, type OptOutDeps } from './opt-out-deps.js';
 import type { WebhookDeps } from './webhook-request.js';
 import { webhookSecretsFromEnv } from './webhook-secrets.js';
@@ -47,12 +47,14 @@ export function webhookDepsFromEnv(service: string, env: NodeJS.ProcessEnv = pro
   };
 }
 
-/** The consumer and the nightly run: tables, queue, and vendor clients built on first use. */
-export function optOutDepsFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): OptOutDeps {
-  const platform = platformFromEnv(createLogger(service), env);
+/** OptOutDeps over a platform; vendor clients built on first use from the given credentials. */
+export function optOutDepsFromPlatform(
+  platform: Platform,
+  credentials: () => Promise<Credentials>,
+): OptOutDeps {
   let clients: Promise<ReturnType<typeof vendorClients>> | undefined;
   const vendors = () => {
-    clients ??= loadCredentials().then((c) => vendorClients(platform, c));
+    clients ??= credentials().then((c) => vendorClients(platform, c));
     return clients;
   };
   return buildOptOutDeps({
@@ -65,4 +67,9 @@ export function optOutDepsFromEnv(service: string, env: NodeJS.ProcessEnv = proc
     marketo: async () => (await vendors()).marketo,
     salesforce: async () => (await vendors()).salesforce,
   });
+}
+
+/** The consumer and the nightly run: tables, queue, and vendor clients built on first use. */
+export function optOutDepsFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): OptOutDeps {
+  return optOutDepsFromPlatform(platformFromEnv(createLogger(service), env), () => loadCredentials(env));
 }

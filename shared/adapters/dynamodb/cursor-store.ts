@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from './conditional-check.js';
 
 /** The durable cursor of one activity stream: a datetime watermark (tokens are only an optimisation). */
 export interface StreamCursor {
@@ -33,13 +33,6 @@ export interface ChainState {
 const streamId = (streamKey: string) => `activities#${streamKey}`;
 export const chainId = (runId: string, streamKey: string, windowIndex: number) =>
   `chain#${runId}#${streamKey}#${windowIndex}`;
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as Error).name === 'ConditionalCheckFailedException'
-  );
-}
 
 /** Cursors and paging chains, all advanced with conditional writes so a stale owner can never move them. */
 export class CursorStore {
@@ -91,7 +84,7 @@ export class CursorStore {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
   }
@@ -120,7 +113,7 @@ export class CursorStore {
       const item = res.Attributes as StreamCursor & { doneWindows?: Set<number> };
       after = { ...item, doneWindows: item.doneWindows ? [...item.doneWindows] : [] };
     } catch (err) {
-      if (isConditionFailure(err)) return 'stale';
+      if (isConditionalCheckFailed(err)) return 'stale';
       throw err;
     }
     if ((after.doneWindows?.length ?? 0) < (after.windowCount ?? 1)) return 'pending';
@@ -138,7 +131,7 @@ export class CursorStore {
       return 'streamDone';
     } catch (err) {
       // Another delivery of the last window already finalised the stream.
-      if (isConditionFailure(err)) return 'streamDone';
+      if (isConditionalCheckFailed(err)) return 'streamDone';
       throw err;
     }
   }
@@ -161,7 +154,7 @@ export class CursorStore {
         }),
       );
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
   }
 
@@ -196,7 +189,7 @@ export class CursorStore {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
   }
@@ -221,7 +214,7 @@ export class CursorStore {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
   }

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from './batch.js';
+import { isConditionalCheckFailed } from './conditional-check.js';
 
 /**
  * pending: we are about to create the Task (or did, and do not know the outcome yet);
@@ -20,13 +20,6 @@ export interface LedgerEntry {
   reason?: string;
   runId?: string;
   updatedAt: string;
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as Error).name === 'ConditionalCheckFailedException'
-  );
 }
 
 /** marketoGUID → Task Id. A retry consults it first, so no activity is ever written twice. */
@@ -78,7 +71,7 @@ export class LedgerStore {
       );
       return { claimed: true, hadAttempt: res.Attributes !== undefined };
     } catch (err) {
-      if (isConditionFailure(err)) return { claimed: false, hadAttempt: true };
+      if (isConditionalCheckFailed(err)) return { claimed: false, hadAttempt: true };
       throw err;
     }
   }
@@ -97,7 +90,7 @@ export class LedgerStore {
         }),
       );
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
   }
 
@@ -148,7 +141,7 @@ export class LedgerStore {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
   }

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -13,6 +12,7 @@ import {
   type OptOutState,
 } from '../../domain/opt-out-state.js';
 import { batchPutAll } from './batch.js';
+import { isConditionalCheckFailed } from './conditional-check.js';
 
 /**
  * The `optOuts` table, one partition per normalised email:
@@ -64,13 +64,6 @@ export class OptOutConflictError extends Error {
       `Opt-out state ${key} kept changing under us (${attempts} attempts); the operation is safe to retry.`,
     );
   }
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as Error | undefined)?.name === 'ConditionalCheckFailedException'
-  );
 }
 
 /** DynamoDB refuses `undefined`; JSON drops it (the values here are plain data). */
@@ -143,7 +136,7 @@ export class OptOutStore {
           }),
         );
       } catch (err) {
-        if (!isConditionFailure(err)) throw err;
+        if (!isConditionalCheckFailed(err)) throw err;
         // Someone else wrote first: jittered pause, re-read, re-apply.
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(400, 5 * 2 ** attempt)));
         continue;
@@ -179,7 +172,7 @@ export class OptOutStore {
       );
     } catch (err) {
       // A newer write replaced the outbox already (after copying these entries).
-      if (!isConditionFailure(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
   }
 
@@ -238,7 +231,7 @@ export class OptOutStore {
       );
       return { claimed: true, event: record };
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
     const existing = await this.getEvent(key, event.eventId);
     if (!existing) throw new Error(`Webhook event ${event.eventId} vanished while being claimed; retry.`);
@@ -294,7 +287,7 @@ export class OptOutStore {
         }),
       );
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
   }
 }

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../dynamodb/conditional-check.js';
 import {
   type CallGovernor,
   type CallGovernorLimits,
@@ -31,10 +31,6 @@ interface GovernorItem {
   parkedUntil?: number;
   parkedReason?: string;
 }
-
-const isConflict = (err: unknown): boolean =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
 
 /**
  * The call governor shared by every process and Lambda instance: one DynamoDB item holding a
@@ -91,7 +87,7 @@ export class DynamoDbCallGovernor implements CallGovernor {
           }),
         );
       } catch (err) {
-        if (!isConflict(err)) throw err;
+        if (!isConditionalCheckFailed(err)) throw err;
         this.counters.conflicts += 1;
         await this.sleep(Math.floor(this.random() * 15));
         continue;
@@ -115,7 +111,7 @@ export class DynamoDbCallGovernor implements CallGovernor {
       );
     } catch (err) {
       // Already parked at least as long: nothing to do.
-      if (!isConflict(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
   }
 
@@ -152,7 +148,7 @@ export class DynamoDbCallGovernor implements CallGovernor {
           );
         } catch (err) {
           // Already expired and pruned by another caller.
-          if (!isConflict(err)) throw err;
+          if (!isConditionalCheckFailed(err)) throw err;
         }
       },
     };
