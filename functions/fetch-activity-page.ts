@@ -8,15 +8,21 @@ import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/s
 import { createLogger } from '../shared/observability/logger.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
 import { withCallAccounting } from '../shared/runtime/call-accounting.js';
+import { type FailureRecorder, failureRecorderFor } from '../shared/runtime/failure-recorder.js';
 import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
 
 /** SQS fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
-export const createFetchActivityPage = (deps: ActivityDeps, deferrer?: VisibilityDeferrer) =>
+export const createFetchActivityPage = (
+  deps: ActivityDeps,
+  deferrer?: VisibilityDeferrer,
+  failureRecorder?: FailureRecorder,
+) =>
   sqsBatchHandler(
     (record) => fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body)),
     {
       logger: deps.logger,
       ...(deferrer ? { deferrer } : {}),
+      ...(failureRecorder ? { failures: { queue: 'fetch', recorder: failureRecorder } } : {}),
     },
   );
 
@@ -25,7 +31,11 @@ const built = once(async () => {
   const { deps, platform } = await activityDepsFromEnv(logger);
   return withCallAccounting(
     deps,
-    createFetchActivityPage(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn)),
+    createFetchActivityPage(
+      deps,
+      new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn),
+      failureRecorderFor(platform.doc, platform.tables),
+    ),
   );
 });
 

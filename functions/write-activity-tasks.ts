@@ -8,15 +8,21 @@ import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/s
 import { createLogger } from '../shared/observability/logger.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
 import { withCallAccounting } from '../shared/runtime/call-accounting.js';
+import { type FailureRecorder, failureRecorderFor } from '../shared/runtime/failure-recorder.js';
 import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
 
 /** SQS write queue → Tasks upserted per message (partial batch failures; permanent refusals recorded, not retried). */
-export const createWriteActivityTasks = (deps: ActivityDeps, deferrer?: VisibilityDeferrer) =>
+export const createWriteActivityTasks = (
+  deps: ActivityDeps,
+  deferrer?: VisibilityDeferrer,
+  failureRecorder?: FailureRecorder,
+) =>
   sqsBatchHandler(
     (record) => writeActivityTasks(deps, parseMessage(writeMessageSchema, 'write', record.body)),
     {
       logger: deps.logger,
       ...(deferrer ? { deferrer } : {}),
+      ...(failureRecorder ? { failures: { queue: 'write', recorder: failureRecorder } } : {}),
     },
   );
 
@@ -25,7 +31,11 @@ const built = once(async () => {
   const { deps, platform } = await activityDepsFromEnv(logger);
   return withCallAccounting(
     deps,
-    createWriteActivityTasks(deps, new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn)),
+    createWriteActivityTasks(
+      deps,
+      new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn),
+      failureRecorderFor(platform.doc, platform.tables),
+    ),
   );
 });
 

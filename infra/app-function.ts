@@ -51,6 +51,8 @@ export const TABLE_ACTIONS = {
     'dynamodb:DeleteItem',
     'dynamodb:BatchWriteItem',
   ],
+  /** Update-only: add to an item without reading the table (the failures table, from every consumer). */
+  update: ['dynamodb:UpdateItem'],
 } as const;
 
 export type TableAccess = keyof typeof TABLE_ACTIONS;
@@ -149,7 +151,7 @@ export class AppFunction extends Construct {
     });
   }
 
-  /** Sets the table's env var (TABLES[key].envVar) and grants `read` or `readWrite` item actions on that table only. */
+  /** Sets the table's env var (TABLES[key].envVar) and grants `read`, `readWrite` or `update` item actions on that table only. */
   bindTable(key: TableKey, access: TableAccess): this {
     const table = this.tables[key];
     if (!table)

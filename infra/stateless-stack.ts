@@ -110,6 +110,7 @@ export class SyncStatelessStack extends Stack {
       .bindTable('governor', 'readWrite')
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
       .bindQueueSend(queues.write.queue, QUEUES.write.envVar)
+      .bindTable('failures', 'update')
       .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
       .bindQueueConsumer(queues.fetch, {
         // One page per invocation: each is one Marketo call, paced by the shared governor.
@@ -128,6 +129,7 @@ export class SyncStatelessStack extends Stack {
       .bindTable('leadCache', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
+      .bindTable('failures', 'update')
       .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
       .bindQueueConsumer(queues.write, {
         batchSize: 5,
@@ -157,6 +159,7 @@ export class SyncStatelessStack extends Stack {
     })
       .bindTable('optOuts', 'readWrite')
       .bindTable('governor', 'readWrite')
+      .bindTable('failures', 'update')
       .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
       .bindQueueConsumer(queues.unsubscribe, { batchSize: 10, maxConcurrency: 2 });
 

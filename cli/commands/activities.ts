@@ -7,6 +7,7 @@ import type { RunReport } from '../../shared/adapters/dynamodb/run-report-store.
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { activityDeps, marketoGovernor, vendorClients } from '../../shared/runtime/activity-runtime.js';
+import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import { queueArn } from '../embedded/local-sqs.js';
 import { drainUntilIdle, startSqsEventSource } from '../embedded/sqs-event-source.js';
@@ -75,11 +76,12 @@ export async function runActivityCycle(
     [await queueArn(platform.sqs, writeUrl), writeUrl],
   ]);
   const deferrer = new SqsVisibilityDeferrer(platform.sqs, (arn) => arns.get(arn));
+  const failures = failureRecorderFor(platform.doc, platform.tables);
   const sources = await Promise.all([
     startSqsEventSource({
       client: platform.sqs,
       queueUrl: fetchUrl,
-      handler: createFetchActivityPage(deps, deferrer),
+      handler: createFetchActivityPage(deps, deferrer, failures),
       batchSize: 1,
       concurrency: options.fetchConcurrency ?? platform.settings.marketo.maxConcurrent,
       logger: platform.logger,
@@ -89,7 +91,7 @@ export async function runActivityCycle(
     startSqsEventSource({
       client: platform.sqs,
       queueUrl: writeUrl,
-      handler: createWriteActivityTasks(deps, deferrer),
+      handler: createWriteActivityTasks(deps, deferrer, failures),
       batchSize: 2,
       concurrency: options.writeConcurrency ?? 4,
       logger: platform.logger,

@@ -3,6 +3,7 @@ import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
 import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
 import { optOutDepsFromPlatform } from '../../shared/optouts/opt-out-runtime.js';
 import { type OptOutRunReport, reconcileOptOuts } from '../../shared/optouts/reconcile.js';
+import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import { type RunningServer, runServeCommand, type ServeOptions } from './serve.js';
 
@@ -53,6 +54,7 @@ export async function runServeCommandLocal(
   const running = await runServeCommand(optOutDepsFromLocal(local), {
     ...options,
     sqsClient: local.platform.sqs,
+    failureRecorder: failureRecorderFor(local.platform.doc, local.platform.tables),
   });
   process.stdout.write(`Webhook: POST ${running.url}/webhooks/unsubscribe (GET ${running.url}/healthz)\n`);
   if (options.untilSignal === false) return running;

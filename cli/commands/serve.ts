@@ -11,6 +11,7 @@ import {
   type WebhookResponse,
 } from '../../shared/optouts/webhook-request.js';
 import { type WebhookSecrets, webhookSecretsFromEnv } from '../../shared/optouts/webhook-secrets.js';
+import type { FailureRecorder } from '../../shared/runtime/failure-recorder.js';
 import { sqsBatchHandler } from '../../shared/runtime/sqs-batch.js';
 import { type SqsEventSource, startSqsEventSource } from '../embedded/sqs-event-source.js';
 
@@ -29,6 +30,8 @@ export interface ServeOptions {
   /** When given, the local unsubscribe consumer polls the queue with it. */
   sqsClient?: SQSClient;
   consumerConcurrency?: number;
+  /** Keeps why a consumed message failed (the failures table), as the Lambda consumer does. */
+  failureRecorder?: FailureRecorder;
 }
 
 export interface RunningServer {
@@ -130,6 +133,9 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
       queueUrl: deps.unsubscribeQueueUrl,
       handler: sqsBatchHandler((record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)), {
         logger: deps.logger,
+        ...(options.failureRecorder
+          ? { failures: { queue: 'unsubscribe', recorder: options.failureRecorder } }
+          : {}),
       }),
       concurrency: options.consumerConcurrency ?? 2,
       logger: deps.logger,

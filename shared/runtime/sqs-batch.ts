@@ -3,6 +3,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MarketoDailyQuotaError, MarketoParkedError } from '../adapters/marketo/errors.js';
 import { SalesforceApiLimitError } from '../adapters/salesforce/errors.js';
+import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import type { FailureRecorder } from './failure-recorder.js';
 
 /** Salesforce sends no Retry-After with REQUEST_LIMIT_EXCEEDED: look again after this long. */
 export const SALESFORCE_LIMIT_PAUSE_MS = 3600_000;
@@ -23,6 +25,16 @@ export interface VisibilityDeferrer {
   defer(record: SQSRecord, resumeAtMs: number): Promise<void>;
 }
 
+/** Longest a failure recorder may hold up a failed record before it is given up on. */
+export const RECORD_FAILURE_TIMEOUT_MS = 3_000;
+
+export interface SqsBatchHandlerOptions {
+  logger: Logger;
+  deferrer?: VisibilityDeferrer;
+  /** Keeps why each failed message failed, by (queue, MessageId), for `sync dlq`. Best effort. */
+  failures?: { queue: QueueKey; recorder: FailureRecorder };
+}
+
 /**
  * The SQS consumer shape shared by every queue handler: each record handled on its own
  * (Powertools BatchProcessor) and failures reported per record (ReportBatchItemFailures), so one
@@ -30,7 +42,7 @@ export interface VisibilityDeferrer {
  */
 export function sqsBatchHandler(
   recordHandler: (record: SQSRecord) => Promise<unknown>,
-  options: { logger: Logger; deferrer?: VisibilityDeferrer },
+  options: SqsBatchHandlerOptions,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   const guarded = async (record: SQSRecord) => {
@@ -46,6 +58,7 @@ export function sqsBatchHandler(
           });
         });
       }
+      if (options.failures) await recordFailure(options.failures, record, err, options.logger);
       options.logger.warn('Message failed; SQS will retry it', {
         messageId: record.messageId,
         attempts,
@@ -56,4 +69,34 @@ export function sqsBatchHandler(
   };
   return (event, context) =>
     processPartialResponse(event, guarded, processor, { context, throwOnFullBatchFailure: false });
+}
+
+/** Records the failure, bounded in time; any problem is logged and the record fails exactly as before. */
+async function recordFailure(
+  failures: NonNullable<SqsBatchHandlerOptions['failures']>,
+  record: SQSRecord,
+  err: unknown,
+  logger: Logger,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      failures.recorder.record(failures.queue, record, err),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`failure recorder took over ${RECORD_FAILURE_TIMEOUT_MS} ms`)),
+          RECORD_FAILURE_TIMEOUT_MS,
+        );
+        timer.unref?.();
+      }),
+    ]);
+  } catch (cause) {
+    logger.warn('Could not record why the message failed; it is retried as usual', {
+      messageId: record.messageId,
+      queue: failures.queue,
+      cause: cause instanceof Error ? { name: cause.name, message: cause.message } : String(cause),
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }

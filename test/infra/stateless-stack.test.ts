@@ -22,6 +22,8 @@ const CONSUME = [
   'sqs:ReceiveMessage',
 ];
 const SECRET_READ = ['secretsmanager:GetSecretValue'];
+/** The failures table: every consumer records why a message failed, and can read nothing back. */
+const RECORD = ['dynamodb:UpdateItem'];
 
 /** The binding contract: each function's data-plane grants, exactly. */
 const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
@@ -38,6 +40,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:governor': RW,
     'queue:fetch': [...CONSUME, ...SEND].sort(),
     'queue:write': SEND,
+    'table:failures': RECORD,
     'secret:credentials': SECRET_READ,
   },
   writeActivityTasks: {
@@ -46,6 +49,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:runs': RW,
     'table:governor': RW,
     'queue:write': CONSUME,
+    'table:failures': RECORD,
     'secret:credentials': SECRET_READ,
   },
   receiveUnsubscribeWebhook: {
@@ -57,6 +61,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:optOuts': RW,
     'table:governor': RW,
     'queue:unsubscribe': CONSUME,
+    'table:failures': RECORD,
     'secret:credentials': SECRET_READ,
   },
   reconcileOptOuts: {

@@ -32,6 +32,14 @@ export const TABLES = {
   governor: { envVar: 'GOVERNOR_TABLE', localName: 'sync-governor', partitionKey: 'id' },
   /** Opt-out state per normalised email: sk = STATE | H#<time>#<id> (history) | E#<eventId> (dedupe). */
   optOuts: { envVar: 'OPT_OUTS_TABLE', localName: 'sync-opt-outs', partitionKey: 'email', sortKey: 'sk' },
+  /** Why each SQS message failed, by (queue key, SQS MessageId): kept as long as the dead-letter queue keeps it. */
+  failures: {
+    envVar: 'FAILURES_TABLE',
+    localName: 'sync-failures',
+    partitionKey: 'queue',
+    sortKey: 'messageId',
+    ttlAttribute: 'expiresAt',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKey = keyof typeof TABLES;
