@@ -44,7 +44,6 @@ export function sqsBatchHandler(
   recordHandler: (record: SQSRecord) => Promise<unknown>,
   options: SqsBatchHandlerOptions,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const processor = new BatchProcessor(EventType.SQS);
   const guarded = async (record: SQSRecord) => {
     try {
       return await recordHandler(record);
@@ -67,8 +66,14 @@ export function sqsBatchHandler(
       throw err;
     }
   };
+  // A processor per invocation: outside Lambda (the embedded event source runs several pollers
+  // over one handler) a shared processor mixes the failures of concurrent batches, and a failed
+  // message missing from its batch's response would be deleted.
   return (event, context) =>
-    processPartialResponse(event, guarded, processor, { context, throwOnFullBatchFailure: false });
+    processPartialResponse(event, guarded, new BatchProcessor(EventType.SQS), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
 }
 
 /** Records the failure, bounded in time; any problem is logged and the record fails exactly as before. */
