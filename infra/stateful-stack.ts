@@ -9,17 +9,11 @@ import {
   type TableKey,
 } from '../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
+import { VENDOR_CREDENTIAL_KEYS, type Vendor } from '../shared/runtime/credentials.js';
 import { QueueWithDeadLetter } from './queue-with-dead-letter.js';
 
-/** Keys of the credentials secret; the same names the CLI reads from the environment. */
-export const CREDENTIAL_KEYS = [
-  'MARKETO_BASE_URL',
-  'MARKETO_CLIENT_ID',
-  'MARKETO_CLIENT_SECRET',
-  'SALESFORCE_LOGIN_URL',
-  'SALESFORCE_CLIENT_ID',
-  'SALESFORCE_CLIENT_SECRET',
-] as const;
+/** Keys of each vendor's credentials secret; the same names the CLI reads from the environment. */
+export const CREDENTIAL_KEYS = VENDOR_CREDENTIAL_KEYS;
 
 /** Placeholder the user replaces; functions fail with an auth error until then. */
 export const CREDENTIAL_PLACEHOLDER = 'REPLACE_ME';
@@ -44,8 +38,11 @@ export interface SyncStatefulStackProps extends StackProps {
 export class SyncStatefulStack extends Stack {
   readonly tables: Readonly<Record<TableKey, Table>>;
   readonly queues: Readonly<Record<QueueKey, QueueWithDeadLetter>>;
-  /** Marketo and Salesforce credentials (JSON, keys in CREDENTIAL_KEYS). */
-  readonly credentialsSecret: Secret;
+  /**
+   * One secret per vendor (JSON, keys in CREDENTIAL_KEYS[vendor]), so each function is granted only
+   * the vendor it calls: the activity fetch steps never hold the Salesforce secret.
+   */
+  readonly credentialsSecrets: Readonly<Record<Vendor, Secret>>;
   /** Webhook shared secret, JSON `{ "current": "...", "previous": "..." }` for rotation without downtime. */
   readonly webhookSecret: Secret;
   /** Where EventBridge Scheduler puts an invocation it could not deliver after its retries. */
@@ -93,28 +90,10 @@ export class SyncStatefulStack extends Stack {
       description: 'Scheduled runs EventBridge Scheduler could not deliver after its retries',
     });
 
-    this.credentialsSecret = new Secret(this, 'CredentialsSecret', {
-      description:
-        'Marketo and Salesforce API credentials for the sync. Replace every REPLACE_ME value (and the generated MARKETO_CLIENT_SECRET) with the real ones.',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify(
-          Object.fromEntries(
-            CREDENTIAL_KEYS.filter((k) => k !== 'MARKETO_CLIENT_SECRET').map((k) => [
-              k,
-              CREDENTIAL_PLACEHOLDER,
-            ]),
-          ),
-        ),
-        generateStringKey: 'MARKETO_CLIENT_SECRET',
-        excludePunctuation: true,
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.credentialsSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Third-party API credentials (Marketo client secret, Salesforce consumer secret) are issued by those vendors; a Lambda rotator cannot mint them. Rotate them in Marketo/Salesforce and update the secret (README).',
-    });
+    this.credentialsSecrets = {
+      marketo: this.createCredentialsSecret('marketo', 'Marketo', 'MARKETO_CLIENT_SECRET'),
+      salesforce: this.createCredentialsSecret('salesforce', 'Salesforce', 'SALESFORCE_CLIENT_SECRET'),
+    };
 
     this.webhookSecret = new Secret(this, 'WebhookSecret', {
       description:
@@ -133,14 +112,34 @@ export class SyncStatefulStack extends Stack {
         'The webhook secret is also configured in the sender (Marketo webhook header), so rotation is a coordinated manual step: the {current, previous} shape lets both values be accepted during the change.',
     });
 
-    new CfnOutput(this, 'CredentialsSecretArn', {
-      value: this.credentialsSecret.secretArn,
-      description: 'SYNC_SECRET_ARN: fill in the Marketo and Salesforce credentials here',
-    });
     new CfnOutput(this, 'WebhookSecretArn', {
       value: this.webhookSecret.secretArn,
       description: 'WEBHOOK_SECRET_ARN: read "current" and put it in the sender\'s X-Webhook-Secret header',
     });
+  }
+
+  private createCredentialsSecret(vendor: Vendor, label: string, generatedKey: string): Secret {
+    const keys: readonly string[] = CREDENTIAL_KEYS[vendor];
+    const secret = new Secret(this, `${label}CredentialsSecret`, {
+      description: `${label} API credentials for the sync (${keys.join(', ')}). Replace every ${CREDENTIAL_PLACEHOLDER} value and the generated ${generatedKey} with the real ones.`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify(
+          Object.fromEntries(keys.filter((k) => k !== generatedKey).map((k) => [k, CREDENTIAL_PLACEHOLDER])),
+        ),
+        generateStringKey: generatedKey,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: `The ${label} client secret is issued by ${label} (an API user / External Client App), not generated by AWS, so a rotation Lambda cannot mint a new one. Rotate it in ${label}, then update this secret (README "Deploy").`,
+    });
+    new CfnOutput(this, `${label}CredentialsSecretArn`, {
+      value: secret.secretArn,
+      description: `${label} credentials (${keys.join(', ')}): fill them in here`,
+    });
+    return secret;
   }
 
   private createTable(key: TableKey, def: TableDefinition): Table {

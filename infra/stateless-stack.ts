@@ -26,12 +26,13 @@ import type { Construct } from 'constructs';
 import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
 import type { Settings } from '../shared/config/settings.js';
+import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
 import { AppFunction } from './app-function.js';
 import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
 import { SyncAlarms } from './sync-alarms.js';
 
-/** Environment variables of the two secrets (the queue and table ones come from the shared definitions). */
-export const SECRET_ENV = { credentials: 'SYNC_SECRET_ARN', webhook: 'WEBHOOK_SECRET_ARN' } as const;
+/** Environment variables of the secrets (the queue and table ones come from the shared definitions). */
+export const SECRET_ENV = { ...VENDOR_SECRET_ENV, webhook: 'WEBHOOK_SECRET_ARN' } as const;
 
 export const WEBHOOK_PATH = '/webhooks/unsubscribe';
 
@@ -40,7 +41,8 @@ export interface SyncStatelessStackProps extends StackProps {
   readonly tables: Readonly<Record<TableKey, ITable>>;
   readonly queues: Readonly<Record<QueueKey, QueueWithDeadLetter>>;
   readonly scheduleDeadLetterQueue: IQueue;
-  readonly credentialsSecret: ISecret;
+  /** One secret per vendor: a function is bound only to the vendors it calls. */
+  readonly credentialsSecrets: Readonly<Record<Vendor, ISecret>>;
   readonly webhookSecret: ISecret;
   /** @default one month */
   readonly logRetention?: RetentionDays;
@@ -85,6 +87,8 @@ export class SyncStatelessStack extends Stack {
       tables,
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
     };
+    // Credentials: the activity fetch steps (schedule, fetch) call Marketo only and never get the
+    // Salesforce secret; writers and the opt-out functions call both vendors.
     const queueTimeout = (key: QueueKey) => Duration.seconds(QUEUES[key].visibilityTimeoutSeconds / 6);
 
     const scheduleActivitySync = new AppFunction(this, 'ScheduleActivitySync', {
@@ -97,7 +101,7 @@ export class SyncStatelessStack extends Stack {
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
-      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials);
+      .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo);
 
     const fetchActivityPage = new AppFunction(this, 'FetchActivityPage', {
       ...common,
@@ -111,7 +115,7 @@ export class SyncStatelessStack extends Stack {
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
       .bindQueueSend(queues.write.queue, QUEUES.write.envVar)
       .bindTable('failures', 'update')
-      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
+      .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo)
       .bindQueueConsumer(queues.fetch, {
         // One page per invocation: each is one Marketo call, paced by the shared governor.
         batchSize: 1,
@@ -130,7 +134,8 @@ export class SyncStatelessStack extends Stack {
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
       .bindTable('failures', 'update')
-      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
+      .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo)
+      .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce)
       .bindQueueConsumer(queues.write, {
         batchSize: 5,
         maxBatchingWindow: Duration.seconds(5),
@@ -160,7 +165,8 @@ export class SyncStatelessStack extends Stack {
       .bindTable('optOuts', 'readWrite')
       .bindTable('governor', 'readWrite')
       .bindTable('failures', 'update')
-      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials)
+      .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo)
+      .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce)
       .bindQueueConsumer(queues.unsubscribe, { batchSize: 10, maxConcurrency: 2 });
 
     const reconcileOptOuts = new AppFunction(this, 'ReconcileOptOuts', {
@@ -174,7 +180,8 @@ export class SyncStatelessStack extends Stack {
       .bindTable('cursors', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
-      .bindSecret(props.credentialsSecret, SECRET_ENV.credentials);
+      .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo)
+      .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce);
 
     this.functions = {
       scheduleActivitySync,

@@ -29,7 +29,7 @@ export function addSyncStacks(app: App, settings: Settings): SyncStacks {
     tables: stateful.tables,
     queues: stateful.queues,
     scheduleDeadLetterQueue: stateful.scheduleDeadLetterQueue,
-    credentialsSecret: stateful.credentialsSecret,
+    credentialsSecrets: stateful.credentialsSecrets,
     webhookSecret: stateful.webhookSecret,
     // The schema only admits CloudWatch's retention values, which are RetentionDays' values.
     logRetention: options.logRetentionDays as RetentionDays,

@@ -9,7 +9,7 @@ import { loadSettings } from '../config/settings.js';
 import { policyFromSettings } from '../domain/opt-out-policy.js';
 import { createLogger } from '../observability/logger.js';
 import { type Platform, platformFromEnv, vendorClients } from '../runtime/activity-runtime.js';
-import { type Credentials, loadCredentials } from '../runtime/credentials.js';
+import { type GrantedCredentials, loadCredentials } from '../runtime/credentials.js';
 import { buildOptOutDeps, type OptOutDeps } from './opt-out-deps.js';
 import type { WebhookDeps } from './webhook-request.js';
 import { webhookSecretsFromEnv } from './webhook-secrets.js';
@@ -50,7 +50,7 @@ export function webhookDepsFromEnv(service: string, env: NodeJS.ProcessEnv = pro
 /** OptOutDeps over a platform; vendor clients built on first use from the given credentials. */
 export function optOutDepsFromPlatform(
   platform: Platform,
-  credentials: () => Promise<Credentials>,
+  credentials: () => Promise<GrantedCredentials>,
 ): OptOutDeps {
   let clients: Promise<ReturnType<typeof vendorClients>> | undefined;
   const vendors = () => {

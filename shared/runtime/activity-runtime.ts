@@ -10,12 +10,14 @@ import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { DynamoDbCallGovernor } from '../adapters/marketo/dynamodb-call-governor.js';
+import type { MarketoApi } from '../adapters/marketo/marketo-api.js';
 import { MarketoClient } from '../adapters/marketo/marketo-client.js';
+import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
 import { SalesforceClient } from '../adapters/salesforce/salesforce-client.js';
 import { QUEUES, type QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { type Credentials, loadCredentials } from './credentials.js';
+import { type GrantedCredentials, grantedVendor, loadCredentials, ungrantedClient } from './credentials.js';
 import { lazy } from './lazy.js';
 
 /** The AWS-side plumbing every function and the CLI share. */
@@ -57,25 +59,35 @@ export function marketoGovernor(platform: Platform, overrides: { windowMs?: numb
   });
 }
 
+/**
+ * The vendor clients a function may use. A vendor whose secret the function was not granted (least
+ * privilege: the fetch step never sees the Salesforce secret) gets a stand-in that refuses every call.
+ */
 export function vendorClients(
   platform: Platform,
-  credentials: Credentials,
+  credentials: GrantedCredentials,
   governor = marketoGovernor(platform),
-) {
+): { marketo: MarketoApi; salesforce: SalesforceApi } {
+  const marketo = grantedVendor('marketo', credentials);
+  const salesforce = grantedVendor('salesforce', credentials);
   return {
-    marketo: new MarketoClient({
-      baseUrl: credentials.MARKETO_BASE_URL,
-      clientId: credentials.MARKETO_CLIENT_ID,
-      clientSecret: credentials.MARKETO_CLIENT_SECRET,
-      governor,
-      logger: platform.logger,
-    }),
-    salesforce: new SalesforceClient({
-      loginUrl: credentials.SALESFORCE_LOGIN_URL,
-      clientId: credentials.SALESFORCE_CLIENT_ID,
-      clientSecret: credentials.SALESFORCE_CLIENT_SECRET,
-      apiVersion: platform.settings.salesforce.apiVersion,
-    }),
+    marketo: marketo
+      ? new MarketoClient({
+          baseUrl: marketo.MARKETO_BASE_URL,
+          clientId: marketo.MARKETO_CLIENT_ID,
+          clientSecret: marketo.MARKETO_CLIENT_SECRET,
+          governor,
+          logger: platform.logger,
+        })
+      : ungrantedClient<MarketoApi>('marketo'),
+    salesforce: salesforce
+      ? new SalesforceClient({
+          loginUrl: salesforce.SALESFORCE_LOGIN_URL,
+          clientId: salesforce.SALESFORCE_CLIENT_ID,
+          clientSecret: salesforce.SALESFORCE_CLIENT_SECRET,
+          apiVersion: platform.settings.salesforce.apiVersion,
+        })
+      : ungrantedClient<SalesforceApi>('salesforce'),
   };
 }
 

@@ -123,14 +123,18 @@ describe('SyncStatefulStack queues', () => {
 });
 
 describe('SyncStatefulStack secrets', () => {
-  it('creates the credentials secret with every credential key for the user to fill in', () => {
-    const generate = resourceOf(stateful.credentialsSecret).Properties.GenerateSecretString as {
-      SecretStringTemplate: string;
-      GenerateStringKey: string;
-    };
-    const keys = [...Object.keys(JSON.parse(generate.SecretStringTemplate)), generate.GenerateStringKey];
-    expect(keys.sort()).toEqual([...CREDENTIAL_KEYS].sort());
-  });
+  it.each(['marketo', 'salesforce'] as const)(
+    "creates one %s credentials secret holding that vendor's keys only, for the user to fill in",
+    (vendor) => {
+      const generate = resourceOf(stateful.credentialsSecrets[vendor]).Properties.GenerateSecretString as {
+        SecretStringTemplate: string;
+        GenerateStringKey: string;
+      };
+      const keys = [...Object.keys(JSON.parse(generate.SecretStringTemplate)), generate.GenerateStringKey];
+      expect(keys.sort()).toEqual([...CREDENTIAL_KEYS[vendor]].sort());
+      expect(keys.every((k) => k.startsWith(vendor.toUpperCase()))).toBe(true);
+    },
+  );
 
   it('creates the webhook secret as {current, previous} for rotation', () => {
     const generate = resourceOf(stateful.webhookSecret).Properties.GenerateSecretString as {
@@ -141,8 +145,13 @@ describe('SyncStatefulStack secrets', () => {
     expect(JSON.parse(generate.SecretStringTemplate)).toEqual({ previous: '' });
   });
 
-  it('outputs both secret ARNs', () => {
-    template.hasOutput('CredentialsSecretArn', { Value: { Ref: logicalId(stateful.credentialsSecret) } });
+  it('outputs every secret ARN', () => {
+    template.hasOutput('MarketoCredentialsSecretArn', {
+      Value: { Ref: logicalId(stateful.credentialsSecrets.marketo) },
+    });
+    template.hasOutput('SalesforceCredentialsSecretArn', {
+      Value: { Ref: logicalId(stateful.credentialsSecrets.salesforce) },
+    });
     template.hasOutput('WebhookSecretArn', { Value: { Ref: logicalId(stateful.webhookSecret) } });
   });
 });

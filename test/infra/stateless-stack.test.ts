@@ -32,7 +32,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:runs': RW,
     'table:governor': RW,
     'queue:fetch': SEND,
-    'secret:credentials': SECRET_READ,
+    'secret:marketo': SECRET_READ,
   },
   fetchActivityPage: {
     'table:cursors': RW,
@@ -41,7 +41,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'queue:fetch': [...CONSUME, ...SEND].sort(),
     'queue:write': SEND,
     'table:failures': RECORD,
-    'secret:credentials': SECRET_READ,
+    'secret:marketo': SECRET_READ,
   },
   writeActivityTasks: {
     'table:ledger': RW,
@@ -50,7 +50,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:governor': RW,
     'queue:write': CONSUME,
     'table:failures': RECORD,
-    'secret:credentials': SECRET_READ,
+    'secret:marketo': SECRET_READ,
+    'secret:salesforce': SECRET_READ,
   },
   receiveUnsubscribeWebhook: {
     'table:optOuts': RW,
@@ -62,21 +63,24 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:governor': RW,
     'queue:unsubscribe': CONSUME,
     'table:failures': RECORD,
-    'secret:credentials': SECRET_READ,
+    'secret:marketo': SECRET_READ,
+    'secret:salesforce': SECRET_READ,
   },
   reconcileOptOuts: {
     'table:optOuts': RW,
     'table:cursors': RW,
     'table:runs': RW,
     'table:governor': RW,
-    'secret:credentials': SECRET_READ,
+    'secret:marketo': SECRET_READ,
+    'secret:salesforce': SECRET_READ,
   },
 };
 
 const ENV_FOR_LABEL: Record<string, string> = {
   ...Object.fromEntries(Object.entries(TABLES).map(([k, d]) => [`table:${k}`, d.envVar])),
   ...Object.fromEntries(Object.entries(QUEUES).map(([k, d]) => [`queue:${k}`, d.envVar])),
-  'secret:credentials': 'SYNC_SECRET_ARN',
+  'secret:marketo': 'MARKETO_SECRET_ARN',
+  'secret:salesforce': 'SALESFORCE_SECRET_ARN',
   'secret:webhook': 'WEBHOOK_SECRET_ARN',
 };
 
@@ -143,7 +147,8 @@ describe('SyncStatelessStack functions', () => {
   it('keeps the webhook receiver away from the ledger, the credentials and the write queue', () => {
     const grants = dataPlaneGrants('receiveUnsubscribeWebhook');
     expect(grants).not.toHaveProperty('table:ledger');
-    expect(grants).not.toHaveProperty('secret:credentials');
+    expect(grants).not.toHaveProperty('secret:marketo');
+    expect(grants).not.toHaveProperty('secret:salesforce');
     expect(grants).not.toHaveProperty('queue:write');
     expect(grants).toHaveProperty(['table:optOuts']);
   });

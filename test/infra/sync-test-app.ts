@@ -62,7 +62,8 @@ function resourceLabels({ stateful }: SyncStacks): ResourceLabels {
     labels.set(logicalId(stateful.queues[key].deadLetterQueue), `dlq:${key}`);
   }
   labels.set(logicalId(stateful.scheduleDeadLetterQueue), 'dlq:schedule');
-  labels.set(logicalId(stateful.credentialsSecret), 'secret:credentials');
+  labels.set(logicalId(stateful.credentialsSecrets.marketo), 'secret:marketo');
+  labels.set(logicalId(stateful.credentialsSecrets.salesforce), 'secret:salesforce');
   labels.set(logicalId(stateful.webhookSecret), 'secret:webhook');
   return labels;
 }
