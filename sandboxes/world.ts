@@ -1097,7 +1097,8 @@ export class World {
     this.salesforce.leads.push(...s.salesforce.leads);
     this.salesforce.contacts.push(...s.salesforce.contacts);
     this.activityTypes.splice(0, this.activityTypes.length, ...s.activityTypes);
-    this.activities.push(...s.activities);
+    // A loop, not push(...): spreading 100k+ elements overflows the call stack.
+    for (const a of s.activities) this.activities.push(a);
     for (const id of s.deletedLeadIds) this.deletedLeadIds.add(id);
     this.nextSeq = s.nextSeq;
     this.nextActivityId = s.nextActivityId;
@@ -1105,7 +1106,7 @@ export class World {
   }
 
   private bulkInsert(batch: WorldActivity[]): void {
-    this.activities.push(...batch);
+    for (const a of batch) this.activities.push(a);
     this.activities.sort((a, b) => a.dateMs - b.dateMs || a.seq - b.seq);
   }
 

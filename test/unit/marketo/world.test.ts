@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createWorld, DEFAULT_WORLD_NOW, salesforceId } from '../../../sandboxes/world.js';
+import { createWorld, DEFAULT_WORLD_NOW, salesforceId, World } from '../../../sandboxes/world.js';
 
 const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 const DAY = 86_400_000;
@@ -131,5 +131,14 @@ describe('world generator', () => {
     expect(salesforceId('00Q', 1)).toHaveLength(18);
     // The suffix encodes which of the 15 characters are upper case, 5 at a time.
     expect(salesforceId('00Q', 1).slice(15)).toBe('EAA');
+  });
+
+  it('generates and restores a benchmark-sized world (more activities than one call may spread)', () => {
+    const big = createWorld({ seed: 3, people: 50, activities: 130_000 });
+    const restored = World.fromSnapshot(big.toSnapshot());
+
+    expect(big.activities.length).toBeGreaterThanOrEqual(130_000);
+    expect(restored.activities.length).toBe(big.activities.length);
+    expect(restored.activities.at(-1)).toEqual(big.activities.at(-1));
   });
 });
