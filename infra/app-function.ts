@@ -29,26 +29,21 @@ export const ESM_REQUIRE_BANNER =
 
 export const SERVICE_NAME = 'marketo-sf-sync';
 
-/** Least-privilege action sets; `read` never includes a write. */
+/**
+ * Least-privilege action sets, exactly the item operations the stores send (Get, BatchGet, Query;
+ * Put, Update, BatchWrite). `read` never includes a write. No Scan: no function may enumerate a
+ * table of personal data (the CLI's status/verify scan with the operator's own credentials). No
+ * DeleteItem, DescribeTable or ConditionCheckItem: nothing deletes single items, describes tables
+ * or runs transactions.
+ */
 export const TABLE_ACTIONS = {
-  read: [
-    'dynamodb:GetItem',
-    'dynamodb:BatchGetItem',
-    'dynamodb:Query',
-    'dynamodb:Scan',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DescribeTable',
-  ],
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
   readWrite: [
     'dynamodb:GetItem',
     'dynamodb:BatchGetItem',
     'dynamodb:Query',
-    'dynamodb:Scan',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DescribeTable',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
     'dynamodb:BatchWriteItem',
   ],
   /** Update-only: add to an item without reading the table (the failures table, from every consumer). */

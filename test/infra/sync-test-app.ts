@@ -35,10 +35,17 @@ export function newTestApp(options: { context?: Record<string, unknown>; bundle?
 
 /** Builds both stacks with the cdk-nag plugin registered, and their templates. */
 export function buildTestApp(
-  options: { context?: Record<string, unknown>; settings?: Settings; bundle?: boolean } = {},
+  options: {
+    context?: Record<string, unknown>;
+    settings?: Settings;
+    bundle?: boolean;
+    /** Changes the stacks before they are synthesized (e.g. plants a violation a test must find). */
+    customize?: (stacks: SyncStacks) => void;
+  } = {},
 ): TestApp {
   const app = newTestApp(options);
   const stacks = addSyncStacks(app, options.settings ?? parseSettings(DEFAULT_SETTINGS_INPUT));
+  options.customize?.(stacks);
   const statefulTemplate = Template.fromStack(stacks.stateful);
   const statelessTemplate = Template.fromStack(stacks.stateless);
   return { app, ...stacks, statefulTemplate, statelessTemplate, labels: resourceLabels(stacks) };
