@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { InvalidSettingsError, loadSettings, type Settings } from '../shared/config/settings.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { type ActivityCycleSummary, runActivityCycle } from './commands/activities.js';
+import { type CommandResult, isCommandResult } from './commands/command-result.js';
 import { type LocalEnvironment, startLocalEnvironment } from './embedded/local-environment.js';
 import { printHuman } from './print.js';
 import { collectStatus } from './status.js';
@@ -14,11 +15,17 @@ Commands:
   optouts history <email> the opt-out history of one person
   serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
   status                  cursors, last runs, queue and dead-letter depths
+  verify [--since T]      read-only: Marketo activities vs ledger vs Salesforce Tasks; missing,
+                          duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
+  dlq list|show <id>|redrive [--queue fetch|write|unsubscribe] [--since T]
+                          dead letters with why they failed; redrive sends them back (idempotent)
   start                   what \`npm start\` runs: an activity cycle, then an opt-out reconciliation
 
 Options:
   --json                  the last line of stdout is one JSON object summarising the run
   --port N                port for serve (default 8787)
+  --since T               ISO time with zone, a date, or a span back from now (7d, 12h)
+  --queue Q               dlq: only this queue's dead letters
 
 Environment: SYNC_SETTINGS (settings JSON path), SYNC_DATA_DIR (embedded state, default .sync-data/),
 MARKETO_* / SALESFORCE_* (real services; unset = built-in sandboxes), WEBHOOK_SECRET, LOG_LEVEL.`;
@@ -47,6 +54,13 @@ async function main(argv: string[]): Promise<number> {
   // Settings first: a bad setting is refused before anything starts.
   const settings: Settings = loadSettings();
   const logger = createLogger('sync-cli', { logLevel: process.env.LOG_LEVEL ?? 'WARN' });
+  if (command === 'dlq') {
+    // Against deployed queues (FETCH_QUEUE_URL …) nothing local is started.
+    const { dlqContextFromEnv, runDlqCommand } = await import('./commands/dlq.js');
+    const aws = await dlqContextFromEnv(process.env);
+    if (aws)
+      return emit(await runDlqCommand(aws, rest, { queue: values.queue, since: values.since }), values.json);
+  }
   const local = await startLocalEnvironment({
     settings,
     logger,
@@ -54,22 +68,42 @@ async function main(argv: string[]): Promise<number> {
   });
   const progress = Boolean(process.stderr.isTTY) && !values.json;
   try {
-    const summary = await dispatch(command, rest, local, { progress, port: values.port });
+    const summary = await dispatch(command, rest, local, {
+      progress,
+      port: values.port,
+      since: values.since,
+      queue: values.queue,
+    });
     if (summary === undefined) return 0;
-    if (!values.json) printHuman(summary);
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return 0;
+    return emit(summary, values.json);
   } finally {
     await local.stop();
   }
+}
+
+/** Prints a command's outcome: human lines (unless --json), then the JSON summary as the last line. */
+function emit(outcome: Record<string, unknown> | CommandResult, json: boolean): number {
+  if (isCommandResult(outcome)) {
+    if (!json) for (const line of outcome.lines) process.stdout.write(`${line}\n`);
+    process.stdout.write(`${JSON.stringify(outcome.summary)}\n`);
+    return outcome.exitCode;
+  }
+  if (!json) printHuman(outcome);
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  return 0;
 }
 
 async function dispatch(
   command: string,
   rest: string[],
   local: LocalEnvironment,
-  options: { progress: boolean; port: string | undefined },
-): Promise<Record<string, unknown> | undefined> {
+  options: {
+    progress: boolean;
+    port: string | undefined;
+    since: string | undefined;
+    queue: string | undefined;
+  },
+): Promise<Record<string, unknown> | CommandResult | undefined> {
   switch (command) {
     case 'activities':
       return runActivityCycle(local, { progress: options.progress }) as Promise<
@@ -96,6 +130,14 @@ async function dispatch(
       await runServeCommandLocal(local, { port });
       return undefined;
     }
+    case 'verify': {
+      const { runVerifyCommand } = await import('./commands/verify.js');
+      return runVerifyCommand(local, { since: options.since });
+    }
+    case 'dlq': {
+      const { dlqContextFromLocal, runDlqCommand } = await import('./commands/dlq.js');
+      return runDlqCommand(dlqContextFromLocal(local), rest, { queue: options.queue, since: options.since });
+    }
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
   }
@@ -109,6 +151,7 @@ main(process.argv.slice(2)).then(
     if (
       err instanceof InvalidSettingsError ||
       err instanceof UsageError ||
+      (err instanceof Error && err.name === 'UsageError') ||
       (err instanceof Error && err.name === 'OptOutsUsageError')
     ) {
       process.stderr.write(`${err.message}\n`);

@@ -35,11 +35,17 @@ export interface RedriveState {
   sentAt?: string;
 }
 
-export interface FailureRecord extends FailureInput {
+/**
+ * A stored record. The failure fields are absent when no failure was recorded (the consumer died
+ * or timed out first) and a redrive created the record to note its progress.
+ */
+export interface FailureRecord extends Partial<Omit<FailureInput, 'queue' | 'messageId'>> {
+  queue: string;
+  messageId: string;
   /** Failures recorded for this message (one per failed receive that reached the handler). */
-  failures: number;
-  firstFailedAt: string;
-  lastFailedAt: string;
+  failures?: number;
+  firstFailedAt?: string;
+  lastFailedAt?: string;
   /** Epoch seconds: DynamoDB TTL removes the record after the dead-letter retention (14 days) has passed. */
   expiresAt: number;
   redrive?: RedriveState;

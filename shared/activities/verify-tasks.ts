@@ -1,0 +1,287 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
+import type { LedgerEntry, LedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import type { Activity, MarketoApi } from '../adapters/marketo/marketo-api.js';
+import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
+import { SoqlDate, soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
+import type { Settings } from '../config/settings.js';
+import { planStreams } from '../domain/activity-streams.js';
+import { activityDay } from '../domain/task-mapping.js';
+import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
+import { LEAD_LINK_FIELDS } from './write-activity-tasks.js';
+
+/**
+ * Reconciliation as a product feature, read-only: Marketo activities (the enabled types) against
+ * our ledger and the Salesforce Tasks carrying their marketoGUID. Eligibility is the write path's
+ * own policy (type enabled, `resolveWhoId` on the lead's current Salesforce link), so a skipped
+ * activity (no Salesforce record, lead deleted) is never reported missing.
+ *
+ * Window: activities dated in [since, until). `until` defaults to the oldest stream watermark —
+ * what the sync claims to have finished — so activities the next cycle will write are not
+ * reported missing. Tasks are read by date from since's UTC day on (one paged query), and any
+ * expected or ledger-recorded Task not found that way is looked up by its id in batched IN
+ * clauses, so a Task whose date was edited is still found.
+ */
+
+export interface VerifyDeps {
+  settings: Settings;
+  logger: Logger;
+  marketo: Pick<MarketoApi, 'getActivityTypes' | 'getPagingToken' | 'getActivities' | 'getLeads'>;
+  salesforce: Pick<SalesforceApi, 'query'>;
+  ledger: Pick<LedgerStore, 'scanAll'>;
+  cursors: Pick<CursorStore, 'getStream'>;
+  now?: () => Date;
+}
+
+export interface VerifyOptions {
+  /** Default: the configured look-back (activities.lookbackDays) before now. */
+  since?: Date;
+  /** Default: the oldest stream watermark (or now, before any cycle finished). */
+  until?: Date;
+  /** Ids listed per category (counts are always exact). Default 1,000. */
+  idLimit?: number;
+}
+
+export interface FoundTask {
+  taskId: string;
+  whoId: string | null;
+}
+
+export interface VerifyReport {
+  window: { since: string; until: string; untilFrom: 'option' | 'watermark' | 'now' };
+  upsertMode: Settings['salesforce']['upsertMode'];
+  counts: {
+    /** Activities of the enabled types dated in the window. */
+    activities: number;
+    /** Of those, the ones that must have a Task (the write path's policy). */
+    eligible: number;
+    /** Not due a Task, by the write path's skip reason. */
+    skipped: Partial<Record<SkipReason, number>>;
+    /** Tasks carrying a Marketo activity id found (from since's day on, plus look-ups). */
+    tasks: number;
+    ledgerEntries: number;
+    missing: number;
+    duplicates: number;
+    orphanTasks: number;
+    orphanLedgerEntries: number;
+    wrongWhoId: number;
+  };
+  clean: boolean;
+  /** Eligible activities without a Task (with the ledger's word on them, if any). */
+  missing: { marketoGUID: string; leadId: number; activityDate: string; ledger?: string }[];
+  /** Activities with more than one Task. */
+  duplicates: { marketoGUID: string; taskIds: string[] }[];
+  /** Tasks whose Marketo activity id matches no activity of the enabled types from since's day on. */
+  orphanTasks: { taskId: string; marketoGUID: string }[];
+  /** Ledger entries (done) in the window whose Task does not exist. */
+  orphanLedgerEntries: { marketoGUID: string; taskId?: string }[];
+  /** Tasks on another record than the lead's current Salesforce Lead / Contact. */
+  wrongWhoId: { marketoGUID: string; taskId: string; whoId: string | null; expected: string }[];
+  /** True when an id list was cut at idLimit. */
+  truncated: boolean;
+  durationMs: number;
+}
+
+/** SOQL IN lists: 200 ids keep a query well under the REST URI length limit. */
+const IN_BATCH = 200;
+
+/** Salesforce ids compare on their 15-character case-sensitive form (18 adds a checksum). */
+const sameId = (a: string | null | undefined, b: string | null | undefined) =>
+  !!a && !!b && a.slice(0, 15) === b.slice(0, 15);
+
+const startOfUtcDay = (d: Date) => new Date(`${d.toISOString().slice(0, 10)}T00:00:00.000Z`);
+
+export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = Date.now();
+  const now = deps.now?.() ?? new Date();
+  const { settings } = deps;
+  const since = options.since ?? new Date(now.getTime() - settings.activities.lookbackDays * 86_400_000);
+  const plan = planStreams(settings, await deps.marketo.getActivityTypes());
+  const { until, untilFrom } = await windowEnd(deps, plan.streams, now, options.until);
+  const readFrom = startOfUtcDay(since);
+  const field = settings.salesforce.taskExternalIdField;
+
+  // 1. Marketo: every activity of the enabled types from since's UTC day on, read to the end.
+  const activities = new Map<string, Activity>();
+  for (const stream of plan.streams) {
+    let token = await deps.marketo.getPagingToken(readFrom);
+    for (;;) {
+      const page = await deps.marketo.getActivities({
+        nextPageToken: token,
+        activityTypeIds: stream.types.map((t) => t.id),
+        batchSize: settings.marketo.batchSize,
+      });
+      for (const a of page.items)
+        if (Date.parse(a.activityDate) >= readFrom.getTime()) activities.set(a.marketoGUID, a);
+      token = page.nextPageToken;
+      if (!page.moreResult) break;
+    }
+  }
+  const inWindow = [...activities.values()].filter((a) => {
+    const at = Date.parse(a.activityDate);
+    return at >= since.getTime() && at < until.getTime();
+  });
+
+  // 2. Eligibility, the write path's way, on each lead's current Salesforce link.
+  const leadIds = [...new Set(inWindow.map((a) => a.leadId))];
+  const leads = leadIds.length
+    ? await deps.marketo.getLeads({ filterType: 'id', filterValues: leadIds, fields: LEAD_LINK_FIELDS })
+    : [];
+  const leadById = new Map(leads.map((l) => [l.id, l]));
+  const skipped: Partial<Record<SkipReason, number>> = {};
+  const expected = new Map<string, { activity: Activity; whoId: string }>();
+  for (const a of inWindow) {
+    const l = leadById.get(a.leadId);
+    const who = resolveWhoId(
+      l
+        ? {
+            leadId: l.id,
+            exists: true,
+            sfdcType: l.sfdcType ?? null,
+            sfdcLeadId: l.sfdcLeadId ?? null,
+            sfdcContactId: l.sfdcContactId ?? null,
+          }
+        : undefined,
+    );
+    if (who.ok) expected.set(a.marketoGUID, { activity: a, whoId: who.whoId });
+    else skipped[who.reason] = (skipped[who.reason] ?? 0) + 1;
+  }
+
+  // 3. Ledger entries of activities in the window.
+  const ledger = new Map<string, LedgerEntry>();
+  for await (const e of deps.ledger.scanAll()) {
+    const at = e.activityDate ? Date.parse(e.activityDate) : Number.NaN;
+    if (at >= since.getTime() && at < until.getTime()) ledger.set(e.marketoGUID, e);
+  }
+
+  // 4. Salesforce Tasks carrying an activity id: by date, then by id for whatever is still unseen.
+  const tasks = new Map<string, FoundTask[]>();
+  const seenTaskIds = new Set<string>();
+  const add = (guid: string, t: FoundTask) => {
+    if (seenTaskIds.has(t.taskId)) return;
+    seenTaskIds.add(t.taskId);
+    tasks.set(guid, [...(tasks.get(guid) ?? []), t]);
+  };
+  const F = soqlIdentifier(field);
+  type Row = Record<string, unknown> & { Id: string; WhoId?: string | null };
+  const take = (rows: Row[], guidOf: (r: Row) => string | undefined) => {
+    for (const r of rows) {
+      const guid = guidOf(r);
+      if (guid) add(guid, { taskId: String(r.Id), whoId: r.WhoId ?? null });
+    }
+  };
+  take(
+    await deps.salesforce.query<Row>(
+      soql`SELECT Id, WhoId, ${F} FROM Task WHERE ${F} != null AND ActivityDate >= ${new SoqlDate(activityDay(readFrom.toISOString()))}`,
+    ),
+    (r) => (typeof r[field] === 'string' ? (r[field] as string) : undefined),
+  );
+  const unseen = [...new Set([...expected.keys(), ...ledger.keys()])].filter((g) => !tasks.has(g));
+  for (let i = 0; i < unseen.length; i += IN_BATCH) {
+    take(
+      await deps.salesforce.query<Row>(
+        soql`SELECT Id, WhoId, ${F} FROM Task WHERE ${F} IN ${unseen.slice(i, i + IN_BATCH)}`,
+      ),
+      (r) => (typeof r[field] === 'string' ? (r[field] as string) : undefined),
+    );
+  }
+  if (settings.salesforce.upsertMode === 'ledger') {
+    // Ledger mode: the Task the ledger recorded, even if its activity id field was cleared.
+    const byTask = new Map<string, string>();
+    for (const e of ledger.values())
+      if (e.taskId && !tasks.has(e.marketoGUID) && !seenTaskIds.has(e.taskId))
+        byTask.set(e.taskId, e.marketoGUID);
+    const ids = [...byTask.keys()];
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      take(
+        await deps.salesforce.query<Row>(
+          soql`SELECT Id, WhoId, ${F} FROM Task WHERE Id IN ${ids.slice(i, i + IN_BATCH)}`,
+        ),
+        (r) => byTask.get(String(r.Id)) ?? [...byTask].find(([id]) => sameId(id, String(r.Id)))?.[1],
+      );
+    }
+  }
+
+  // 5. Compare.
+  const report: VerifyReport = {
+    window: { since: since.toISOString(), until: until.toISOString(), untilFrom },
+    upsertMode: settings.salesforce.upsertMode,
+    counts: {
+      activities: inWindow.length,
+      eligible: expected.size,
+      skipped,
+      tasks: seenTaskIds.size,
+      ledgerEntries: ledger.size,
+      missing: 0,
+      duplicates: 0,
+      orphanTasks: 0,
+      orphanLedgerEntries: 0,
+      wrongWhoId: 0,
+    },
+    clean: true,
+    missing: [],
+    duplicates: [],
+    orphanTasks: [],
+    orphanLedgerEntries: [],
+    wrongWhoId: [],
+    truncated: false,
+    durationMs: 0,
+  };
+  const limit = options.idLimit ?? 1_000;
+  const list = <K extends 'missing' | 'duplicates' | 'orphanTasks' | 'orphanLedgerEntries' | 'wrongWhoId'>(
+    key: K,
+    item: VerifyReport[K][number],
+  ) => {
+    report.counts[key]++;
+    if (report[key].length < limit) (report[key] as VerifyReport[K][number][]).push(item);
+    else report.truncated = true;
+  };
+  for (const [guid, { activity, whoId }] of expected) {
+    const found = tasks.get(guid) ?? [];
+    if (found.length === 0) {
+      const entry = ledger.get(guid);
+      list('missing', {
+        marketoGUID: guid,
+        leadId: activity.leadId,
+        activityDate: activity.activityDate,
+        ...(entry ? { ledger: entry.reason ? `${entry.status}: ${entry.reason}` : entry.status } : {}),
+      });
+      continue;
+    }
+    for (const t of found)
+      if (!sameId(t.whoId, whoId))
+        list('wrongWhoId', { marketoGUID: guid, taskId: t.taskId, whoId: t.whoId, expected: whoId });
+  }
+  for (const [guid, found] of tasks) {
+    if (found.length > 1)
+      list('duplicates', { marketoGUID: guid, taskIds: found.map((t) => t.taskId).sort() });
+    if (!activities.has(guid))
+      for (const t of found) list('orphanTasks', { taskId: t.taskId, marketoGUID: guid });
+  }
+  for (const e of ledger.values()) {
+    if (e.status === 'done' && !tasks.has(e.marketoGUID))
+      list('orphanLedgerEntries', { marketoGUID: e.marketoGUID, ...(e.taskId ? { taskId: e.taskId } : {}) });
+  }
+  const c = report.counts;
+  report.clean = c.missing + c.duplicates + c.orphanTasks + c.orphanLedgerEntries + c.wrongWhoId === 0;
+  report.durationMs = Date.now() - started;
+  return report;
+}
+
+async function windowEnd(
+  deps: VerifyDeps,
+  streams: { key: string }[],
+  now: Date,
+  given: Date | undefined,
+): Promise<{ until: Date; untilFrom: VerifyReport['window']['untilFrom'] }> {
+  if (given) return { until: given, untilFrom: 'option' };
+  const marks: number[] = [];
+  for (const s of streams) {
+    const w = (await deps.cursors.getStream(s.key))?.watermark;
+    if (!w) return { until: now, untilFrom: 'now' };
+    marks.push(Date.parse(w));
+  }
+  return marks.length
+    ? { until: new Date(Math.min(...marks)), untilFrom: 'watermark' }
+    : { until: now, untilFrom: 'now' };
+}
