@@ -60,9 +60,10 @@ async function readLimited(
   return { body: Buffer.concat(chunks), truncated: false };
 }
 
-function send(res: ServerResponse, r: WebhookResponse): void {
-  res.writeHead(r.statusCode, r.headers);
-  res.end(r.body);
+/** `close`: the request body was not read to its end, so the connection cannot be reused. */
+function send(res: ServerResponse, r: WebhookResponse, close = false): void {
+  res.writeHead(r.statusCode, close ? { ...r.headers, connection: 'close' } : r.headers);
+  res.end(r.body, close ? () => res.socket?.destroy() : undefined);
 }
 
 const jsonResponse = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
@@ -83,7 +84,7 @@ export function createWebhookServer(deps: WebhookDeps): Server {
         return;
       }
       if (path !== WEBHOOK_PATH) {
-        send(res, jsonResponse(404, { error: 'not_found', message: `No route ${path}` }));
+        send(res, jsonResponse(404, { error: 'not_found', message: 'No such route.' }));
         return;
       }
       if (req.method !== 'POST') {
@@ -96,9 +97,9 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       const { body, truncated } = await readLimited(req, MAX_WEBHOOK_BODY_BYTES);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      send(res, await handleUnsubscribeRequest(deps, { headers, body }));
-      // An oversize body was answered (401 or 413) without reading the rest: drop the connection.
-      if (truncated) req.destroy();
+      // An oversize body is answered (401 or 413) without reading the rest: drop the connection,
+      // or node would keep reading (and discarding) whatever the sender streams.
+      send(res, await handleUnsubscribeRequest(deps, { headers, body }), truncated);
     })().catch((err: unknown) => {
       deps.logger.error('Webhook request failed', {
         error: err instanceof Error ? { name: err.name, message: err.message } : 'unknown',

@@ -6,10 +6,16 @@ import { z } from 'zod';
  * `{{lead.Id}}` may arrive quoted), strict everywhere else. Unknown keys are ignored.
  */
 
+/** Half of a UTF-16 surrogate pair without its other half: not text, and stored lossily by DynamoDB. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Well-formed Unicode (JSON's \uD800 escapes can smuggle a lone surrogate into a string). */
+export const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
+
 /** A plausible address: one local part and a dotted domain, no whitespace or control characters. */
 export function isPlausibleEmail(value: string): boolean {
   const at = value.lastIndexOf('@');
-  if (at < 1 || at > 64 || value.length > 254) return false;
+  if (at < 1 || at > 64 || value.length > 254 || !isWellFormedText(value)) return false;
   const local = value.slice(0, at);
   const domain = value.slice(at + 1);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
@@ -42,7 +48,11 @@ export const unsubscribeBodySchema = z
     ),
     reason: z.preprocess(
       blankToUndefined,
-      z.string().max(2000, 'must be at most 2000 characters').optional(),
+      z
+        .string()
+        .max(2000, 'must be at most 2000 characters')
+        .refine(isWellFormedText, 'must be valid Unicode text')
+        .optional(),
     ),
     occurredAt: z.preprocess(
       blankToUndefined,

@@ -132,17 +132,19 @@ export async function handleUnsubscribeRequest(
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (err) {
-    return problem(400, 'malformed_json', `Body is not valid JSON: ${(err as SyntaxError).message}`);
+  } catch {
+    // Not the parser's message: it quotes the body back and names engine internals.
+    return problem(400, 'malformed_json', 'Body is not valid JSON.');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return problem(400, 'invalid_body', 'Body must be a JSON object like {"email": "...", "leadId": 123}.');
   }
   const result = unsubscribeBodySchema.safeParse(parsed);
   if (!result.success) {
+    // Our wording for every issue (the schema's own messages, and a plain one for a wrong type).
     const issues = result.error.issues.map((i) => ({
       field: i.path.join('.') || '(body)',
-      message: i.message,
+      message: i.code === 'invalid_type' ? `must be a ${i.expected}` : i.message,
     }));
     return problem(400, 'invalid_body', issues.map((i) => `${i.field}: ${i.message}`).join('; '), {
       fields: [...new Set(issues.map((i) => i.field))],

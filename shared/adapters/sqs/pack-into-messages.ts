@@ -5,12 +5,28 @@ export const DEFAULT_PACK_BYTES = 240_000;
 
 const encoder = new TextEncoder();
 
-/** Bytes of `value` serialised to JSON, in UTF-8 (what SQS counts). */
-export function jsonByteLength(value: unknown): number {
+/**
+ * Characters SQS refuses in a message body (it allows #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD and
+ * #x10000+): U+FFFE/U+FFFF, and surrogates (which some emulators refuse even when paired). Inside a
+ * JSON string they can always be written as \uXXXX escapes, which parse back to the same value.
+ */
+const SQS_UNSAFE = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD]/g;
+
+/**
+ * The message body for `value`: JSON that SQS accepts whatever text the value holds (an email with
+ * an emoji, an activity attribute with U+FFFF), so valid input can never become an unsendable
+ * message. Outside strings JSON is ASCII, so only string contents are escaped.
+ */
+export function toMessageJson(value: unknown): string {
   const json = JSON.stringify(value);
   // JSON.stringify(undefined) is undefined; SQS would then receive no body at all.
   if (json === undefined) throw new TypeError('Message body serialises to nothing (undefined or a function)');
-  return encoder.encode(json).byteLength;
+  return json.replace(SQS_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Bytes of `value` as a message body (toMessageJson), in UTF-8 (what SQS counts). */
+export function jsonByteLength(value: unknown): number {
+  return encoder.encode(toMessageJson(value)).byteLength;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type FailedEntry, MessageSendError, MessageTooLargeError } from './errors.js';
 import type { MessageAttributes, MessageSender, SendOptions } from './message-sender.js';
+import { toMessageJson } from './pack-into-messages.js';
 
 export { DEFAULT_PACK_BYTES, jsonByteLength, packIntoMessages } from './pack-into-messages.js';
 
@@ -96,9 +97,14 @@ export class SqsMessageSender implements MessageSender {
     const attributes = toSqsAttributes(options.messageAttributes);
     const attrBytes = attributesBytes(attributes);
     const prepared = bodies.map((body, index): PreparedEntry => {
-      const json = JSON.stringify(body);
-      if (json === undefined) {
-        throw new TypeError(`Message body at index ${index} serialises to nothing (undefined or a function)`);
+      let json: string;
+      try {
+        json = toMessageJson(body);
+      } catch (cause) {
+        throw new TypeError(
+          `Message body at index ${index} serialises to nothing (undefined or a function)`,
+          { cause },
+        );
       }
       const bytes = utf8Length(json) + attrBytes;
       if (bytes > MAX_BATCH_BYTES) throw new MessageTooLargeError(index, bytes, MAX_BATCH_BYTES);

@@ -97,7 +97,11 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
   });
 
   it('answers malformed JSON with 400 naming the problem, and writes nothing', async () => {
-    const body = await expectRefused(request({ body: '{"email": "a@example.com",' }), 400, /not valid JSON/);
+    const body = await expectRefused(
+      request({ body: '{"email": "a@example.com",' }),
+      400,
+      /^Body is not valid JSON\.$/,
+    );
     expect(body.error).toBe('malformed_json');
   });
 
