@@ -1,3 +1,5 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { applyUnsubscribe, parseUnsubscribeMessage } from '../shared/optouts/apply-unsubscribe.js';
 import { optOutDepsFromEnv } from '../shared/optouts/opt-out-runtime.js';
 import { failureRecorderFromEnv } from '../shared/runtime/failure-recorder.js';
@@ -10,6 +12,9 @@ export const handler = sqsBatchHandler(
   (record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)),
   {
     logger: deps.logger,
+    // Salesforce REQUEST_LIMIT_EXCEEDED / Marketo 607: park the message until the budget is back,
+    // instead of spending its 8 receives in minutes and dead-lettering an accepted unsubscribe.
+    deferrer: new SqsVisibilityDeferrer(new SQSClient({}), queueUrlFromArn),
     failures: { queue: 'unsubscribe', recorder: failureRecorderFromEnv() },
   },
 );

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { applyUnsubscribe, parseUnsubscribeMessage } from '../../shared/optouts/apply-unsubscribe.js';
 import { type OptOutDeps, policyOf } from '../../shared/optouts/opt-out-deps.js';
 import {
@@ -13,6 +14,7 @@ import {
 import { type WebhookSecrets, webhookSecretsFromEnv } from '../../shared/optouts/webhook-secrets.js';
 import type { FailureRecorder } from '../../shared/runtime/failure-recorder.js';
 import { sqsBatchHandler } from '../../shared/runtime/sqs-batch.js';
+import { queueArn } from '../embedded/local-sqs.js';
 import { type SqsEventSource, startSqsEventSource } from '../embedded/sqs-event-source.js';
 
 /**
@@ -129,11 +131,18 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
   const { address, port } = server.address() as AddressInfo;
   let consumer: SqsEventSource | undefined;
   if (options.sqsClient) {
+    // Salesforce out of API requests / Marketo quota spent: park the message until then (as the Lambda does).
+    const arn = await queueArn(options.sqsClient, deps.unsubscribeQueueUrl);
+    const deferrer = new SqsVisibilityDeferrer(options.sqsClient, (a) =>
+      a === arn ? deps.unsubscribeQueueUrl : undefined,
+    );
     consumer = await startSqsEventSource({
       client: options.sqsClient,
       queueUrl: deps.unsubscribeQueueUrl,
+      queueArn: arn,
       handler: sqsBatchHandler((record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)), {
         logger: deps.logger,
+        deferrer,
         ...(options.failureRecorder
           ? { failures: { queue: 'unsubscribe', recorder: options.failureRecorder } }
           : {}),
