@@ -91,17 +91,27 @@ export class SyncStatelessStack extends Stack {
     // Salesforce secret; writers and the opt-out functions call both vendors.
     const queueTimeout = (key: QueueKey) => Duration.seconds(QUEUES[key].visibilityTimeoutSeconds / 6);
 
+    // With settings activities.verify.nightly the schedule step also runs `verify` over the last
+    // days: it then reads the ledger (by key) and Salesforce, and needs minutes, not seconds.
+    const verifyNightly = settings.activities.verify.nightly;
     const scheduleActivitySync = new AppFunction(this, 'ScheduleActivitySync', {
       ...common,
       entry: 'schedule-activity-sync',
-      description: 'Starts an activity cycle: claims each stream cursor and enqueues the first page fetches',
-      timeout: Duration.minutes(1),
+      description: verifyNightly
+        ? 'Starts an activity cycle (claims each stream cursor, enqueues the first page fetches), then verifies the last days read-only'
+        : 'Starts an activity cycle: claims each stream cursor and enqueues the first page fetches',
+      timeout: verifyNightly ? Duration.minutes(10) : Duration.minutes(1),
     })
       .bindTable('cursors', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
       .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo);
+    if (verifyNightly) {
+      scheduleActivitySync
+        .bindTable('ledger', 'read')
+        .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce);
+    }
 
     const fetchActivityPage = new AppFunction(this, 'FetchActivityPage', {
       ...common,

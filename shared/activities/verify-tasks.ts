@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import type { LedgerEntry, LedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import type { Activity, MarketoApi } from '../adapters/marketo/marketo-api.js';
 import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
 import { SoqlDate, soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
@@ -28,7 +29,7 @@ export interface VerifyDeps {
   logger: Logger;
   marketo: Pick<MarketoApi, 'getActivityTypes' | 'getPagingToken' | 'getActivities' | 'getLeads'>;
   salesforce: Pick<SalesforceApi, 'query'>;
-  ledger: Pick<LedgerStore, 'scanAll'>;
+  ledger: Pick<LedgerStore, 'getMany'>;
   cursors: Pick<CursorStore, 'getStream'>;
   now?: () => Date;
 }
@@ -73,7 +74,7 @@ export interface VerifyReport {
   duplicates: { marketoGUID: string; taskIds: string[] }[];
   /** Tasks whose Marketo activity id matches no activity of the enabled types from since's day on. */
   orphanTasks: { taskId: string; marketoGUID: string }[];
-  /** Ledger entries (done) in the window whose Task does not exist. */
+  /** Ledger entries (done) of activities in the window whose Task does not exist. */
   orphanLedgerEntries: { marketoGUID: string; taskId?: string }[];
   /** Tasks on another record than the lead's current Salesforce Lead / Contact. */
   wrongWhoId: { marketoGUID: string; taskId: string; whoId: string | null; expected: string }[];
@@ -147,12 +148,8 @@ export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {})
     else skipped[who.reason] = (skipped[who.reason] ?? 0) + 1;
   }
 
-  // 3. Ledger entries of activities in the window.
-  const ledger = new Map<string, LedgerEntry>();
-  for await (const e of deps.ledger.scanAll()) {
-    const at = e.activityDate ? Date.parse(e.activityDate) : Number.NaN;
-    if (at >= since.getTime() && at < until.getTime()) ledger.set(e.marketoGUID, e);
-  }
+  // 3. The ledger's word on each activity in the window (by key: no function may scan it).
+  const ledger: Map<string, LedgerEntry> = await deps.ledger.getMany(inWindow.map((a) => a.marketoGUID));
 
   // 4. Salesforce Tasks carrying an activity id: by date, then by id for whatever is still unseen.
   const tasks = new Map<string, FoundTask[]>();
@@ -284,4 +281,53 @@ async function windowEnd(
   return marks.length
     ? { until: new Date(Math.min(...marks)), untilFrom: 'watermark' }
     : { until: now, untilFrom: 'now' };
+}
+
+/** Ids logged per category by the scheduled verify (the run report carries the counts). */
+const LOGGED_IDS = 20;
+
+/**
+ * The scheduled run's verify (settings activities.verify.nightly): the last `days` days, counts
+ * added to the cycle's run report as `verify.*`, discrepancies logged with ids. Never throws: a
+ * failed verify is logged and never stops the cycle.
+ */
+export async function verifyForRun(
+  deps: VerifyDeps & { runs: Pick<RunReportStore, 'add'> },
+  runId: string,
+): Promise<VerifyReport | undefined> {
+  const now = deps.now?.() ?? new Date();
+  try {
+    const report = await verifyTasks(deps, {
+      since: new Date(now.getTime() - deps.settings.activities.verify.days * 86_400_000),
+      idLimit: LOGGED_IDS,
+    });
+    const c = report.counts;
+    await deps.runs.add('activities', runId, {
+      'verify.runs': 1,
+      'verify.eligible': c.eligible,
+      'verify.missing': c.missing,
+      'verify.duplicates': c.duplicates,
+      'verify.orphanTasks': c.orphanTasks,
+      'verify.orphanLedgerEntries': c.orphanLedgerEntries,
+      'verify.wrongWhoId': c.wrongWhoId,
+    });
+    const { missing, duplicates, orphanTasks, orphanLedgerEntries, wrongWhoId, window } = report;
+    if (report.clean) deps.logger.info('Verify: clean', { window, counts: c });
+    else
+      deps.logger.warn('Verify found discrepancies; run `sync verify` for every id', {
+        window,
+        counts: c,
+        missing: missing.map((m) => m.marketoGUID),
+        duplicates,
+        orphanTasks,
+        orphanLedgerEntries,
+        wrongWhoId,
+      });
+    return report;
+  } catch (err) {
+    deps.logger.error('Verify failed; the cycle is not affected', {
+      error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+    });
+    return undefined;
+  }
 }

@@ -74,6 +74,19 @@ export const settingsSchema = z
           .min(0)
           .max(7 * 24 * 3600)
           .default(3600),
+        /**
+         * Reconciliation (`sync verify`) as part of the scheduled run: after starting a cycle, the
+         * schedule function compares the last `days` of Marketo activities with the ledger and the
+         * Salesforce Tasks, and adds the counts to the run report (verify.missing, …). Read-only;
+         * it costs Marketo and Salesforce API calls, so it is off by default.
+         */
+        verify: z
+          .object({
+            nightly: z.boolean().default(false),
+            days: z.number().int().min(1).max(90).default(2),
+          })
+          .strict()
+          .default({ nightly: false, days: 2 }),
       })
       .strict(),
     marketo: z

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
+import { createScheduleActivitySync } from '../../functions/schedule-activity-sync.js';
 import { KEY_PREFIX } from '../../sandboxes/salesforce/salesforce-ids.js';
 import { verifyTasks } from '../../shared/activities/verify-tasks.js';
 import { LedgerStore } from '../../shared/adapters/dynamodb/ledger-store.js';
@@ -12,7 +13,7 @@ afterEach(async () => {
   e = undefined;
 });
 
-const SMALL = { people: 150, activities: 900 };
+const SMALL = { people: 100, activities: 500 };
 const none = { missing: 0, duplicates: 0, orphanTasks: 0, orphanLedgerEntries: 0, wrongWhoId: 0 };
 
 async function ledgerSize(env: Embedded): Promise<number> {
@@ -100,18 +101,39 @@ describe('sync verify on the embedded default', () => {
     expect(await ledgerSize(e)).toBe(ledgerBefore);
   });
 
-  it('does not report activities newer than the last completed cycle as missing', async () => {
-    e = await startEmbedded({ world: SMALL });
+  it('runs in the scheduled step behind activities.verify.nightly, up to the last completed cycle only', async () => {
+    e = await startEmbedded({
+      world: SMALL,
+      settings: (s) => ({ ...s, activities: { ...s.activities, verify: { nightly: true, days: 90 } } }),
+    });
     await e.runCycle();
     const now = Date.now();
+    // Activities newer than the last cycle: the next cycle writes them, so they are not missing.
     e.world.appendActivities(25, { from: now - 500, to: now, typeIds: [2, 10] });
+    const on = deps(e);
+    const off = {
+      ...on,
+      settings: {
+        ...on.settings,
+        activities: { ...on.settings.activities, verify: { nightly: false, days: 90 } },
+      },
+    };
 
-    const watermarked = await verifyTasks(deps(e));
-    const toNow = await verifyTasks(deps(e), { until: new Date(now + 1_000) });
+    const started = await createScheduleActivitySync(on)();
+    const skipped = await createScheduleActivitySync(off, { takeOverAfterMs: 0 })();
+    const toNow = await verifyTasks(on, { until: new Date(now + 1_000) });
 
-    expect(watermarked.clean).toBe(true);
+    expect(started.verify).toMatchObject({ ...none, eligible: expect.any(Number) });
+    expect(skipped.verify).toBeUndefined();
+    const report = await on.runs.get('activities', started.runId);
+    expect(report?.counts).toMatchObject({
+      'verify.runs': 1,
+      'verify.eligible': started.verify!.eligible,
+    });
+    expect(report?.counts['verify.missing'] ?? 0).toBe(0);
+    expect((await on.runs.get('activities', skipped.runId))?.counts).not.toHaveProperty(['verify.runs']);
     expect(toNow.counts.missing).toBeGreaterThan(0);
-    expect(toNow.counts.missing).toBe(toNow.counts.eligible - watermarked.counts.eligible);
+    expect(toNow.counts.missing).toBe(toNow.counts.eligible - started.verify!.eligible);
   });
 
   it('checks ledger mode by the Task ids the ledger recorded', async () => {
