@@ -21,9 +21,10 @@ export const CREDENTIAL_PLACEHOLDER = 'REPLACE_ME';
 /**
  * Tables whose loss would cost more than a re-sync: the Task ledger (duplicate protection),
  * opt-out state and history (an opt-out is never lost), and cursors (a lost cursor means a
- * full look-back re-read, paid in Marketo API quota). Kept when the stack is deleted.
+ * full look-back re-read, paid in Marketo API quota), and staged Tasks (accepted, not yet written:
+ * the cursors have moved past them). Kept when the stack is deleted.
  */
-const RETAINED_TABLES: ReadonlySet<TableKey> = new Set(['ledger', 'optOuts', 'cursors']);
+const RETAINED_TABLES: ReadonlySet<TableKey> = new Set(['ledger', 'optOuts', 'cursors', 'staging']);
 
 export interface SyncStatefulStackProps extends StackProps {
   /** Overrides every queue definition's receive count before dead-lettering. */

@@ -63,13 +63,16 @@ export interface SyncStatelessStackProps extends StackProps {
  * it can be destroyed and redeployed freely.
  *
  * Activity path: schedule → schedule-activity-sync → fetch queue → fetch-activity-page (→ fetch
- * queue for the next page) → write queue → write-activity-tasks → Salesforce.
+ * queue for the next page) → write queue → write-activity-tasks → Salesforce (full 200-record
+ * collections); the rest is staged in the staging table and a delayed signal on the flush queue
+ * wakes flush-staged-tasks once staging is quiet, which writes it by Bulk API 2.0 (or collections).
  */
 export class SyncStatelessStack extends Stack {
   readonly functions: {
     readonly scheduleActivitySync: AppFunction;
     readonly fetchActivityPage: AppFunction;
     readonly writeActivityTasks: AppFunction;
+    readonly flushStagedTasks: AppFunction;
     readonly receiveUnsubscribeWebhook: AppFunction;
     readonly applyUnsubscribe: AppFunction;
     readonly reconcileOptOuts: AppFunction;
@@ -143,13 +146,38 @@ export class SyncStatelessStack extends Stack {
       .bindTable('leadCache', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
+      .bindTable('staging', 'readWrite')
       .bindTable('failures', 'update')
+      .bindQueueSend(queues.flush.queue, QUEUES.flush.envVar)
       .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo)
       .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce)
       .bindQueueConsumer(queues.write, {
-        batchSize: 5,
-        maxBatchingWindow: Duration.seconds(5),
+        // Up to 10 messages (≈ 3,000 activities) per invocation, waiting up to 20 s to fill the
+        // batch: its Tasks are written in collections of exactly 200 (see write-activity-tasks.ts).
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(20),
         maxConcurrency: props.writeMaxConcurrency ?? 10,
+      });
+
+    const flushStagedTasks = new AppFunction(this, 'FlushStagedTasks', {
+      ...common,
+      entry: 'flush-staged-tasks',
+      description:
+        'Writes staged Tasks once staging is quiet: one Bulk API 2.0 job (job id persisted, resumed after a restart) or collections',
+      // A Bulk job is waited for within one invocation; the flush lease (FLUSH_LEASE_MS) matches.
+      timeout: queueTimeout('flush'),
+      memorySize: 2048,
+    })
+      .bindTable('staging', 'readWrite')
+      .bindTable('ledger', 'readWrite')
+      .bindTable('runs', 'readWrite')
+      .bindTable('failures', 'update')
+      .bindQueueSend(queues.flush.queue, QUEUES.flush.envVar)
+      .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce)
+      .bindQueueConsumer(queues.flush, {
+        // Signals are interchangeable: one flush per batch; one lease holder at a time anyway.
+        batchSize: 10,
+        maxConcurrency: 2,
       });
 
     const receiveUnsubscribeWebhook = new AppFunction(this, 'ReceiveUnsubscribeWebhook', {
@@ -197,6 +225,7 @@ export class SyncStatelessStack extends Stack {
       scheduleActivitySync,
       fetchActivityPage,
       writeActivityTasks,
+      flushStagedTasks,
       receiveUnsubscribeWebhook,
       applyUnsubscribe,
       reconcileOptOuts,

@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { createFetchActivityPage } from '../../functions/fetch-activity-page.js';
 import { createWriteActivityTasks } from '../../functions/write-activity-tasks.js';
 import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
+import { flushUntilEmpty } from '../../shared/activities/bulk-flush.js';
 import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
 import type { RunReport } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
@@ -11,6 +12,11 @@ import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import { queueArn } from '../embedded/local-sqs.js';
 import { drainUntilIdle, startSqsEventSource } from '../embedded/sqs-event-source.js';
+
+/** Write queue messages per handler invocation (the Lambda event source uses the same). */
+export const WRITE_BATCH_SIZE = 10;
+/** How long a write invocation waits to fill its batch (Lambda: MaximumBatchingWindowInSeconds). */
+export const WRITE_BATCHING_WINDOW_MS = 500;
 
 export interface ActivityCycleOptions {
   /** Print a progress line to stderr while the cycle runs (on a terminal). */
@@ -45,6 +51,8 @@ export interface ActivityCycleSummary {
   durationMs: number;
   streams: { streamKey: string; status: string; windows: number; from: string; until: string }[];
   deadLetters: { fetch: number; write: number };
+  /** Bulk API 2.0 jobs this run created (large cycles; 0 when every Task went through collections). */
+  bulkJobs?: number;
   /** Salesforce daily API use after the run, when the org reported it. */
   salesforceApiUsage?: { used: number; limit: number };
 }
@@ -60,7 +68,9 @@ export async function runActivityCycle(
   const started = Date.now();
   const { platform } = local;
   const clients = vendorClients(platform, local.credentials, options.governor ?? marketoGovernor(platform));
-  const built = activityDeps(platform, clients);
+  // No flush signals locally: the cycle flushes staged Tasks itself once the queues drain.
+  const { flush: _signalledInAwsOnly, ...queueUrls } = platform.queueUrls;
+  const built = activityDeps({ ...platform, queueUrls }, clients);
   const deps = options.wrapDeps ? options.wrapDeps(built) : built;
   const fetchUrl = platform.queueUrls.fetch!;
   const writeUrl = platform.queueUrls.write!;
@@ -92,7 +102,9 @@ export async function runActivityCycle(
       client: platform.sqs,
       queueUrl: writeUrl,
       handler: createWriteActivityTasks(deps, deferrer, failures),
-      batchSize: 2,
+      // As in AWS: up to 10 messages per invocation, so the batch's Tasks fill 200-record collections.
+      batchSize: WRITE_BATCH_SIZE,
+      maxBatchingWindowMs: WRITE_BATCHING_WINDOW_MS,
       concurrency: options.writeConcurrency ?? 4,
       logger: platform.logger,
       functionName: 'write-activity-tasks',
@@ -115,8 +127,17 @@ export async function runActivityCycle(
     );
     status = 'incomplete';
   } finally {
-    ticker?.stop();
     await Promise.all(sources.map((s) => s.stop()));
+  }
+  // Tasks staged for Bulk API 2.0 (large cycles) are written now: as few jobs as possible.
+  const flushed = await flushUntilEmpty(deps, {
+    timeoutMs: Math.max(60_000, (options.timeoutMs ?? 30 * 60_000) - (Date.now() - started)),
+    takeOverLease: true,
+  });
+  ticker?.stop();
+  if (!flushed.empty) {
+    platform.logger.error('Staged Tasks not all written; they stay staged and the next cycle writes them');
+    status = 'incomplete';
   }
   await deps.runs.add('activities', cycle.runId, {
     'calls.marketo': clients.marketo.callCounts().total,
@@ -134,6 +155,7 @@ export async function runActivityCycle(
     durationMs: Date.now() - started,
     streams: cycle.streams,
     deadLetters: { fetch: fetchDepth.dlq, write: writeDepth.dlq },
+    ...(report.counts.bulkJobs ? { bulkJobs: report.counts.bulkJobs } : {}),
     ...(usage ? { salesforceApiUsage: usage } : {}),
   };
 }

@@ -25,8 +25,13 @@ export interface SqsEventSourceOptions {
   client: SQSClient;
   queueUrl: string;
   handler: SqsBatchHandler;
-  /** Messages per invocation, 1–10 (one ReceiveMessage). Default 10. */
+  /** Messages per invocation: 1–10, or up to 10,000 with a batching window (as Lambda). Default 10. */
   batchSize?: number;
+  /**
+   * Like Lambda's MaximumBatchingWindowInSeconds: after the first messages arrive, keep receiving
+   * for up to this long until the batch is full. Default 0 (hand over what one receive returned).
+   */
+  maxBatchingWindowMs?: number;
   /** Parallel pollers, each invoking the handler one batch at a time. Default 1. */
   concurrency?: number;
   /** Long-poll wait per ReceiveMessage, 0–20 s. Default 1 (keeps stop() quick). */
@@ -177,8 +182,12 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   const batchSize = options.batchSize ?? 10;
   const concurrency = options.concurrency ?? 1;
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
-    throw new RangeError(`batchSize must be 1–10 (one ReceiveMessage), got ${batchSize}`);
+  const windowMs = options.maxBatchingWindowMs ?? 0;
+  const maxBatch = windowMs > 0 ? 10_000 : 10;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatch) {
+    throw new RangeError(
+      `batchSize must be 1–${maxBatch} (${windowMs > 0 ? 'with a batching window' : 'one ReceiveMessage'}), got ${batchSize}`,
+    );
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
@@ -284,6 +293,30 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
     if (toDelete.length > 0) await deleteRecords(toDelete);
   }
 
+  /** The batching window: receive more (short polls) until the batch is full or the window ends. */
+  async function fillBatch(messages: Message[]): Promise<void> {
+    const deadline = Date.now() + windowMs;
+    while (messages.length < batchSize && Date.now() < deadline && !abort.signal.aborted) {
+      let more: Message[];
+      try {
+        const out = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        more = out.Messages ?? [];
+      } catch {
+        return; // hand over what we have; the next poll reports receive errors
+      }
+      if (more.length > 0) messages.push(...more);
+      else await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+    }
+  }
+
   async function poll(): Promise<void> {
     let backoffMs = 100;
     while (!abort.signal.aborted) {
@@ -292,7 +325,7 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
         const out = await client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
+            MaxNumberOfMessages: Math.min(10, batchSize),
             WaitTimeSeconds: waitTimeSeconds,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
@@ -315,6 +348,7 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
         continue;
       }
       if (messages.length === 0) continue;
+      if (messages.length < batchSize && windowMs > 0) await fillBatch(messages);
       try {
         await handleBatch(messages);
       } catch (err) {

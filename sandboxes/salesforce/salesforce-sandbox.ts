@@ -836,17 +836,28 @@ export async function startSalesforceSandbox(
 
   function processJob(job: BulkJob, ctx: WriteContext): void {
     if (job.state !== 'InProgress') return;
-    store.withIndex(() => processRows(job, ctx));
-    job.state = 'JobComplete';
+    const failure = faults.takeRule('BULK_JOB_FAILED', 'bulkClose');
+    store.withIndex(() => processRows(job, ctx, failure?.afterRows ?? (failure ? 0 : undefined)));
+    if (failure) {
+      job.state = 'Failed';
+      job.errorMessage =
+        'InternalServerError : the job could not be completed (sandbox fault BULK_JOB_FAILED)';
+    } else job.state = 'JobComplete';
     job.systemModstamp = sfDateTime(now());
   }
 
-  function processRows(job: BulkJob, ctx: WriteContext): void {
+  /** Processes the uploaded rows; with `stopAfter`, rows past it are left unprocessed (a job failing midway). */
+  function processRows(job: BulkJob, ctx: WriteContext, stopAfter?: number): void {
+    let seen = 0;
     for (const upload of job.uploads) {
       const [header, ...rows] = parseCsv(upload);
       if (!header) continue;
       if (job.header.length === 0) job.header = header;
       for (const row of rows) {
+        if (stopAfter !== undefined && seen++ >= stopAfter) {
+          job.unprocessed.push(job.header.map((_, i) => row[i] ?? ''));
+          continue;
+        }
         const record: Record<string, unknown> = {};
         header.forEach((name, i) => {
           const v = row[i] ?? '';

@@ -27,13 +27,16 @@ export const WRITE_KINDS: readonly RequestKind[] = ['create', 'update', 'upsert'
  * - `HTTP_503`: 503 before anything is applied.
  * - `REQUEST_LIMIT_EXCEEDED`: 403 as if the daily limit were spent.
  * - `LOSE_RESPONSE`: the write is applied, then the socket is destroyed (no response).
+ * - `BULK_JOB_FAILED`: a Bulk ingest job ends `Failed` after processing `afterRows` rows (default
+ *   0: it fails as a whole); the rest are listed in `unprocessedrecords`.
  */
 export type FaultKind =
   | 'UNABLE_TO_LOCK_ROW'
   | 'INVALID_SESSION_ID'
   | 'HTTP_503'
   | 'REQUEST_LIMIT_EXCEEDED'
-  | 'LOSE_RESPONSE';
+  | 'LOSE_RESPONSE'
+  | 'BULK_JOB_FAILED';
 
 export interface FaultOptions {
   /** Fire on the next N matching requests (records, for UNABLE_TO_LOCK_ROW). */
@@ -42,6 +45,8 @@ export interface FaultOptions {
   probability?: number;
   /** Only requests of these kinds (default: every API request; writes for UNABLE_TO_LOCK_ROW / LOSE_RESPONSE). */
   on?: RequestKind[];
+  /** BULK_JOB_FAILED: rows processed before the job fails. Default 0. */
+  afterRows?: number;
 }
 
 interface FaultRule {
@@ -49,6 +54,7 @@ interface FaultRule {
   remaining: number | undefined;
   probability: number | undefined;
   on: readonly RequestKind[] | undefined;
+  afterRows: number | undefined;
 }
 
 /** The sandboxes' one seeded PRNG. */
@@ -65,12 +71,17 @@ export class FaultController {
   /** Arm a fault. Without count or probability it fires once. */
   inject(kind: FaultKind, options: FaultOptions = {}): void {
     const defaultOn: RequestKind[] | undefined =
-      kind === 'UNABLE_TO_LOCK_ROW' || kind === 'LOSE_RESPONSE' ? [...WRITE_KINDS, 'bulkClose'] : undefined;
+      kind === 'UNABLE_TO_LOCK_ROW' || kind === 'LOSE_RESPONSE'
+        ? [...WRITE_KINDS, 'bulkClose']
+        : kind === 'BULK_JOB_FAILED'
+          ? ['bulkClose']
+          : undefined;
     this.rules.push({
       kind,
       remaining: options.probability === undefined ? (options.count ?? 1) : options.count,
       probability: options.probability,
       on: options.on ?? defaultOn,
+      afterRows: options.afterRows,
     });
   }
 
@@ -90,6 +101,11 @@ export class FaultController {
 
   /** Does a fault of this kind fire now for this request kind? Consumes one shot if so. */
   take(kind: FaultKind, requestKind: RequestKind): boolean {
+    return this.takeRule(kind, requestKind) !== undefined;
+  }
+
+  /** Like take, returning the fired rule's options. */
+  takeRule(kind: FaultKind, requestKind: RequestKind): { afterRows: number | undefined } | undefined {
     for (const rule of this.rules) {
       if (rule.kind !== kind) continue;
       if (rule.on && !rule.on.includes(requestKind)) continue;
@@ -97,9 +113,9 @@ export class FaultController {
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       if (rule.remaining !== undefined) rule.remaining--;
       this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
-      return true;
+      return { afterRows: rule.afterRows };
     }
-    return false;
+    return undefined;
   }
 
   delayMs(): number {

@@ -3,6 +3,7 @@ import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import type { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
 import type { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import type { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import type { MarketoApi } from '../adapters/marketo/marketo-api.js';
 import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
 import type { MessageSender } from '../adapters/sqs/message-sender.js';
@@ -16,16 +17,21 @@ export interface ActivityDeps {
   runs: RunReportStore;
   ledger: LedgerStore;
   leadCache: LeadCacheStore;
+  /** Tasks waiting for a Bulk API 2.0 job (externalId mode, large cycles). */
+  staging: StagedTaskStore;
   sender: MessageSender;
   /** Only the queues this function sends to are present (least privilege); see requireQueueUrl. */
-  queueUrls: Partial<Record<'fetch' | 'write', string>>;
+  queueUrls: Partial<Record<'fetch' | 'write' | 'flush', string>>;
   marketo: MarketoApi;
   salesforce: SalesforceApi;
   now?: () => Date;
 }
 
 /** The URL of a queue this step must send to; a clear error naming the variable when it is missing. */
-export function requireQueueUrl(deps: Pick<ActivityDeps, 'queueUrls'>, key: 'fetch' | 'write'): string {
+export function requireQueueUrl(
+  deps: Pick<ActivityDeps, 'queueUrls'>,
+  key: 'fetch' | 'write' | 'flush',
+): string {
   const url = deps.queueUrls[key];
   if (!url)
     throw new Error(

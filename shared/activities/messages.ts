@@ -28,6 +28,13 @@ export const writeMessageSchema = z.object({
 });
 export type WriteMessage = z.infer<typeof writeMessageSchema>;
 
+/** Tasks were staged for Bulk API 2.0: flush once staging has been quiet (sent delayed by the write step). */
+export const flushMessageSchema = z.object({
+  kind: z.literal('flushTasks'),
+  runId: z.string().min(1),
+});
+export type FlushMessage = z.infer<typeof flushMessageSchema>;
+
 export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';
   constructor(queue: string, issues: string, options?: { cause?: unknown }) {

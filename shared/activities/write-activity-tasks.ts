@@ -1,12 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
+import { type StagedRow, StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
+import { SalesforceApiLimitError, SalesforceAuthError } from '../adapters/salesforce/errors.js';
 import type { SalesforceSaveResult, TaskRecord } from '../adapters/salesforce/salesforce-api.js';
+import { MAX_COLLECTION_SIZE } from '../adapters/salesforce/salesforce-client.js';
 import { soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
 import { enabledSettingFor } from '../domain/activity-streams.js';
 import { mapActivityToTask } from '../domain/task-mapping.js';
-import { isTransientRecordError, resolveWhoId, type SkipReason } from '../domain/task-policy.js';
+import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
 import type { ActivityDeps } from './activity-deps.js';
-import type { WriteActivity, WriteMessage } from './messages.js';
+import {
+  type FlushMessage,
+  parseMessage,
+  type WriteActivity,
+  type WriteMessage,
+  writeMessageSchema,
+} from './messages.js';
+import { RunTally } from './run-tally.js';
+import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
+import { upsertTasksByExternalId } from './upsert-tasks.js';
 
 /** Marketo lead fields needed to find the Salesforce record. */
 export const LEAD_LINK_FIELDS = ['id', 'sfdcType', 'sfdcLeadId', 'sfdcContactId'];
@@ -18,6 +30,8 @@ export interface WriteOutcome {
   updated: number;
   skipped: Partial<Record<SkipReason, number>>;
   failed: number;
+  /** Handed to the Bulk staging table (written by the flush, counted written then). */
+  staged: number;
   /** Activities refused transiently (lock, limits): the message is retried; done ones are skipped then. */
   retry: number;
 }
@@ -34,88 +48,322 @@ export class TransientWriteError extends Error {
   }
 }
 
-interface Pending {
-  activity: WriteActivity;
+/** One SQS record of the write queue. */
+export interface WriteRecord {
+  messageId: string;
+  body: string;
+}
+
+/** Per message: its outcome, or the error that makes SQS retry it (reported in batchItemFailures). */
+export type WriteResult = { ok: true; outcome: WriteOutcome } | { ok: false; error: unknown };
+
+/** One Task to write, and the messages waiting for it (the first one counts it). */
+interface Item {
+  ref: TaskRef;
   task: TaskRecord;
-  whoId: string;
+  owners: string[];
+}
+
+interface Parsed {
+  id: string;
+  msg: WriteMessage;
 }
 
 /**
- * Write step: skip what needs no Task (type disabled, no Salesforce record, already written),
- * resolve WhoIds (cache, then ≤ 300-id Marketo look-ups), write Tasks, and record each outcome
- * in the ledger. Permanent per-record failures are recorded and do not poison the message;
- * transient ones make it fail so SQS retries it (and, after N receives, dead-letters it).
+ * Write step for one SQS batch of the write queue. In externalId mode the Tasks of ALL the
+ * batch's messages are pooled (deduplicated by marketoGUID, leads resolved in one look-up) and
+ * upserted in chunks of exactly 200; the remainder (< 200) is staged and written, with every other
+ * batch's remainder, in full chunks by the flush (bulk-flush.ts) at the end of the cycle. Each
+ * result is mapped back to the message(s) it came from: a message succeeds only when every one of
+ * its activities is written, skipped, failed for good or staged; one with a transient refusal
+ * (lock) fails alone, and a chunk whose call fails fails only the messages with Tasks in it. Once
+ * the run has read `salesforce.bulkThreshold` activities all its Tasks are staged, for Bulk API
+ * 2.0. A message that is not valid fails alone.
+ *
+ * Ledger mode keeps one message per unit of work: its claims are leases sized to one attempt, the
+ * claim loop is sequential, and a create whose response is lost puts every claimed activity of
+ * the unit into "look it up first"; one message bounds all three.
  */
-export async function writeActivityTasks(deps: ActivityDeps, msg: WriteMessage): Promise<WriteOutcome> {
-  const out: WriteOutcome = { written: 0, created: 0, updated: 0, skipped: {}, failed: 0, retry: 0 };
-  const skip = (reason: SkipReason) => {
-    out.skipped[reason] = (out.skipped[reason] ?? 0) + 1;
+export async function writeActivityBatch(
+  deps: ActivityDeps,
+  records: readonly WriteRecord[],
+): Promise<Map<string, WriteResult>> {
+  const results = new Map<string, WriteResult>();
+  const parsed: Parsed[] = [];
+  for (const r of records) {
+    try {
+      parsed.push({ id: r.messageId, msg: parseMessage(writeMessageSchema, 'write', r.body) });
+    } catch (error) {
+      results.set(r.messageId, { ok: false, error });
+    }
+  }
+  const units =
+    deps.settings.salesforce.upsertMode === 'ledger' ? parsed.map((p) => [p]) : parsed.length ? [parsed] : [];
+  for (const unitResults of await Promise.all(units.map((unit) => writeUnit(deps, unit)))) {
+    for (const [id, result] of unitResults) results.set(id, result);
+  }
+  return results;
+}
+
+const emptyOutcome = (): WriteOutcome => ({
+  written: 0,
+  created: 0,
+  updated: 0,
+  skipped: {},
+  failed: 0,
+  staged: 0,
+  retry: 0,
+});
+
+async function writeUnit(deps: ActivityDeps, unit: Parsed[]): Promise<Map<string, WriteResult>> {
+  const tally = new RunTally();
+  const outcomes = new Map(unit.map((p) => [p.id, emptyOutcome()]));
+  const runOf = new Map(unit.map((p) => [p.id, p.msg.runId]));
+  const errors = new Map<string, unknown>();
+  const retryCodes = new Map<string, Set<string>>();
+  const bump = (id: string, key: 'written' | 'created' | 'updated' | 'failed' | 'staged' | 'retry') => {
+    outcomes.get(id)![key]++;
+    tally.add(runOf.get(id)!, key === 'retry' ? 'retried' : key);
   };
-  const retryCodes = new Set<string>();
+  const skip = (id: string, reason: SkipReason) => {
+    const out = outcomes.get(id)!;
+    out.skipped[reason] = (out.skipped[reason] ?? 0) + 1;
+    tally.add(runOf.get(id)!, `skipped.${reason}`);
+  };
+  /** A Task's fate, counted once for its first message; its other messages see a duplicate. */
+  const settle = (item: Item, s: Settlement) => {
+    item.owners.forEach((id, n) => {
+      if (s.kind === 'retry') {
+        bump(id, 'retry');
+        const codes = retryCodes.get(id) ?? new Set<string>();
+        for (const c of s.codes) codes.add(c);
+        retryCodes.set(id, codes);
+      } else if (n > 0)
+        skip(id, s.kind === 'failed' || s.kind === 'alreadyFailed' ? 'previouslyFailed' : 'alreadyWritten');
+      else if (s.kind === 'written') {
+        bump(id, 'written');
+        bump(id, s.created ? 'created' : 'updated');
+      } else if (s.kind === 'failed') bump(id, 'failed');
+      else skip(id, s.kind === 'alreadyFailed' ? 'previouslyFailed' : 'alreadyWritten');
+    });
+  };
+  const fail = (ownerIds: Iterable<string>, error: unknown) => {
+    for (const id of ownerIds) if (!errors.has(id)) errors.set(id, error);
+  };
   try {
-    const unique = dedupe(msg.activities);
-    const eligible = unique.filter((a) => {
-      if (enabledSettingFor(deps.settings, a.activityTypeName)) return true;
-      skip('typeDisabled');
-      return false;
-    });
-    const ledger = await deps.ledger.getMany(eligible.map((a) => a.marketoGUID));
-    const fresh = eligible.filter((a) => {
-      const entry = ledger.get(a.marketoGUID);
-      if (entry?.status === 'done') skip('alreadyWritten');
-      else if (entry?.status === 'failed') skip('previouslyFailed');
-      else if (entry?.status === 'skipped') skip('alreadySkipped');
-      else return true;
-      return false;
-    });
-    const leads = await resolveLeads(deps, [...new Set(fresh.map((a) => a.leadId))]);
-    const pending: Pending[] = [];
-    for (const activity of fresh) {
-      const who = resolveWhoId(leads.get(activity.leadId));
-      if (!who.ok) {
-        const first = await deps.ledger.markSkipped({
-          marketoGUID: activity.marketoGUID,
-          leadId: activity.leadId,
-          activityTypeName: activity.activityTypeName,
-          activityDate: activity.activityDate,
-          runId: msg.runId,
-          reason: who.reason,
-        });
-        skip(first ? who.reason : 'alreadySkipped');
-        continue;
-      }
-      const setting = enabledSettingFor(deps.settings, activity.activityTypeName)!;
-      pending.push({
-        activity,
-        whoId: who.whoId,
-        task: mapActivityToTask({
-          activity,
-          activityTypeName: activity.activityTypeName,
-          setting,
-          whoId: who.whoId,
-          externalIdField: deps.settings.salesforce.taskExternalIdField,
-        }),
-      });
-    }
-    if (pending.length > 0) {
-      const results =
-        deps.settings.salesforce.upsertMode === 'externalId'
-          ? await upsertByExternalId(deps, pending)
-          : await writeThroughLedger(deps, pending);
-      await recordResults(deps, msg.runId, pending, results, out, retryCodes);
-    }
+    const items = await prepare(deps, unit, skip);
+    const { direct, staged } = await route(deps, items);
+    await stage(
+      deps,
+      staged,
+      (item) => {
+        for (const [n, id] of item.owners.entries()) {
+          if (n === 0) bump(id, 'staged');
+          else skip(id, 'alreadyWritten');
+        }
+      },
+      fail,
+    );
+    await write(deps, direct, settle, fail);
+  } catch (error) {
+    fail(outcomes.keys(), error);
   } finally {
-    await deps.runs.add('activities', msg.runId, {
-      written: out.written,
-      created: out.created,
-      updated: out.updated,
-      failed: out.failed,
-      retried: out.retry,
-      ...Object.fromEntries(Object.entries(out.skipped).map(([k, v]) => [`skipped.${k}`, v ?? 0])),
+    await tally.flush(deps.runs);
+  }
+  const out = new Map<string, WriteResult>();
+  for (const [id, outcome] of outcomes) {
+    const error = errors.get(id);
+    if (error !== undefined) out.set(id, { ok: false, error });
+    else if (outcome.retry > 0)
+      out.set(id, {
+        ok: false,
+        error: new TransientWriteError(outcome.retry, [...(retryCodes.get(id) ?? [])]),
+      });
+    else out.set(id, { ok: true, outcome });
+  }
+  return out;
+}
+
+/**
+ * Skip what needs no Task (type disabled, already settled in the ledger, no Salesforce record),
+ * resolve WhoIds for the whole unit at once, and map the rest to Tasks, one per marketoGUID.
+ */
+async function prepare(
+  deps: ActivityDeps,
+  unit: Parsed[],
+  skip: (id: string, reason: SkipReason) => void,
+): Promise<Item[]> {
+  const eligible: { id: string; runId: string; activity: WriteActivity }[] = [];
+  for (const { id, msg } of unit) {
+    for (const activity of dedupe(msg.activities)) {
+      if (enabledSettingFor(deps.settings, activity.activityTypeName))
+        eligible.push({ id, runId: msg.runId, activity });
+      else skip(id, 'typeDisabled');
+    }
+  }
+  const ledger = await deps.ledger.getMany(eligible.map((e) => e.activity.marketoGUID));
+  const fresh = eligible.filter(({ id, activity }) => {
+    const entry = ledger.get(activity.marketoGUID);
+    if (entry?.status === 'done') skip(id, 'alreadyWritten');
+    else if (entry?.status === 'failed') skip(id, 'previouslyFailed');
+    else if (entry?.status === 'skipped') skip(id, 'alreadySkipped');
+    else return true;
+    return false;
+  });
+  const leads = await resolveLeads(deps, [...new Set(fresh.map((e) => e.activity.leadId))]);
+  const items = new Map<string, Item>();
+  for (const { id, runId, activity } of fresh) {
+    const known = items.get(activity.marketoGUID);
+    if (known) {
+      known.owners.push(id);
+      continue;
+    }
+    const who = resolveWhoId(leads.get(activity.leadId));
+    if (!who.ok) {
+      const first = await deps.ledger.markSkipped({
+        marketoGUID: activity.marketoGUID,
+        leadId: activity.leadId,
+        activityTypeName: activity.activityTypeName,
+        activityDate: activity.activityDate,
+        runId,
+        reason: who.reason,
+      });
+      skip(id, first ? who.reason : 'alreadySkipped');
+      continue;
+    }
+    const setting = enabledSettingFor(deps.settings, activity.activityTypeName)!;
+    items.set(activity.marketoGUID, {
+      ref: {
+        marketoGUID: activity.marketoGUID,
+        runId,
+        whoId: who.whoId,
+        leadId: activity.leadId,
+        activityTypeName: activity.activityTypeName,
+        activityDate: activity.activityDate,
+      },
+      task: mapActivityToTask({
+        activity,
+        activityTypeName: activity.activityTypeName,
+        setting,
+        whoId: who.whoId,
+        externalIdField: deps.settings.salesforce.taskExternalIdField,
+      }),
+      owners: [id],
     });
   }
-  if (out.retry > 0) throw new TransientWriteError(out.retry, [...retryCodes]);
-  return out;
+  return [...items.values()];
+}
+
+/**
+ * Which Tasks are written now and which are staged (externalId mode only; ledger mode writes all).
+ * Staged: every Task of a run that has read ≥ bulkThreshold activities (Bulk API 2.0 will write
+ * them), and the last `n mod 200` of the rest — so every collection call written here carries
+ * exactly 200 records, and the remainders of all batches are written together, in full chunks,
+ * by the flush at the end of the cycle. Over a cycle that makes ceil(N / 200) calls for N Tasks.
+ */
+async function route(deps: ActivityDeps, items: Item[]): Promise<{ direct: Item[]; staged: Item[] }> {
+  const { upsertMode, bulkThreshold } = deps.settings.salesforce;
+  if (upsertMode !== 'externalId' || items.length === 0) return { direct: items, staged: [] };
+  const bulkRuns = new Set<string>();
+  if (deps.salesforce.bulkUpsert) {
+    for (const runId of new Set(items.map((i) => i.ref.runId))) {
+      const read = (await deps.runs.get('activities', runId))?.counts.read ?? 0;
+      if (read >= bulkThreshold) bulkRuns.add(runId);
+    }
+  }
+  const staged = items.filter((i) => bulkRuns.has(i.ref.runId));
+  const rest = items.filter((i) => !bulkRuns.has(i.ref.runId));
+  const full = rest.length - (rest.length % MAX_COLLECTION_SIZE);
+  return { direct: rest.slice(0, full), staged: [...staged, ...rest.slice(full)] };
+}
+
+/**
+ * Stages Tasks for Bulk API 2.0: one item per first-owner message (a redelivery overwrites its
+ * own item), then one delayed "flush" signal (AWS: the flush waits for staging to go quiet).
+ * Staged counts as accepted: the flush owns the write from here.
+ */
+async function stage(
+  deps: ActivityDeps,
+  items: Item[],
+  staged: (item: Item) => void,
+  fail: (ownerIds: Iterable<string>, error: unknown) => void,
+): Promise<void> {
+  if (items.length === 0) return;
+  const groups = new Map<string, Item[]>();
+  for (const item of items) groups.set(item.owners[0]!, [...(groups.get(item.owners[0]!) ?? []), item]);
+  const done: Item[] = [];
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const rows = group.map((i): StagedRow => ({ ...i.ref, task: i.task, attempts: 0 }));
+      const key = StagedTaskStore.keyFor(
+        group[0]!.ref.runId,
+        rows.map((r) => r.marketoGUID),
+      );
+      try {
+        await deps.staging.stage(key, rows, deps.now?.() ?? new Date());
+        done.push(...group);
+      } catch (error) {
+        fail(
+          group.flatMap((i) => i.owners),
+          error,
+        );
+      }
+    }),
+  );
+  if (done.length === 0) return;
+  const flushUrl = deps.queueUrls.flush;
+  if (flushUrl) {
+    try {
+      const signal: FlushMessage = { kind: 'flushTasks', runId: done[0]!.ref.runId };
+      await deps.sender.send(flushUrl, [signal], {
+        delaySeconds: deps.settings.salesforce.bulkFlushQuietSeconds,
+      });
+    } catch (error) {
+      // Without a signal nothing may wake the flush: retry the messages (their items are simply restaged).
+      fail(
+        done.flatMap((i) => i.owners),
+        error,
+      );
+      return;
+    }
+  }
+  for (const item of done) staged(item);
+}
+
+/**
+ * Writes Tasks in chunks of exactly 200 (one collection call each), settling every result in
+ * the ledger. A chunk whose call fails fails only its messages; an exhausted API budget or a
+ * refused login stops the rest (their messages fail with it and are deferred, not retried).
+ */
+async function write(
+  deps: ActivityDeps,
+  items: Item[],
+  settle: (item: Item, s: Settlement) => void,
+  fail: (ownerIds: Iterable<string>, error: unknown) => void,
+): Promise<void> {
+  let stop: unknown;
+  for (let i = 0; i < items.length; i += MAX_COLLECTION_SIZE) {
+    const chunk = items.slice(i, i + MAX_COLLECTION_SIZE);
+    const owners = chunk.flatMap((item) => item.owners);
+    if (stop !== undefined) {
+      fail(owners, stop);
+      continue;
+    }
+    try {
+      const results =
+        deps.settings.salesforce.upsertMode === 'externalId'
+          ? await upsertTasksByExternalId(
+              deps,
+              chunk.map((item) => item.task),
+            )
+          : await writeThroughLedger(deps, chunk);
+      const settled = await Promise.all(chunk.map((item, j) => settleTaskResult(deps, item.ref, results[j])));
+      for (const [j, item] of chunk.entries()) settle(item, settled[j]!);
+    } catch (error) {
+      fail(owners, error);
+      if (error instanceof SalesforceApiLimitError || error instanceof SalesforceAuthError) stop = error;
+    }
+  }
 }
 
 function dedupe(activities: WriteActivity[]): WriteActivity[] {
@@ -157,41 +405,6 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
   return known;
 }
 
-async function upsertByExternalId(deps: ActivityDeps, pending: Pending[]): Promise<SalesforceSaveResult[]> {
-  const { taskExternalIdField, bulkThreshold } = deps.settings.salesforce;
-  const records = pending.map((p) => p.task);
-  const results =
-    records.length >= bulkThreshold && deps.salesforce.bulkUpsert
-      ? await deps.salesforce.bulkUpsert('Task', taskExternalIdField, records)
-      : await deps.salesforce.upsert('Task', taskExternalIdField, records);
-  // TaskSubtype can only be set on create: a Task that already exists (written by an attempt whose
-  // ledger entry was lost) refuses it. Upsert those again without it.
-  const again = results.flatMap((r, i) => (r && refusesCreateOnlyField(r) ? [i] : []));
-  if (again.length === 0) return results;
-  const retried = await deps.salesforce.upsert(
-    'Task',
-    taskExternalIdField,
-    again.map((i) => {
-      const { TaskSubtype: _createOnly, ...rest } = records[i]!;
-      return rest;
-    }),
-  );
-  again.forEach((i, j) => {
-    const r = retried[j];
-    if (r) results[i] = r;
-  });
-  return results;
-}
-
-function refusesCreateOnlyField(r: SalesforceSaveResult): boolean {
-  return (
-    !r.success &&
-    r.errors.some(
-      (e) => e.statusCode === 'INVALID_FIELD_FOR_INSERT_UPDATE' && (e.fields ?? []).includes('TaskSubtype'),
-    )
-  );
-}
-
 /** Longest one write attempt can run (the write function's timeout); a crashed attempt's claims expire after it. */
 export const CLAIM_LEASE_MS = 120_000;
 
@@ -202,20 +415,20 @@ export const CLAIM_LEASE_MS = 120_000;
  * released when the attempt ends, so a retry never waits for a live attempt's lease to expire,
  * and never runs alongside one.
  */
-async function writeThroughLedger(deps: ActivityDeps, pending: Pending[]): Promise<SalesforceSaveResult[]> {
+async function writeThroughLedger(deps: ActivityDeps, pending: Item[]): Promise<SalesforceSaveResult[]> {
   const field = deps.settings.salesforce.taskExternalIdField;
   const owner = randomUUID();
   const results = new Map<string, SalesforceSaveResult>();
-  const claimed: Pending[] = [];
-  const unknown: Pending[] = [];
+  const claimed: Item[] = [];
+  const unknown: Item[] = [];
   for (const p of pending) {
     const claim = await deps.ledger.claim(
-      { marketoGUID: p.activity.marketoGUID, whoId: p.whoId, leadId: p.activity.leadId },
+      { marketoGUID: p.ref.marketoGUID, whoId: p.ref.whoId, leadId: p.ref.leadId },
       owner,
       CLAIM_LEASE_MS,
     );
     if (!claim.claimed) {
-      results.set(p.activity.marketoGUID, {
+      results.set(p.ref.marketoGUID, {
         success: false,
         errors: [{ statusCode: 'CLAIMED_ELSEWHERE', message: 'another attempt is writing this activity' }],
       });
@@ -226,7 +439,7 @@ async function writeThroughLedger(deps: ActivityDeps, pending: Pending[]): Promi
   }
   try {
     for (let i = 0; i < unknown.length; i += 200) {
-      const guids = unknown.slice(i, i + 200).map((p) => p.activity.marketoGUID);
+      const guids = unknown.slice(i, i + 200).map((p) => p.ref.marketoGUID);
       const rows = await deps.salesforce.query<Record<string, unknown>>(
         soql`SELECT Id, ${soqlIdentifier(field)} FROM Task WHERE ${soqlIdentifier(field)} IN ${guids}`,
       );
@@ -234,7 +447,7 @@ async function writeThroughLedger(deps: ActivityDeps, pending: Pending[]): Promi
         results.set(String(row[field]), { id: String(row.Id), success: true, created: false, errors: [] });
       }
     }
-    const toCreate = claimed.filter((p) => !results.has(p.activity.marketoGUID));
+    const toCreate = claimed.filter((p) => !results.has(p.ref.marketoGUID));
     if (toCreate.length) {
       const created = await deps.salesforce.create(
         'Task',
@@ -242,12 +455,12 @@ async function writeThroughLedger(deps: ActivityDeps, pending: Pending[]): Promi
       );
       toCreate.forEach((p, i) => {
         const r = created[i];
-        if (r) results.set(p.activity.marketoGUID, r);
+        if (r) results.set(p.ref.marketoGUID, r);
       });
     }
     return pending.map(
       (p): SalesforceSaveResult =>
-        results.get(p.activity.marketoGUID) ?? {
+        results.get(p.ref.marketoGUID) ?? {
           success: false,
           errors: [{ statusCode: 'NO_RESULT', message: 'no result returned' }],
         },
@@ -257,55 +470,8 @@ async function writeThroughLedger(deps: ActivityDeps, pending: Pending[]): Promi
     // (Recording results happens after this returns; a release before it is harmless: done wins.)
     await Promise.all(
       claimed
-        .filter((p) => !results.get(p.activity.marketoGUID)?.success)
-        .map((p) => deps.ledger.release(p.activity.marketoGUID, owner)),
+        .filter((p) => !results.get(p.ref.marketoGUID)?.success)
+        .map((p) => deps.ledger.release(p.ref.marketoGUID, owner)),
     );
   }
-}
-
-async function recordResults(
-  deps: ActivityDeps,
-  runId: string,
-  pending: Pending[],
-  results: SalesforceSaveResult[],
-  out: WriteOutcome,
-  retryCodes: Set<string>,
-): Promise<void> {
-  await Promise.all(
-    pending.map(async (p, i) => {
-      const r = results[i];
-      const base = {
-        marketoGUID: p.activity.marketoGUID,
-        whoId: p.whoId,
-        leadId: p.activity.leadId,
-        activityTypeName: p.activity.activityTypeName,
-        activityDate: p.activity.activityDate,
-        runId,
-      };
-      if (r?.success && r.id) {
-        if (await deps.ledger.markDone({ ...base, taskId: r.id })) {
-          out.written++;
-          if (r.created) out.created++;
-          else out.updated++;
-        } else {
-          out.skipped.alreadyWritten = (out.skipped.alreadyWritten ?? 0) + 1;
-        }
-        return;
-      }
-      const errors = r?.errors ?? [
-        { statusCode: 'NO_RESULT', message: 'no result returned for this record' },
-      ];
-      if (errors.some(isTransientRecordError)) {
-        out.retry++;
-        for (const e of errors) retryCodes.add(e.statusCode);
-        return;
-      }
-      const reason = errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ');
-      deps.logger.warn('Task refused by Salesforce; recorded, not retried', {
-        marketoGUID: base.marketoGUID,
-        reason,
-      });
-      if (await deps.ledger.markFailed({ ...base, reason })) out.failed++;
-    }),
-  );
 }

@@ -112,8 +112,14 @@ export const settingsSchema = z
          * DynamoDB ledger, resolving unknown outcomes by querying the field. Both are duplicate-free.
          */
         upsertMode: z.enum(['externalId', 'ledger']).default('externalId'),
-        /** At or above this many Tasks in one write, use Bulk API 2.0 instead of sObject Collections. */
+        /**
+         * Bulk API 2.0 (externalId mode only): once a cycle has read this many activities, its
+         * remaining Tasks are staged and written by as few Bulk jobs as possible; a flush of fewer
+         * staged Tasks than this uses sObject Collections. Ledger mode always uses collections.
+         */
         bulkThreshold: z.number().int().min(1).default(2000),
+        /** In AWS, flush staged Tasks once nothing was staged for this long (the cycle's write tail is done). */
+        bulkFlushQuietSeconds: z.number().int().min(0).max(900).default(60),
       })
       .strict()
       .default({
@@ -121,6 +127,7 @@ export const settingsSchema = z
         taskExternalIdField: 'Marketo_Activity_Id__c',
         upsertMode: 'externalId',
         bulkThreshold: 2000,
+        bulkFlushQuietSeconds: 60,
       }),
     optOuts: z
       .object({

@@ -7,6 +7,7 @@ import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
 import { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { DynamoDbCallGovernor } from '../adapters/marketo/dynamodb-call-governor.js';
@@ -106,6 +107,7 @@ export function activityDeps(
   const leadCache = lazy(
     () => new LeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
   );
+  const staging = lazy(() => new StagedTaskStore(doc, tables.staging));
   return {
     settings,
     logger: platform.logger,
@@ -121,10 +123,14 @@ export function activityDeps(
     get leadCache() {
       return leadCache();
     },
+    get staging() {
+      return staging();
+    },
     sender: new SqsMessageSender({ client: platform.sqs }),
     queueUrls: {
       ...(platform.queueUrls.fetch ? { fetch: platform.queueUrls.fetch } : {}),
       ...(platform.queueUrls.write ? { write: platform.queueUrls.write } : {}),
+      ...(platform.queueUrls.flush ? { flush: platform.queueUrls.flush } : {}),
     },
     ...clients,
   };

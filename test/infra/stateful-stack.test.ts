@@ -42,8 +42,8 @@ describe('SyncStatefulStack tables', () => {
     }
   });
 
-  it('retains the ledger, opt-outs and cursors tables when the stack is deleted', () => {
-    for (const key of ['ledger', 'optOuts', 'cursors'] as const) {
+  it('retains the ledger, opt-outs, cursors and staged-Tasks tables when the stack is deleted', () => {
+    for (const key of ['ledger', 'optOuts', 'cursors', 'staging'] as const) {
       expect(resourceOf(stateful.tables[key]).DeletionPolicy).toBe('Retain');
     }
   });

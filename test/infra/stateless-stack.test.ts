@@ -48,9 +48,19 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:leadCache': RW,
     'table:runs': RW,
     'table:governor': RW,
+    'table:staging': RW,
     'queue:write': CONSUME,
+    'queue:flush': SEND,
     'table:failures': RECORD,
     'secret:marketo': SECRET_READ,
+    'secret:salesforce': SECRET_READ,
+  },
+  flushStagedTasks: {
+    'table:staging': RW,
+    'table:ledger': RW,
+    'table:runs': RW,
+    'table:failures': RECORD,
+    'queue:flush': [...CONSUME, ...SEND].sort(),
     'secret:salesforce': SECRET_READ,
   },
   receiveUnsubscribeWebhook: {
@@ -153,10 +163,16 @@ describe('SyncStatelessStack functions', () => {
     expect(grants).toHaveProperty(['table:optOuts']);
   });
 
-  it('gives the Task writer no way to send to the unsubscribe queue', () => {
+  it('lets the Task writer send to the flush queue only (its "Tasks staged" signal)', () => {
     const grants = dataPlaneGrants('writeActivityTasks');
-    expect(grants['queue:unsubscribe'] ?? []).not.toContain('sqs:SendMessage');
-    expect(Object.values(grants).flat()).not.toContain('sqs:SendMessage');
+    const sends = Object.entries(grants).filter(([, actions]) => actions.includes('sqs:SendMessage'));
+    expect(sends.map(([label]) => label)).toEqual(['queue:flush']);
+  });
+
+  it('gives the Bulk flush no Marketo secret and no other queue', () => {
+    const grants = dataPlaneGrants('flushStagedTasks');
+    expect(grants).not.toHaveProperty('secret:marketo');
+    expect(Object.keys(grants).filter((l) => l.startsWith('queue:'))).toEqual(['queue:flush']);
   });
 
   it('gives every function a log group with one month retention', () => {
@@ -176,6 +192,7 @@ describe('SyncStatelessStack queue consumers', () => {
   const consumers = {
     'queue:fetch': 'fetchActivityPage',
     'queue:write': 'writeActivityTasks',
+    'queue:flush': 'flushStagedTasks',
     'queue:unsubscribe': 'applyUnsubscribe',
   } as const;
 
@@ -198,6 +215,17 @@ describe('SyncStatelessStack queue consumers', () => {
   it('caps fetch concurrency at the Marketo budget (settings marketo.maxConcurrent)', () => {
     const fetch = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:fetch');
     expect(fetch?.Properties).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 5 } });
+  });
+
+  it('hands the Task writer batches of 10 messages, waiting up to 20 s to fill them (full 200-record collections)', () => {
+    const write = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:write');
+    expect(write?.Properties).toMatchObject({ BatchSize: 10, MaximumBatchingWindowInSeconds: 20 });
+  });
+
+  it('runs the Bulk flush for up to 15 minutes (a job is waited for in one invocation), at most 2 at once', () => {
+    const flush = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:flush');
+    expect(flush?.Properties).toMatchObject({ BatchSize: 10, ScalingConfig: { MaximumConcurrency: 2 } });
+    expect(functionResource('flushStagedTasks').Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
   });
 
   it('sets every consumed queue visibility timeout to at least 6 x the consumer timeout', () => {

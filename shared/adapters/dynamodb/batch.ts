@@ -52,3 +52,20 @@ export async function batchPutAll(
     }
   }
 }
+
+/** BatchWriteItem (deletes) in chunks of 25, resending `UnprocessedItems` until none are left. */
+export async function batchDeleteAll(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  keys: Record<string, unknown>[],
+): Promise<void> {
+  for (let i = 0; i < keys.length; i += WRITE_CHUNK) {
+    let pending = keys.slice(i, i + WRITE_CHUNK).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_ROUNDS) throw new UnprocessedItemsError('BatchWriteItem', table, pending.length);
+      if (round > 0) await pause(round);
+      const res = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = (res.UnprocessedItems?.[table] ?? []) as typeof pending;
+    }
+  }
+}

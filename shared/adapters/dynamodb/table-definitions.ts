@@ -30,6 +30,11 @@ export const TABLES = {
   },
   /** Marketo call governor shared by every concurrent caller (sliding window + in-flight leases). */
   governor: { envVar: 'GOVERNOR_TABLE', localName: 'sync-governor', partitionKey: 'id' },
+  /**
+   * Tasks staged for Bulk API 2.0 (pk ROWS: one gzipped item per write message) and the flush's
+   * state (pk META: lease, members, Bulk job id). Empty between cycles.
+   */
+  staging: { envVar: 'STAGING_TABLE', localName: 'sync-task-staging', partitionKey: 'pk', sortKey: 'sk' },
   /** Opt-out state per normalised email: sk = STATE | H#<time>#<id> (history) | E#<eventId> (dedupe). */
   optOuts: { envVar: 'OPT_OUTS_TABLE', localName: 'sync-opt-outs', partitionKey: 'email', sortKey: 'sk' },
   /** Why each SQS message failed, by (queue key, SQS MessageId): kept as long as the dead-letter queue keeps it. */

@@ -23,7 +23,7 @@ import type {
   SalesforceRecordError,
   SalesforceSaveResult,
 } from './salesforce-api.js';
-import { soqlIdentifier } from './soql.js';
+import { type SoqlQuery, soqlIdentifier } from './soql.js';
 
 export const DEFAULT_API_VERSION = '62.0';
 export const DEFAULT_CLIENT_NAME = 'marketo-salesforce-sync';
@@ -49,7 +49,12 @@ export interface SalesforceClientOptions {
   retry?: { maxRetries?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Records per collection call (1..200). Default 200. */
   collectionSize?: number;
-  bulk?: { pollIntervalMs?: number; pollTimeoutMs?: number };
+  /**
+   * Bulk job polling: the first poll comes `pollIntervalMs` after the upload, each wait doubles up
+   * to `maxPollIntervalMs` (a long job costs a handful of polls, not one every 2 s), and after
+   * `pollTimeoutMs` the caller gets SalesforceBulkJobError (BULK_JOB_TIMEOUT) to resume later.
+   */
+  bulk?: { pollIntervalMs?: number; maxPollIntervalMs?: number; pollTimeoutMs?: number };
   /** For tests: jitter source and sleep. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -201,6 +206,7 @@ export class SalesforceClient implements SalesforceApi {
   private readonly maxDelayMs: number;
   private readonly collectionSize: number;
   private readonly pollIntervalMs: number;
+  private readonly maxPollIntervalMs: number;
   private readonly pollTimeoutMs: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -227,6 +233,7 @@ export class SalesforceClient implements SalesforceApi {
       Math.max(1, options.collectionSize ?? MAX_COLLECTION_SIZE),
     );
     this.pollIntervalMs = options.bulk?.pollIntervalMs ?? 2_000;
+    this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.bulk?.maxPollIntervalMs ?? 60_000);
     this.pollTimeoutMs = options.bulk?.pollTimeoutMs ?? 10 * 60_000;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -542,7 +549,7 @@ export class SalesforceClient implements SalesforceApi {
 
   // ---------------------------------------------------------------- query
 
-  async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
+  async query<T extends Record<string, unknown>>(soql: SoqlQuery): Promise<T[]> {
     const first = this.dataPath(`/query?q=${encodeURIComponent(soql)}`);
     if (first.length > MAX_QUERY_URL_LENGTH) {
       throw new SalesforceApiError(
@@ -660,35 +667,36 @@ export class SalesforceClient implements SalesforceApi {
     return job.id;
   }
 
-  private async waitForJob(jobId: string): Promise<JobInfo> {
+  /**
+   * Polls until the job ends (JobComplete, Failed or Aborted) with a doubling interval. A fresh
+   * job is first polled after one interval (it is never done at once); a resumed one at once.
+   */
+  private async waitForJob(jobId: string, fresh: boolean): Promise<JobInfo> {
     const deadline = Date.now() + this.pollTimeoutMs;
+    let interval = this.pollIntervalMs;
+    if (fresh && Date.now() + interval <= deadline) await this.sleep(interval);
     for (;;) {
       const info = await this.jobInfo(jobId);
-      if (info.state === 'JobComplete') return info;
-      if (info.state === 'Failed' || info.state === 'Aborted') {
-        throw new SalesforceBulkJobError(
-          `Bulk job ${jobId} ended ${info.state}: ${info.errorMessage ?? 'no message'}`,
-          {
-            errorCode: `BULK_JOB_${info.state.toUpperCase()}`,
-            jobId,
-            state: info.state,
-          },
-        );
-      }
-      if (Date.now() + this.pollIntervalMs > deadline) {
+      if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
+      interval = Math.min(this.maxPollIntervalMs, interval * 2);
+      if (Date.now() + interval > deadline) {
         throw new SalesforceBulkJobError(
           `Bulk job ${jobId} still ${info.state} after ${this.pollTimeoutMs} ms: call bulkUpsert again with resumeJobId to keep waiting`,
           { errorCode: 'BULK_JOB_TIMEOUT', jobId, state: info.state, retryable: true },
         );
       }
-      await this.sleep(this.pollIntervalMs);
+      await this.sleep(interval);
     }
   }
 
   /**
    * Upsert through Bulk API 2.0 and map every result row back to its input record by the
    * external id value (result rows come back in any order). Records without a result row
-   * (unprocessed, or missing) come back as failures, never as silent successes.
+   * (unprocessed, or missing) come back as failures, never as silent successes. A job that ends
+   * Failed or Aborted as a whole is not thrown: its processed rows keep their results and every
+   * other row fails with BULK_JOB_FAILED (the job's message), so the caller retries exactly those.
+   * Result files are only read when they can hold rows (no failedResults call when the job
+   * counted no failure; unprocessedrecords only for a job that did not complete).
    */
   async bulkUpsert(
     sobject: string,
@@ -733,26 +741,40 @@ export class SalesforceClient implements SalesforceApi {
           },
           true,
         );
-      } else if (info.state !== 'Failed' && info.state !== 'Aborted') {
+      } else {
+        // Uploaded: wait for it (or read what it did, if it already ended, even Failed).
         jobId = info.id;
       }
     }
+    const fresh = jobId === undefined;
     jobId ??= await this.startJob(sobject, externalIdField, csv, options);
-    await this.waitForJob(jobId);
+    const info = await this.waitForJob(jobId, fresh);
+    const ended = info.state !== 'JobComplete';
 
-    const fetchCsv = async (which: string) =>
-      parseCsvRecords(
-        await this.call<string>(
-          'bulkResults',
-          { method: 'GET', path: this.dataPath(`/jobs/ingest/${jobId}/${which}/`), text: true },
-          true,
-        ),
-      );
-    const [successful, failed, unprocessed] = [
-      await fetchCsv('successfulResults'),
-      await fetchCsv('failedResults'),
-      await fetchCsv('unprocessedrecords'),
-    ];
+    const fetchCsv = async (which: string) => {
+      try {
+        return parseCsvRecords(
+          await this.call<string>(
+            'bulkResults',
+            { method: 'GET', path: this.dataPath(`/jobs/ingest/${jobId}/${which}/`), text: true },
+            true,
+          ),
+        );
+      } catch (error) {
+        // A job that failed as a whole may have no result files: its rows fail below instead.
+        if (ended && error instanceof SalesforceApiError && !(error instanceof SalesforceApiLimitError))
+          return [];
+        throw error;
+      }
+    };
+    const processed = info.numberRecordsProcessed;
+    const failedCount = info.numberRecordsFailed;
+    const successful =
+      processed !== undefined && failedCount !== undefined && processed - failedCount <= 0
+        ? []
+        : await fetchCsv('successfulResults');
+    const failed = failedCount === 0 ? [] : await fetchCsv('failedResults');
+    const unprocessed = ended ? await fetchCsv('unprocessedrecords') : [];
 
     const keyColumn = columns.indexOf(externalIdField);
     const pending = new Map<string, number[]>();
@@ -780,19 +802,17 @@ export class SalesforceClient implements SalesforceApi {
         ],
       });
     }
-    return results.map(
-      (r) =>
-        r ?? {
-          id: null,
-          success: false,
-          errors: [
-            {
-              statusCode: 'NO_RESULT',
-              message: `Bulk job ${jobId} returned no result row for this record`,
-              fields: [],
-            },
-          ],
-        },
-    );
+    const missing: SalesforceRecordError = ended
+      ? {
+          statusCode: 'BULK_JOB_FAILED',
+          message: `Bulk job ${jobId} ended ${info.state}: ${info.errorMessage ?? 'no message'}`,
+          fields: [],
+        }
+      : {
+          statusCode: 'NO_RESULT',
+          message: `Bulk job ${jobId} returned no result row for this record`,
+          fields: [],
+        };
+    return results.map((r) => r ?? { id: null, success: false, errors: [missing] });
   }
 }

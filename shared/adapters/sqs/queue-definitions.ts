@@ -26,6 +26,16 @@ export const QUEUES = {
     visibilityTimeoutSeconds: 540,
     maxReceiveCount: 5,
   },
+  /**
+   * "Tasks were staged": delayed signals that wake the Bulk flush once staging has been quiet
+   * (consumer timeout 15 min: a Bulk job is waited for in one invocation).
+   */
+  flush: {
+    envVar: 'FLUSH_QUEUE_URL',
+    localName: 'sync-flush',
+    visibilityTimeoutSeconds: 5400,
+    maxReceiveCount: 5,
+  },
   /** Accepted webhook unsubscribes to apply to Salesforce (and Marketo). */
   unsubscribe: {
     envVar: 'UNSUBSCRIBE_QUEUE_URL',
