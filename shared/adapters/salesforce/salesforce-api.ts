@@ -1,3 +1,5 @@
+import type { SoqlQuery } from './soql.js';
+
 /**
  * What the domain needs from Salesforce. salesforce-client.ts implements it on jsforce
  * (`@jsforce/jsforce-node`). Results come back in input order, one per record.
@@ -53,8 +55,8 @@ export interface SalesforceApi {
   update(sobject: string, records: Record<string, unknown>[]): Promise<SalesforceSaveResult[]>;
   /** Delete by ids through sObject Collections. */
   destroy(sobject: string, ids: string[]): Promise<SalesforceSaveResult[]>;
-  /** SOQL query, every page fetched (no 10,000-row cap). Build SOQL only with soql.ts. */
-  query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
+  /** SOQL query, every page fetched (no 10,000-row cap). Only soql`…` (soql.ts) builds a SoqlQuery. */
+  query<T extends Record<string, unknown>>(soql: SoqlQuery): Promise<T[]>;
   /** Bulk API 2.0 upsert on an External ID field; resumable by job id. */
   bulkUpsert?(
     sobject: string,

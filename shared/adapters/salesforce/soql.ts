@@ -7,6 +7,14 @@
  *   soql`SELECT ${soqlIdentifier(field)} FROM Contact WHERE Id IN ${ids}`
  */
 
+declare const soqlQueryBrand: unique symbol;
+
+/**
+ * SOQL text built by the `soql` tag, every value escaped. `SalesforceApi.query` accepts only this
+ * type, so a query assembled by string concatenation does not compile.
+ */
+export type SoqlQuery = string & { readonly [soqlQueryBrand]: true };
+
 /** A piece of SOQL that is already safe to splice in verbatim (an identifier, a nested soql``). */
 export class SoqlFragment {
   constructor(readonly text: string) {}
@@ -97,13 +105,17 @@ export function soqlLiteral(value: unknown, position = 'value'): string {
   return scalarLiteral(value, position);
 }
 
-/** Tagged template: literal text is trusted, every `${value}` is escaped as a SOQL literal. */
-export function soql(strings: TemplateStringsArray, ...values: SoqlValue[]): string {
+/**
+ * Tagged template: literal text is trusted, every `${value}` is escaped as a SOQL literal. Only a
+ * tagged template can call it (a plain string has no TemplateStringsArray), and only its result is
+ * a SoqlQuery.
+ */
+export function soql(strings: TemplateStringsArray, ...values: SoqlValue[]): SoqlQuery {
   let out = strings[0] ?? '';
   values.forEach((value, i) => {
     out += soqlLiteral(value, `soql value #${i + 1}`) + (strings[i + 1] ?? '');
   });
-  return out;
+  return out as SoqlQuery;
 }
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;

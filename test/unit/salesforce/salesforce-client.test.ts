@@ -96,7 +96,7 @@ describe('SalesforceClient auth', () => {
       clientId: sandbox.clientId,
       clientSecret: 'wrong',
     });
-    const error = await bad.query('SELECT Id FROM Lead').catch((e: unknown) => e);
+    const error = await bad.query(soql`SELECT Id FROM Lead`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SalesforceAuthError);
     expect((error as SalesforceAuthError).errorCode).toBe('invalid_client');
     expect(sandbox.stats.countByKind()).toEqual({ oauth: 1 });
@@ -105,7 +105,7 @@ describe('SalesforceClient auth', () => {
   it('gets a new token once on an expired session and retries the call', async () => {
     await client.connect();
     sandbox.faults.expireSessions();
-    const rows = await client.query<{ Id: string }>('SELECT Id FROM Lead');
+    const rows = await client.query<{ Id: string }>(soql`SELECT Id FROM Lead`);
     expect(rows).toHaveLength(5);
     expect(sandbox.stats.requests.map((r) => `${r.kind}:${r.status}`)).toEqual([
       'oauth:200',
@@ -118,7 +118,7 @@ describe('SalesforceClient auth', () => {
 
   it('fails with SalesforceAuthError when the fresh token is rejected too', async () => {
     sandbox.faults.inject('INVALID_SESSION_ID', { count: 2 });
-    const error = await client.query('SELECT Id FROM Lead').catch((e: unknown) => e);
+    const error = await client.query(soql`SELECT Id FROM Lead`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SalesforceAuthError);
     expect((error as SalesforceAuthError).errorCode).toBe('INVALID_SESSION_ID');
     expect(sandbox.stats.countByKind()).toEqual({ oauth: 2, query: 2 });
@@ -128,7 +128,7 @@ describe('SalesforceClient auth', () => {
     await sandbox.stop();
     await setup({}, { apiVersion: '60.0' });
     await client.upsert('Task', 'Marketo_Activity_Id__c', [task('g-1')]);
-    await client.query('SELECT Id FROM Task');
+    await client.query(soql`SELECT Id FROM Task`);
     expect(sandbox.stats.apiVersions()).toEqual(['60.0']);
   });
 });
@@ -300,7 +300,7 @@ describe('SalesforceClient retry policy', () => {
 
   it('gives up on an idempotent call after the bounded retries', async () => {
     sandbox.faults.inject('HTTP_503', { count: 10 });
-    const error = await client.query('SELECT Id FROM Lead').catch((e: unknown) => e);
+    const error = await client.query(soql`SELECT Id FROM Lead`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SalesforceApiError);
     expect(error).toMatchObject({ retryable: true, status: 503 });
     expect(sandbox.stats.countByKind().query).toBe(4);
@@ -308,7 +308,7 @@ describe('SalesforceClient retry policy', () => {
 
   it('turns REQUEST_LIMIT_EXCEEDED into SalesforceApiLimitError without retrying', async () => {
     sandbox.setApiUsage(999, 1000);
-    await client.query('SELECT Id FROM Lead');
+    await client.query(soql`SELECT Id FROM Lead`);
     expect(client.limitInfo()).toEqual({ used: 1000, limit: 1000 });
     const error = await client
       .upsert('Task', 'Marketo_Activity_Id__c', [task('l-1')])
@@ -327,7 +327,7 @@ describe('SalesforceClient retry policy', () => {
   it('tracks Sforce-Limit-Info and reads /limits', async () => {
     sandbox.setApiUsage(10, 15000);
     expect(client.limitInfo()).toBeUndefined();
-    await client.query('SELECT Id FROM Lead');
+    await client.query(soql`SELECT Id FROM Lead`);
     expect(client.limitInfo()).toEqual({ used: 11, limit: 15000 });
     expect(await client.limits()).toEqual({ used: 12, limit: 15000 });
     expect(client.callCounts()).toMatchObject({ total: 2, byKind: { auth: 1, query: 1, limits: 1 } });
@@ -350,7 +350,7 @@ describe('SalesforceClient query', () => {
       clientSecret: sandbox.clientSecret,
     });
     const rows = await client.query<{ Id: string; Email: string }>(
-      'SELECT Id, Email FROM Lead ORDER BY Email',
+      soql`SELECT Id, Email FROM Lead ORDER BY Email`,
     );
     expect(rows).toHaveLength(4500);
     expect(new Set(rows.map((r) => r.Id)).size).toBe(4500);
@@ -397,7 +397,7 @@ describe('SalesforceClient query', () => {
       clientId: sandbox.clientId,
       clientSecret: sandbox.clientSecret,
     });
-    const error = await client.query('SELECT FROM').catch((e: unknown) => e);
+    const error = await client.query(soql`SELECT FROM`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SalesforceApiError);
     expect(error).toMatchObject({ errorCode: 'MALFORMED_QUERY', status: 400 });
   });

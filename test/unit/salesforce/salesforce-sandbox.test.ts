@@ -6,6 +6,7 @@ import {
 import { parseCsv } from '../../../shared/adapters/salesforce/csv.js';
 import { SalesforceUnknownOutcomeError } from '../../../shared/adapters/salesforce/errors.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
+import { soql } from '../../../shared/adapters/salesforce/soql.js';
 
 const LEAD = { Id: '00Q000000000001AAA', Email: 'a@example.com', LastName: 'A', Company: 'C' };
 
@@ -82,9 +83,9 @@ describe('Salesforce sandbox contract', () => {
       clientId: sandbox.clientId,
       clientSecret: sandbox.clientSecret,
     });
-    await client.query('SELECT Id FROM Lead');
+    await client.query(soql`SELECT Id FROM Lead`);
     await new Promise((r) => setTimeout(r, 350));
-    await client.query('SELECT Id FROM Lead');
+    await client.query(soql`SELECT Id FROM Lead`);
     expect(sandbox.stats.requests.map((r) => `${r.kind}:${r.status}`)).toEqual([
       'oauth:200',
       'query:200',

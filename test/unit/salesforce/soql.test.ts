@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseSoql, runQuery } from '../../../sandboxes/salesforce/soql-engine.js';
 import {
@@ -8,18 +9,23 @@ import {
   soqlIdentifier,
   soqlQuote,
 } from '../../../shared/adapters/salesforce/soql.js';
+import { injectionStrings } from '../../security/hostile-inputs.js';
 
+/** Distinct values (the matching test needs one record per value). */
 const HOSTILE = [
-  "' OR Email != '",
-  "\\' OR 1=1 --",
-  "o'brien@example.com",
-  'line\nbreak\r\ttab\b\f',
-  '"double" and \\backslash\\',
-  'ünïcödé 日本語 👍',
-  "') OR Id != null OR Email IN ('",
-  '\\',
-  "'",
-  '%_ wildcard-ish',
+  ...new Set([
+    "' OR Email != '",
+    "\\' OR 1=1 --",
+    "o'brien@example.com",
+    'line\nbreak\r\ttab\b\f',
+    '"double" and \\backslash\\',
+    'ünïcödé 日本語 👍',
+    "') OR Id != null OR Email IN ('",
+    '\\',
+    "'",
+    '%_ wildcard-ish',
+    ...injectionStrings(),
+  ]),
 ];
 
 describe('soql tagged template', () => {
@@ -78,6 +84,29 @@ describe('soql tagged template', () => {
         value: { kind: 'boolean', value: false },
       },
     });
+  });
+
+  it('keeps the structure for any string at all (fast-check, 3,000 runs)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ maxLength: 50 }), (a, b) => {
+        const parsed = parseSoql(soql`SELECT Id FROM Contact WHERE Email = ${a} OR Email IN ${[b, a]}`);
+        expect(parsed.object).toBe('Contact');
+        expect(parsed.where).toEqual({
+          type: 'or',
+          left: { type: 'compare', field: 'Email', op: '=', value: { kind: 'string', value: a } },
+          right: {
+            type: 'in',
+            field: 'Email',
+            negated: false,
+            values: [
+              { kind: 'string', value: b },
+              { kind: 'string', value: a },
+            ],
+          },
+        });
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   it('matches only the record holding the hostile value', () => {
