@@ -1,0 +1,276 @@
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
+import { createWriteActivityTasks } from '../../../functions/write-activity-tasks.js';
+import {
+  type SalesforceSandbox,
+  startSalesforceSandbox,
+} from '../../../sandboxes/salesforce/salesforce-sandbox.js';
+import type { ActivityDeps } from '../../../shared/activities/activity-deps.js';
+import { flushStagedTasks } from '../../../shared/activities/bulk-flush.js';
+import type { WriteActivity, WriteMessage } from '../../../shared/activities/messages.js';
+import { CursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
+import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
+import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
+import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
+import { StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
+import type { MarketoApi } from '../../../shared/adapters/marketo/marketo-api.js';
+import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
+import type { MessageSender, SendOptions } from '../../../shared/adapters/sqs/message-sender.js';
+import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
+import { createLogger } from '../../../shared/observability/logger.js';
+
+const RUN = '2026-02-01T00:00:00.000Z#batch';
+const LEADS = Array.from({ length: 40 }, (_, i) => ({
+  Id: `00Q${String(i).padStart(12, '0')}AAA`,
+  LastName: `Lead ${i}`,
+  Company: 'Acme',
+}));
+/** Marketo lead ids 1..40 have a Salesforce Lead; 41..45 exist only in Marketo. */
+const LINKED = 40;
+
+let db: DynamoTestServer;
+let sf: SalesforceSandbox;
+let deps: ActivityDeps;
+let sent: { url: string; body: unknown; options?: SendOptions }[];
+
+beforeEach(async () => {
+  db = await startDynamoTestServer();
+  sf = await startSalesforceSandbox({ seed: { leads: LEADS }, bulkProcessingDelayMs: 2 });
+  sent = [];
+  const sender: MessageSender = {
+    async send(url, bodies, options) {
+      for (const body of bodies) sent.push({ url, body, ...(options ? { options } : {}) });
+    },
+  };
+  // Every lead is in the cache: this step makes no Marketo call here.
+  const marketo = new Proxy({} as MarketoApi, {
+    get: (_t, name) => () => {
+      throw new Error(`unexpected Marketo call ${String(name)}`);
+    },
+  });
+  deps = {
+    settings: parseSettings(DEFAULT_SETTINGS_INPUT),
+    logger: createLogger('test', { logLevel: 'CRITICAL' }),
+    cursors: new CursorStore(db.doc, db.tables.cursors),
+    runs: new RunReportStore(db.doc, db.tables.runs),
+    ledger: new LedgerStore(db.doc, db.tables.ledger),
+    leadCache: new LeadCacheStore(db.doc, db.tables.leadCache, 3600),
+    staging: new StagedTaskStore(db.doc, db.tables.staging),
+    sender,
+    queueUrls: { flush: 'http://flush-queue' },
+    marketo,
+    salesforce: new SalesforceClient({
+      loginUrl: sf.loginUrl,
+      clientId: sf.clientId,
+      clientSecret: sf.clientSecret,
+      retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 },
+      bulk: { pollIntervalMs: 5 },
+    }),
+  };
+  await deps.leadCache.putMany(
+    Array.from({ length: LINKED + 5 }, (_, i) =>
+      i < LINKED
+        ? { leadId: i + 1, exists: true, sfdcType: 'Lead', sfdcLeadId: LEADS[i]!.Id, sfdcContactId: null }
+        : { leadId: i + 1, exists: true, sfdcType: null, sfdcLeadId: null, sfdcContactId: null },
+    ),
+  );
+  await deps.runs.start('activities', RUN);
+});
+
+afterEach(async () => {
+  await sf.stop();
+  await db.stop();
+});
+
+function activity(guid: string, leadId: number): WriteActivity {
+  return {
+    marketoGUID: guid,
+    leadId,
+    activityDate: '2026-01-15T10:00:00Z',
+    activityTypeId: 10,
+    activityTypeName: 'Open Email',
+    primaryAttributeValue: 'Newsletter',
+  };
+}
+
+/** `count` messages of `size` activities, each activity on a linked lead unless `unlinkedEvery` says otherwise. */
+function messages(count: number, size: number, unlinkedEvery = 0): WriteMessage[] {
+  return Array.from({ length: count }, (_, m) => ({
+    kind: 'writeTasks',
+    runId: RUN,
+    activities: Array.from({ length: size }, (_, i) => {
+      const n = m * size + i;
+      const unlinked = unlinkedEvery > 0 && n % unlinkedEvery === 0;
+      return activity(`m${m}-a${i}`, unlinked ? LINKED + 1 + (n % 5) : (n % LINKED) + 1);
+    }),
+  }));
+}
+
+function event(bodies: (WriteMessage | string)[], ids = bodies.map((_, i) => `msg-${i}`)): SQSEvent {
+  return {
+    Records: bodies.map(
+      (body, i) =>
+        ({
+          messageId: ids[i]!,
+          receiptHandle: `rh-${i}`,
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+          attributes: { ApproximateReceiveCount: '1' },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:sync-write',
+          awsRegion: 'us-east-1',
+        }) as unknown as SQSRecord,
+    ),
+  };
+}
+
+const handler = () => createWriteActivityTasks(deps);
+const run = (e: SQSEvent) => handler()(e, {} as Context);
+const failedIds = (r: { batchItemFailures: { itemIdentifier: string }[] }) =>
+  r.batchItemFailures.map((f) => f.itemIdentifier).sort();
+const counts = async () => (await deps.runs.get('activities', RUN))?.counts ?? {};
+const tasksPer = (guid: string) => sf.tasksByActivityId(guid).length;
+
+describe('write step: one pool per SQS batch', () => {
+  it('writes the Tasks of 10 messages in collections of exactly 200, and the remainder with the flush: ceil(N / 200) calls in all', async () => {
+    const batch = messages(10, 300, 20); // 3,000 activities, 150 on leads without a Salesforce record
+    const tasks = 3000 - 150;
+
+    const res = await run(event(batch));
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sf.stats.recordsPerCall('upsert')).toEqual(Array(Math.floor(tasks / 200)).fill(200));
+    const staged = await deps.staging.list();
+    expect(staged.reduce((n, s) => n + s.rows, 0)).toBe(tasks % 200);
+
+    await flushStagedTasks(deps);
+
+    expect(sf.stats.countByKind().upsert).toBe(Math.ceil(tasks / 200));
+    expect(sf.state.tasks.size).toBe(tasks);
+    expect(await counts()).toMatchObject({
+      written: tasks,
+      staged: tasks % 200,
+      'skipped.noSalesforceRecord': 150,
+    });
+  });
+
+  it('fails only the message that is not valid; the rest of the batch is written', async () => {
+    const batch: (WriteMessage | string)[] = messages(4, 50);
+    batch[2] = '{"kind":"writeTasks","runId":';
+
+    const res = await run(event(batch));
+
+    expect(failedIds(res)).toEqual(['msg-2']);
+    await flushStagedTasks(deps);
+    expect(sf.state.tasks.size).toBe(150);
+    expect(tasksPer('m2-a0')).toBe(0);
+  });
+
+  it('fails only the messages whose records hit UNABLE_TO_LOCK_ROW inside a shared chunk; their redelivery writes the rest once', async () => {
+    const batch = messages(8, 50); // chunk 1 holds messages 0–3
+    sf.faults.inject('UNABLE_TO_LOCK_ROW', { count: 3, on: ['upsert'] }); // the first 3 records: message 0
+
+    const first = await run(event(batch));
+
+    expect(failedIds(first)).toEqual(['msg-0']);
+    expect(sf.stats.recordsPerCall('upsert')).toEqual([200, 200]);
+    expect(sf.state.tasks.size).toBe(397);
+
+    const again = await run(event([batch[0]!], ['msg-0']));
+
+    expect(again.batchItemFailures).toEqual([]);
+    await flushStagedTasks(deps);
+    expect(sf.state.tasks.size).toBe(400);
+    expect(batch.flatMap((m) => m.activities).every((a) => tasksPer(a.marketoGUID) === 1)).toBe(true);
+    expect(await counts()).toMatchObject({ written: 400, retried: 3, 'skipped.alreadyWritten': 47 });
+  });
+
+  it('stops at an exhausted API budget: messages of chunks already written succeed, the rest fail with the limit error', async () => {
+    const batch = messages(8, 50);
+    const deferred: string[] = [];
+    const upsert = deps.salesforce.upsert.bind(deps.salesforce);
+    let calls = 0;
+    deps.salesforce.upsert = async (...args) => {
+      if (++calls === 2) sf.faults.inject('REQUEST_LIMIT_EXCEEDED', { on: ['upsert'] });
+      return upsert(...args);
+    };
+    const deferrer = {
+      async defer(record: SQSRecord) {
+        deferred.push(record.messageId);
+      },
+    };
+
+    const res = await createWriteActivityTasks(deps, deferrer)(event(batch), {} as Context);
+
+    expect(failedIds(res)).toEqual(['msg-4', 'msg-5', 'msg-6', 'msg-7']);
+    // Parked until the budget frees up, not retried into the dead-letter queue.
+    expect(deferred.sort()).toEqual(['msg-4', 'msg-5', 'msg-6', 'msg-7']);
+    expect(sf.state.tasks.size).toBe(200);
+  });
+
+  it('writes an activity carried by two messages of one batch once, and counts the copy as already written', async () => {
+    const [a, b] = messages(2, 3);
+    b!.activities[0] = a!.activities[0]!;
+
+    const res = await run(event([a!, b!]));
+    await flushStagedTasks(deps);
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect(tasksPer('m0-a0')).toBe(1);
+    expect(await counts()).toMatchObject({ written: 5, 'skipped.alreadyWritten': 1 });
+  });
+
+  it('stages every Task of a run that has read bulkThreshold activities, and signals the flush once, delayed by the quiet period', async () => {
+    deps.settings = parseSettings({ ...DEFAULT_SETTINGS_INPUT, salesforce: { bulkThreshold: 500 } });
+    await deps.runs.add('activities', RUN, { read: 500 });
+    const batch = messages(3, 300);
+
+    const res = await run(event(batch));
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sf.stats.countByKind().upsert ?? 0).toBe(0);
+    expect((await deps.staging.list()).map((s) => s.rows)).toEqual([300, 300, 300]);
+    expect(sent).toEqual([
+      {
+        url: 'http://flush-queue',
+        body: { kind: 'flushTasks', runId: RUN },
+        options: { delaySeconds: deps.settings.salesforce.bulkFlushQuietSeconds },
+      },
+    ]);
+
+    const out = await flushStagedTasks(deps);
+
+    expect(out).toMatchObject({ via: 'bulk', written: 900 });
+    expect(sf.bulkJobs()).toHaveLength(1);
+  });
+
+  it('restages a redelivered message under the same key instead of adding a copy', async () => {
+    await deps.runs.add('activities', RUN, { read: 2000 });
+    const batch = messages(1, 100);
+
+    await run(event(batch, ['first']));
+    await run(event(batch, ['redelivered']));
+
+    expect(await deps.staging.list()).toHaveLength(1);
+  });
+
+  it('keeps one message per unit in ledger mode (its leases are per attempt): partial chunks, no staging', async () => {
+    deps.settings = parseSettings({ ...DEFAULT_SETTINGS_INPUT, salesforce: { upsertMode: 'ledger' } });
+    await sf.stop();
+    sf = await startSalesforceSandbox({ seed: { leads: LEADS }, taskActivityIdMode: 'plain-field' });
+    deps.salesforce = new SalesforceClient({
+      loginUrl: sf.loginUrl,
+      clientId: sf.clientId,
+      clientSecret: sf.clientSecret,
+    });
+
+    const res = await run(event(messages(3, 120)));
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sf.stats.recordsPerCall('create')).toEqual([120, 120, 120]);
+    expect(await deps.staging.list()).toEqual([]);
+    expect(sf.state.tasks.size).toBe(360);
+  });
+});
