@@ -30,6 +30,7 @@ export interface SqsEventSourceOptions {
   /**
    * Like Lambda's MaximumBatchingWindowInSeconds: after the first messages arrive, keep receiving
    * for up to this long until the batch is full. Default 0 (hand over what one receive returned).
+   * Keep it well under the queue's visibility timeout: the first messages' clock is running.
    */
   maxBatchingWindowMs?: number;
   /** Parallel pollers, each invoking the handler one batch at a time. Default 1. */
@@ -209,7 +210,12 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   };
   const abort = new AbortController();
 
+  /** DeleteMessageBatch takes at most 10 entries: a batch gathered in a window is deleted in parts. */
   async function deleteRecords(records: SQSRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += 10) await deleteUpTo10(records.slice(i, i + 10));
+  }
+
+  async function deleteUpTo10(records: SQSRecord[]): Promise<void> {
     let pending = records;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const out = await client.send(
@@ -312,8 +318,17 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
       } catch {
         return; // hand over what we have; the next poll reports receive errors
       }
-      if (more.length > 0) messages.push(...more);
-      else await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+      if (more.length === 0) {
+        await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+        continue;
+      }
+      for (const m of more) {
+        // A window longer than the visibility timeout can receive a message again: keep one copy,
+        // with the newest receipt handle (the only one that can still delete it).
+        const i = messages.findIndex((held) => held.MessageId === m.MessageId);
+        if (i >= 0) messages[i] = m;
+        else messages.push(m);
+      }
     }
   }
 

@@ -224,6 +224,44 @@ describe('startSqsEventSource', () => {
     expect(maxRunning).toBe(3);
   });
 
+  it('fills a batch from messages that trickle in, within the batching window (as Lambda), and deletes it all', async () => {
+    const sizes: number[] = [];
+    const source = await start(
+      async (event) => {
+        sizes.push(event.Records.length);
+      },
+      { batchSize: 12, maxBatchingWindowMs: 800 }, // under the 1 s visibility timeout
+    );
+    for (let n = 0; n < 12; n++) {
+      await send([{ n }]);
+      await sleep(20);
+    }
+    await drain();
+
+    expect(sizes).toEqual([12]);
+    expect(source.stats).toMatchObject({ received: 12, deleted: 12 });
+  });
+
+  it('hands over a partial batch when the batching window ends', async () => {
+    const sizes: number[] = [];
+    await send([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const started = Date.now();
+    await start(
+      async (event) => {
+        sizes.push(event.Records.length);
+      },
+      { batchSize: 10, maxBatchingWindowMs: 300 },
+    );
+    await drain();
+
+    expect(sizes).toEqual([3]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('refuses a batch over 10 without a batching window (one ReceiveMessage)', async () => {
+    await expect(start(async () => undefined, { batchSize: 11 })).rejects.toThrow(/batchSize must be 1–10/);
+  });
+
   it('finishes the batch in hand when stopped, leaving nothing in flight', async () => {
     await send([{ n: 1 }]);
     let started = false;
