@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { newRunId } from '../adapters/dynamodb/run-report-store.js';
+import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import type { LeadChange } from '../adapters/marketo/marketo-api.js';
 import { soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
 import { normaliseEmail } from '../domain/email.js';
@@ -26,6 +27,8 @@ const OVERLAP_MS = 60 * 60 * 1000;
 /** A Marketo change this close before the webhook delivery counts as delivered by it. */
 const WEBHOOK_COVERAGE_SLACK_MS = 5 * 60 * 1000;
 const MAX_PAGES = 10_000;
+/** A regenerated paging token starts this far before the last change read (same-second changes). */
+const TOKEN_RESTART_OVERLAP_MS = 60_000;
 const MAX_PENDING_PEOPLE = 10_000;
 
 export interface OptOutCursor {
@@ -120,14 +123,30 @@ export async function reconcileOptOuts(
 
     // 1a. Marketo: every change of `unsubscribed` since the watermark (minus the overlap).
     const leadChanges: LeadChange[] = [];
-    let token = await mk.getPagingToken(new Date(marketoSince.getTime() - OVERLAP_MS));
+    const seen = new Set<string>();
+    let readUpTo = marketoSince.getTime() - OVERLAP_MS;
+    let token = await mk.getPagingToken(new Date(readUpTo));
+    let rejectedInARow = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await mk.getLeadChanges({
-        nextPageToken: token,
-        fields: ['unsubscribed', 'unsubscribedReason'],
-        batchSize: deps.settings.marketo.batchSize,
-      });
+      let res: Awaited<ReturnType<typeof mk.getLeadChanges>>;
+      try {
+        res = await mk.getLeadChanges({
+          nextPageToken: token,
+          fields: ['unsubscribed', 'unsubscribedReason'],
+          batchSize: deps.settings.marketo.batchSize,
+        });
+      } catch (err) {
+        if (!(err instanceof MarketoPagingTokenError) || ++rejectedInARow > 3) throw err;
+        // Tokens are an optimisation: a fresh one from the last change read (re-read ones are skipped).
+        deps.logger.warn('Lead-changes paging token rejected; regenerating it', { runId });
+        token = await mk.getPagingToken(new Date(readUpTo - TOKEN_RESTART_OVERLAP_MS));
+        continue;
+      }
+      rejectedInARow = 0;
       for (const c of res.items) {
+        readUpTo = Math.max(readUpTo, Date.parse(c.activityDate) || readUpTo);
+        if (seen.has(c.marketoGUID)) continue;
+        seen.add(c.marketoGUID);
         if (c.fields?.some((f) => f.name.toLowerCase() === 'unsubscribed')) leadChanges.push(c);
       }
       token = res.nextPageToken;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fault } from '../../../sandboxes/marketo/fault-controller.js';
 import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import { type Harness, startHarness, uniqueEmail } from './harness.js';
 
@@ -104,6 +105,22 @@ describe('nightly unsubscribe reconciliation (embedded default: dynalite + sandb
       e.kind === 'observed' ? [e.verdict] : [],
     );
     expect(verdicts).toContain('resubscribeRejected');
+  });
+
+  it('regenerates a lead-changes paging token Marketo stops accepting, instead of failing the night', async () => {
+    // Prepare: G unsubscribes in Marketo; the paging token of the lead-changes read is refused once.
+    const g = uniqueEmail('gail.token');
+    const pg = h.person({ email: g, sfContacts: [g] });
+    h.world.recordLeadChange(pg.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+    h.local.marketoSandbox!.faults.failNext(1, fault.pagingTokenRejected(), 'leadchanges.json');
+
+    // Act
+    const report = await reconcileOptOuts(h.deps);
+
+    // Assess: the run read on from a fresh token and carried the opt-out over.
+    expect(h.local.marketoSandbox!.faults.fired.map((f) => f.fault.kind)).toContain('pagingTokenRejected');
+    expect(h.sfOptOut('Contact', pg.sfContactIds[0]!)).toBe(true);
+    expect(report.changesApplied.marketoToSalesforce).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps a Salesforce opt-out found on a record nobody changed recently (any side saying opted out wins)', async () => {
