@@ -201,11 +201,13 @@ async function receiveAll(
   ctx: DlqContext,
   dlqUrl: string,
   options: { limit?: number; each?: (m: Message) => Promise<boolean> },
-): Promise<{ messages: Message[]; handBack: () => Promise<void> }> {
+): Promise<{ messages: Message[]; hidden: number; handBack: () => Promise<void> }> {
   const { sqs } = ctx;
   const seen = new Map<string, Message>();
   const kept: Message[] = [];
-  if (await isEmpty(sqs, dlqUrl)) return { messages: [], handBack: async () => undefined };
+  const before = await counts(sqs, dlqUrl);
+  if (before.visible + before.inFlight + before.delayed === 0)
+    return { messages: [], hidden: 0, handBack: async () => undefined };
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   while (seen.size < limit) {
     const out = await sqs.send(
@@ -231,12 +233,17 @@ async function receiveAll(
   }
   return {
     messages: [...seen.values()],
+    // In flight before we started: looked at by another process, or left by one that stopped.
+    hidden: before.inFlight,
     handBack: () => makeVisible(sqs, dlqUrl, kept),
   };
 }
 
-/** Nothing visible, in flight or delayed (counts are approximate in AWS; a receive confirms anything else). */
-async function isEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
+/** Approximate counts (exact on fauxqs; in AWS they lag a little, and a receive settles the rest). */
+async function counts(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number; delayed: number }> {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
@@ -247,12 +254,11 @@ async function isEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
       ],
     }),
   );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0) ===
-    0
-  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
 }
 
 /** Visibility 0 for every message given (ChangeMessageVisibilityBatch, 10 at a time). */
@@ -304,14 +310,18 @@ async function peekQueue(
   ctx: DlqContext,
   q: DlqQueue,
   limit?: number,
-): Promise<{ views: DeadLetterView[]; messages: Map<string, Message> }> {
-  const { messages, handBack } = await receiveAll(ctx, q.dlqUrl, limit === undefined ? {} : { limit });
+): Promise<{ views: DeadLetterView[]; hidden: number }> {
+  const { messages, hidden, handBack } = await receiveAll(
+    ctx,
+    q.dlqUrl,
+    limit === undefined ? {} : { limit },
+  );
   try {
     const records = await ctx.failures.getMany(
       messages.map((m) => ({ queue: q.key, messageId: m.MessageId as string })),
     );
     const views = messages.map((m) => view(q.key, m, records.get(`${q.key}#${m.MessageId}`)));
-    return { views, messages: new Map(messages.map((m) => [m.MessageId as string, m])) };
+    return { views, hidden };
   } finally {
     await handBack();
   }
@@ -325,8 +335,11 @@ async function listDeadLetters(
   const all: DeadLetterView[] = [];
   const byQueue: Record<string, number> = {};
   let truncated = false;
+  let hidden = 0;
   for (const q of queues) {
-    const { views } = await peekQueue(ctx, q, LIST_LIMIT);
+    const peeked = await peekQueue(ctx, q, LIST_LIMIT);
+    const { views } = peeked;
+    hidden += peeked.hidden;
     if (views.length >= LIST_LIMIT) truncated = true;
     const selected = views.filter((v) => inRange(v, since));
     byQueue[q.key] = selected.length;
@@ -339,6 +352,11 @@ async function listDeadLetters(
       .join(
         ', ',
       )})${since ? ` first failing since ${since.toISOString()}` : ''}${truncated ? ` (first ${LIST_LIMIT} per queue)` : ''}`,
+    ...(hidden > 0
+      ? [
+          `${hidden} more hidden: being looked at or redriven by another process, or left by one that stopped; they reappear within ${PEEK_VISIBILITY_SECONDS} s.`,
+        ]
+      : []),
     ...all.flatMap(formatView),
   ];
   return {
@@ -348,6 +366,7 @@ async function listDeadLetters(
       command: 'dlq list',
       total: all.length,
       byQueue,
+      hidden,
       ...(since ? { since: since.toISOString() } : {}),
       truncated,
       messages: all,
@@ -384,6 +403,15 @@ function formatBody(b: BodySummary): string {
     .join(', ');
 }
 
+/** Body lines `show` prints (the --json line carries all of it). */
+const SHOW_BODY_LINES = 60;
+
+function clip(lines: string[], max: number): string[] {
+  return lines.length <= max
+    ? lines
+    : [...lines.slice(0, max), `… ${lines.length - max} more lines (the whole body is in the --json line)`];
+}
+
 /** The body with every email hashed and every secret-looking field redacted (the logger's rules). */
 export function maskBody(body: string): unknown {
   try {
@@ -417,7 +445,7 @@ async function showDeadLetter(
         ...formatView(v),
         `            failures recorded ${record?.failures ?? 0}, last ${record?.lastFailedAt ?? '?'}, sent ${v.sentAt ?? '?'}`,
         'Body (emails hashed):',
-        JSON.stringify(body, null, 2),
+        ...clip(JSON.stringify(body, null, 2).split('\n'), SHOW_BODY_LINES),
       ],
       summary: {
         command: 'dlq show',

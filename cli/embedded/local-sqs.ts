@@ -82,6 +82,31 @@ async function loadFauxqsInternals(): Promise<FauxqsInternals> {
   };
 }
 
+/**
+ * fauxqs 2.x writes NULL into the NOT NULL receive-count column when a message becomes visible
+ * again through ChangeMessageVisibility 0 on a persisted queue, so that call fails
+ * (`NOT NULL constraint failed: sqs_messages.approximate_receive_count`). Clear only the in-flight
+ * columns, as its own start-up path does.
+ */
+function keepReceiveCountOnReady(persistence: Persistence): void {
+  const p = persistence as Persistence & {
+    db?: { prepare(sql: string): { run(...args: unknown[]): unknown } };
+    updateMessageReady?: (messageId: string) => void;
+  };
+  if (typeof p.db?.prepare !== 'function' || typeof p.updateMessageReady !== 'function') {
+    throw new Error(
+      'fauxqs internals changed: PersistenceManager no longer has db / updateMessageReady. Pin fauxqs to a 2.x version ' +
+        'whose dist/ layout matches cli/embedded/local-sqs.ts, or update that file.',
+    );
+  }
+  const ready = p.db.prepare(
+    'UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?',
+  );
+  p.updateMessageReady = (messageId) => {
+    ready.run(messageId);
+  };
+}
+
 /** fauxqs on 127.0.0.1 (random port); `dataDir` persists it. Returns the endpoint and a hook to stop it. */
 export async function startFauxqsOnLoopback(
   options: { dataDir?: string } = {},
@@ -92,6 +117,7 @@ export async function startFauxqsOnLoopback(
   const s3Store = new internals.S3Store();
   const persistence = options.dataDir ? new internals.PersistenceManager(options.dataDir) : undefined;
   if (persistence) {
+    keepReceiveCountOnReady(persistence);
     // Same order as startFauxqs: load first, then attach, so loading does not write back.
     persistence.load(sqsStore, snsStore, s3Store);
     const attached = persistence as unknown as SqsStore['persistence'];

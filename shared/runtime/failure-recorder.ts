@@ -121,11 +121,14 @@ export function summariseBody(body: string): BodySummary {
         if (d) dates.push(d);
       }
       dates.sort();
+      const byCount = Object.fromEntries(
+        Object.entries(types).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)),
+      );
       Object.assign(fields, {
         runId: safeText(m.runId),
         activities: activities.length,
         leads: leads.size,
-        types,
+        types: byCount,
         firstActivityAt: dates[0],
         lastActivityAt: dates.at(-1),
       });

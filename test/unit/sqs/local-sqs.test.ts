@@ -1,7 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalSqs, startLocalSqs } from '../../../cli/embedded/local-sqs.js';
 import { QUEUES } from '../../../shared/adapters/sqs/queue-definitions.js';
@@ -78,6 +82,34 @@ describe('startLocalSqs', () => {
       new ReceiveMessageCommand({ QueueUrl: second.queueUrls.fetch, MaxNumberOfMessages: 10 }),
     );
     expect(out.Messages?.map((m) => m.Body).sort()).toEqual(['{"page":1}', '{"page":2}']);
+  });
+
+  it('hands a received message back at once (visibility 0) on a persisted queue, keeping its receive count', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'local-sqs-'));
+    dirs.push(dataDir);
+    const sqs = await start({ dataDir });
+    await new SqsMessageSender({ client: sqs.client }).send(sqs.dlqUrls.write, [{ dead: 1 }]);
+    const receive = () =>
+      sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: sqs.dlqUrls.write,
+          VisibilityTimeout: 120,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+    const first = (await receive()).Messages?.[0];
+
+    await sqs.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: sqs.dlqUrls.write,
+        ReceiptHandle: first?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+
+    const again = (await receive()).Messages?.[0];
+    expect(again?.MessageId).toBe(first?.MessageId);
+    expect(again?.Attributes?.ApproximateReceiveCount).toBe('2');
   });
 
   it('reports in-flight and dead-lettered messages in depth()', async () => {
