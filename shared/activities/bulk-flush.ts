@@ -12,7 +12,7 @@ import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FlushMessage } from './messages.js';
 import { RunTally } from './run-tally.js';
-import { settleTaskResult, type TaskRef } from './settle-task-result.js';
+import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
 import { refusesCreateOnlyField, upsertTasksByExternalId } from './upsert-tasks.js';
 
 export type FlushDeps = Pick<
@@ -26,6 +26,7 @@ export const FLUSH_LEASE_MS = 15 * 60_000;
 export const MAX_FLUSH_ATTEMPTS = 5;
 /** Uncompressed JSON bytes of rows per job: JSON is longer than the CSV, which must stay under 100 MB. */
 export const MAX_JOB_BYTES = 80_000_000;
+const SETTLE_SLICE = 500;
 
 export interface FlushOutcome {
   /**
@@ -242,15 +243,21 @@ async function settleRows(
   tally: RunTally,
   out: FlushOutcome,
 ): Promise<Retry[]> {
-  const settlements = await Promise.all(
-    rows.map((r, i) => {
-      const result = results[i];
-      // An existing Task refused the create-only TaskSubtype: collections retry it without.
-      return result && refusesCreateOnlyField(result)
-        ? { kind: 'retry' as const, codes: ['INVALID_FIELD_FOR_INSERT_UPDATE'] }
-        : settleTaskResult(deps, taskRef(r), result, retryable);
-    }),
-  );
+  const settlements: Settlement[] = [];
+  // In slices: a 100k-row job must not open 100k ledger writes at once.
+  for (let start = 0; start < rows.length; start += SETTLE_SLICE) {
+    settlements.push(
+      ...(await Promise.all(
+        rows.slice(start, start + SETTLE_SLICE).map((r, j) => {
+          const result = results[start + j];
+          // An existing Task refused the create-only TaskSubtype: collections retry it without.
+          return result && refusesCreateOnlyField(result)
+            ? { kind: 'retry' as const, codes: ['INVALID_FIELD_FOR_INSERT_UPDATE'] }
+            : settleTaskResult(deps, taskRef(r), result, retryable);
+        }),
+      )),
+    );
+  }
   const retry: Retry[] = [];
   settlements.forEach((s, i) => {
     const row = rows[i]!;
