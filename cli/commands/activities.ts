@@ -129,6 +129,15 @@ export async function runActivityCycle(
   } finally {
     await Promise.all(sources.map((s) => s.stop()));
   }
+  if (status === 'completed' && (await orphanedStreams(deps, cycle.streams)).length > 0) {
+    // The queues are empty, so nobody is left to finish a stream that is still owned: its run died
+    // before enqueueing the stream's first pages (or they were dead-lettered). Not complete; the
+    // next run finds nothing queued and takes the stream over from its watermark.
+    platform.logger.warn(
+      'Activity streams still owned after the queues drained; the next run takes them over',
+    );
+    status = 'incomplete';
+  }
   // Tasks staged for Bulk API 2.0 (large cycles) are written now: as few jobs as possible.
   const flushed = await flushUntilEmpty(deps, {
     timeoutMs: Math.max(60_000, (options.timeoutMs ?? 30 * 60_000) - (Date.now() - started)),
@@ -158,6 +167,15 @@ export async function runActivityCycle(
     ...(report.counts.bulkJobs ? { bulkJobs: report.counts.bulkJobs } : {}),
     ...(usage ? { salesforceApiUsage: usage } : {}),
   };
+}
+
+/** Streams of this cycle whose cursor is still owned by a run (not caught up and released). */
+async function orphanedStreams(
+  deps: ActivityDeps,
+  streams: readonly { streamKey: string }[],
+): Promise<string[]> {
+  const cursors = await Promise.all(streams.map((s) => deps.cursors.getStream(s.streamKey)));
+  return streams.flatMap((s, i) => (cursors[i]?.activeRunId ? [s.streamKey] : []));
 }
 
 export function summariseCounts(counts: Record<string, number>) {

@@ -89,6 +89,33 @@ describe('activity pipeline on the embedded default', () => {
     expect(run.skipped.alreadyWritten ?? 0).toBeGreaterThan(0);
   });
 
+  it('does not call a cycle complete while a stream whose run died before enqueueing it is still owned; the next run takes it over', async () => {
+    e = await startEmbedded({ world: { activities: 800 } });
+    // The first run dies right after claiming the second stream: the first stream's pages are
+    // queued, the second stream's never are.
+    let claims = 0;
+    const dieAfterSecondClaim = (deps: ActivityDeps): ActivityDeps => {
+      const claim = deps.cursors.claimStream.bind(deps.cursors);
+      deps.cursors.claimStream = async (input) => {
+        const claimed = await claim(input);
+        if (++claims === 2) throw new Error('simulated crash after claiming the second stream');
+        return claimed;
+      };
+      return deps;
+    };
+    await expect(e.runCycle({ wrapDeps: dieAfterSecondClaim })).rejects.toThrow('simulated crash');
+
+    // The next run continues the queued pages; the orphaned stream is not caught up: incomplete.
+    const second = await e.runCycle();
+    expect(second.streams.map((s) => s.status)).toEqual(['busy', 'busy']);
+    expect(second.status).toBe('incomplete');
+    // With nothing queued, the run after it takes the stream over: every activity written once.
+    const third = await e.runCycle();
+    expect(third.status).toBe('completed');
+    const expected = expectedTasks(e);
+    expect(reconcile(expected, tasksByActivity(e))).toEqual({ expected: expected.size, ...clean });
+  });
+
   it('creates no duplicate when the write step crashes after the upsert (before the ledger, and before SQS delete)', async () => {
     e = await startEmbedded({ world: { activities: 1_200 }, visibilitySeconds: 2 });
     let ledgerCrashes = 0;
