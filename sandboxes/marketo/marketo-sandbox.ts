@@ -38,6 +38,11 @@ export interface MarketoSandboxLimits {
   maxConcurrent: number;
   /** Daily quota (Marketo: typically 50,000). */
   dailyQuota: number;
+  /**
+   * When the quota's usage goes back to 0: `manual` (only resetDailyQuota(), the default) or
+   * `chicagoMidnight` (as Marketo does: at 00:00 America/Chicago, on the sandbox clock).
+   */
+  dailyQuotaReset: 'manual' | 'chicagoMidnight';
 }
 
 export interface MarketoSandboxOptions {
@@ -135,6 +140,8 @@ export interface MarketoSandbox {
   /** Daily quota used so far. */
   dailyUsed(): number;
   resetDailyQuota(): void;
+  /** Other integrations on the instance made this many calls today (the daily quota is shared). */
+  spendDailyQuota(calls: number): void;
   /** Makes every issued token expired (next REST call → 602). */
   expireTokens(): void;
   /** Forgets every issued token (next REST call → 601). */
@@ -143,6 +150,15 @@ export interface MarketoSandbox {
   customTypes: Map<string, WorldActivityType & { status: 'draft' | 'approved' }>;
   stop(): Promise<void>;
 }
+
+const CHICAGO_DAY = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'America/Chicago',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+/** The calendar day in America/Chicago (the zone of Marketo's quota reset), e.g. `2026-10-15`. */
+const chicagoDay = (ms: number): string => CHICAGO_DAY.format(new Date(ms));
 
 /** Outcome codes that do not count against quota or rate limit (API-NOTES). */
 const UNCOUNTED = new Set(['601', '602', '604', '605', '608', '611']);
@@ -227,6 +243,7 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
     windowMs: options.limits?.windowMs ?? 20_000,
     maxConcurrent: options.limits?.maxConcurrent ?? 10,
     dailyQuota: options.limits?.dailyQuota ?? 50_000,
+    dailyQuotaReset: options.limits?.dailyQuotaReset ?? 'manual',
   };
   let latency = options.latency ?? { ms: 0, jitterMs: 0 };
 
@@ -249,6 +266,8 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
   let currentToken: string | undefined;
   const windowLog: number[] = [];
   let dailyUsed = 0;
+  /** Calendar day in Chicago whose usage `dailyUsed` counts (see limits.dailyQuotaReset). */
+  let quotaDay = chicagoDay(clock.now());
   let inFlight = 0;
   let requestSeq = 0;
   let customTypeSeq = 100_100;
@@ -836,6 +855,10 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
 
     // Instance-wide limits, in the order Marketo applies them.
     pruneWindow(wallArrival);
+    if (limits.dailyQuotaReset === 'chicagoMidnight' && chicagoDay(arrival) !== quotaDay) {
+      quotaDay = chicagoDay(arrival);
+      dailyUsed = 0;
+    }
     if (dailyUsed >= limits.dailyQuota) {
       sendJson(res, 200, envelopeError('607'));
       return finish('607', outcome('607'));
@@ -920,6 +943,9 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
     dailyUsed: () => dailyUsed,
     resetDailyQuota() {
       dailyUsed = 0;
+    },
+    spendDailyQuota(calls) {
+      dailyUsed += calls;
     },
     expireTokens() {
       for (const t of tokens.values()) t.expiresAt = Math.min(t.expiresAt, clock.now() - 1);

@@ -119,6 +119,27 @@ describe('Marketo sandbox contract', () => {
     expect(again.body).toMatchObject({ success: true });
   });
 
+  it('resets the daily quota at 00:00 America/Chicago on its clock when asked to', async () => {
+    // 23:59:58 in Chicago (CDT, UTC-5) on 2026-10-14; other integrations used 2 of the 3 calls.
+    let now = Date.parse('2026-10-15T04:59:58Z');
+    const s = await start({
+      clock: () => now,
+      limits: { dailyQuota: 3, dailyQuotaReset: 'chicagoMidnight' },
+    });
+    const t = await token(s);
+    s.spendDailyQuota(2);
+
+    const last = await get(s, '/rest/v1/activities/types.json', t);
+    const over = await get(s, '/rest/v1/activities/types.json', t);
+    now = Date.parse('2026-10-15T05:00:00Z');
+    const nextDay = await get(s, '/rest/v1/activities/types.json', t);
+
+    expect(last.body).toMatchObject({ success: true });
+    expect(over.body).toMatchObject({ success: false, errors: [{ code: '607' }] });
+    expect(nextDay.body).toMatchObject({ success: true });
+    expect(s.dailyUsed()).toBe(1);
+  });
+
   it('answers URIs over 8 KB with HTTP 414 and serves POST _method=GET with a form body', async () => {
     const s = await start();
     const t = await token(s);
