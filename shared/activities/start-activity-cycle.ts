@@ -1,6 +1,6 @@
 import { chainId } from '../adapters/dynamodb/cursor-store.js';
 import { newRunId } from '../adapters/dynamodb/run-report-store.js';
-import { planStreams, splitWindows } from '../domain/activity-streams.js';
+import { allocateWindows, planStreams, splitWindows } from '../domain/activity-streams.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage } from './messages.js';
@@ -25,8 +25,8 @@ export const DEFAULT_TAKEOVER_AFTER_MS = 12 * 3600_000;
 
 /**
  * Schedule step: plan the streams (enabled types, ≤ 10 ids each), claim each stream's cursor for
- * this run, split the span since the watermark (or the look-back) into windows and enqueue the
- * first page of each.
+ * this run, split the span since the watermark (or the look-back) into windows — the
+ * `backfillWindows` shared among the streams — and enqueue the first page of each.
  */
 export async function startActivityCycle(
   deps: Omit<ActivityDeps, 'ledger' | 'leadCache'>,
@@ -47,7 +47,8 @@ export async function startActivityCycle(
   });
   const { overlapMinutes, lookbackDays, backfillWindows } = deps.settings.activities;
   const started: StartedStream[] = [];
-  for (const stream of plan.streams) {
+  const windowShares = allocateWindows(plan.streams, backfillWindows);
+  for (const [streamIndex, stream] of plan.streams.entries()) {
     const cursor = await deps.cursors.getStream(stream.key);
     const claimedAt = cursor?.claimedAt ? Date.parse(cursor.claimedAt) : 0;
     if (cursor?.activeRunId && now.getTime() - claimedAt < takeOverAfterMs) {
@@ -67,7 +68,7 @@ export async function startActivityCycle(
     const from = cursor?.watermark
       ? new Date(Date.parse(cursor.watermark) - overlapMinutes * 60_000)
       : new Date(now.getTime() - lookbackDays * 86_400_000);
-    const windows = splitWindows(from, now, backfillWindows);
+    const windows = splitWindows(from, now, windowShares[streamIndex] ?? 1);
     const claimed = await deps.cursors.claimStream({
       streamKey: stream.key,
       runId,

@@ -95,10 +95,49 @@ export interface TimeWindow {
 }
 
 /**
- * Splits [from, now) into `count` windows read concurrently on a back-fill; incremental runs
- * (short spans) use one open-ended window.
+ * Shares `total` concurrent windows among the streams, in proportion to their type counts (a
+ * stream of one type rarely holds as many activities as one of ten), at least one each. Every
+ * window costs a paging-token call and, on average, half a page cut short at its end, so windows
+ * go where the volume probably is instead of `total` to every stream.
  */
-export function splitWindows(from: Date, now: Date, count: number, minWindowMs = 6 * 3600_000): TimeWindow[] {
+export function allocateWindows(streams: readonly Pick<ActivityStream, 'types'>[], total: number): number[] {
+  const weights = streams.map((s) => s.types.length);
+  const sum = weights.reduce((a, b) => a + b, 0) || 1;
+  const target = Math.max(total, streams.length);
+  const exact = weights.map((w) => (total * w) / sum);
+  const out = exact.map((x) => Math.max(1, Math.floor(x)));
+  const count = () => out.reduce((a, b) => a + b, 0);
+  // Largest shortfall gets the next window; the most over-served gives one back (ties: earlier stream).
+  const pick = (score: (i: number) => number, eligible: (i: number) => boolean) =>
+    out.reduce((best, _, i) => (eligible(i) && (best < 0 || score(i) > score(best)) ? i : best), -1);
+  while (count() < target) {
+    const i = pick(
+      (j) => (exact[j] as number) - (out[j] as number),
+      () => true,
+    );
+    out[i] = (out[i] as number) + 1;
+  }
+  while (count() > target) {
+    const i = pick(
+      (j) => (out[j] as number) - (exact[j] as number),
+      (j) => (out[j] as number) > 1,
+    );
+    out[i] = (out[i] as number) - 1;
+  }
+  return out;
+}
+
+/**
+ * Splits [from, now) into `count` windows read concurrently on a back-fill, each at least
+ * `minWindowMs` long: an incremental run (a nightly span of a day and the overlap) reads one
+ * open-ended window, where extra windows would only add token calls and short pages.
+ */
+export function splitWindows(
+  from: Date,
+  now: Date,
+  count: number,
+  minWindowMs = 24 * 3600_000,
+): TimeWindow[] {
   const span = now.getTime() - from.getTime();
   const n = Math.max(1, Math.min(count, Math.floor(span / minWindowMs)));
   const size = span / n;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import {
+  allocateWindows,
   planStreams,
   splitWindows,
   UnknownActivityTypeError,
@@ -74,5 +75,30 @@ describe('splitWindows', () => {
     expect(splitWindows(new Date('2026-11-22T19:00:00Z'), new Date('2026-11-22T21:00:00Z'), 8)).toHaveLength(
       1,
     );
+  });
+
+  it('reads a nightly span (a day and the overlap) as one window, a longer catch-up as one per day', () => {
+    const now = new Date('2026-11-23T04:00:00Z');
+    expect(splitWindows(new Date(now.getTime() - 25 * 3600_000), now, 8)).toHaveLength(1);
+    expect(splitWindows(new Date(now.getTime() - 3 * 86_400_000), now, 8)).toHaveLength(3);
+  });
+});
+
+describe('allocateWindows', () => {
+  const stream = (types: number) => ({
+    types: Array.from({ length: types }, (_, i) => ({ id: i, name: `t${i}` })),
+  });
+
+  it('shares the windows by type count, at least one per stream, never more than asked in total', () => {
+    expect(allocateWindows([stream(10), stream(1)], 8)).toEqual([7, 1]);
+    expect(allocateWindows([stream(10), stream(10)], 8)).toEqual([4, 4]);
+    expect(allocateWindows([stream(10), stream(5), stream(5)], 8)).toEqual([4, 2, 2]);
+    expect(allocateWindows([stream(3)], 8)).toEqual([8]);
+    expect(allocateWindows([stream(10), stream(1)], 1)).toEqual([1, 1]);
+    for (const total of [1, 2, 5, 8, 13, 32]) {
+      const shares = allocateWindows([stream(10), stream(7), stream(2)], total);
+      expect(shares.every((n) => n >= 1)).toBe(true);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(Math.max(3, total));
+    }
   });
 });
