@@ -91,13 +91,15 @@ export class CursorStore {
 
   /**
    * Records a finished window. When it was the run's last, the watermark moves to the run's upper
-   * bound and ownership is released. Returns 'stale' if the run no longer owns the stream.
+   * bound and ownership is released. Returns 'stale' if the run no longer owns the stream, and
+   * 'streamDone' to exactly one caller: when two windows finish at once, both may see every window
+   * done, but only the one whose release succeeds is told so (the other gets 'alreadyDone').
    */
   async completeWindow(
     streamKey: string,
     runId: string,
     windowIndex: number,
-  ): Promise<'stale' | 'pending' | 'streamDone'> {
+  ): Promise<'stale' | 'pending' | 'streamDone' | 'alreadyDone'> {
     let after: StreamCursor;
     try {
       const res = await this.doc.send(
@@ -130,8 +132,8 @@ export class CursorStore {
       );
       return 'streamDone';
     } catch (err) {
-      // Another delivery of the last window already finalised the stream.
-      if (isConditionalCheckFailed(err)) return 'streamDone';
+      // Another window (or delivery) released the stream between our ADD and this update.
+      if (isConditionalCheckFailed(err)) return 'alreadyDone';
       throw err;
     }
   }

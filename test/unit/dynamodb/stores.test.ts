@@ -1,3 +1,4 @@
+import type { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import { CursorStore, chainId } from '../../../shared/adapters/dynamodb/cursor-store.js';
@@ -77,6 +78,40 @@ describe('CursorStore', () => {
     const cursor = await cursors.getStream('s-win');
     expect(cursor).toMatchObject({ watermark: '2026-11-23T04:00:00.000Z', version: 2 });
     expect(cursor?.activeRunId).toBeUndefined();
+  });
+
+  it('tells exactly one of two windows finishing at once that the stream is done', async () => {
+    // Hold the first release until the second window has added itself, so both see every window done.
+    let releaseFirst: () => void = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let releases = 0;
+    const doc = {
+      send: async (command: UpdateCommand) => {
+        const isRelease = String(command.input.UpdateExpression).startsWith('SET watermark');
+        if (isRelease && releases++ === 0) await firstHeld;
+        return db.doc.send(command);
+      },
+    } as unknown as typeof db.doc;
+    const cursors = new CursorStore(doc, db.tables.cursors);
+    await cursors.claimStream({
+      streamKey: 's-race',
+      runId: 'r1',
+      runUntil: '2026-11-23T04:00:00.000Z',
+      windowCount: 2,
+      expectedVersion: undefined,
+    });
+    const direct = new CursorStore(db.doc, db.tables.cursors);
+    await direct.completeWindow('s-race', 'r1', 0); // 'pending'
+
+    const first = cursors.completeWindow('s-race', 'r1', 1);
+    while (releases === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = await cursors.completeWindow('s-race', 'r1', 1);
+    releaseFirst();
+
+    expect([await first, second].sort()).toEqual(['alreadyDone', 'streamDone']);
+    expect((await direct.getStream('s-race'))?.version).toBe(2);
   });
 
   it('refuses completion from a run that lost ownership', async () => {
