@@ -5,6 +5,12 @@ import { CallGovernorTimeoutError, MarketoParkedError } from './errors.js';
  * Keeps every Marketo caller of this deployment under the instance limits: at most
  * `callsPerWindow` calls in ANY rolling `windowMs`, at most `maxConcurrent` in flight, and nobody
  * while parked (daily quota spent). The client acquires a lease around every counted request.
+ *
+ * Marketo counts a call when it arrives, which is somewhere between our grant and our response.
+ * So a call in flight counts against the window, and a finished call keeps counting until
+ * `windowMs` after its response (its lease release): a new call granted later arrives at least a
+ * window after every call it does not count, whatever the network did — no assumption about
+ * jitter, and no fixed margin wider than the calls' own latency.
  */
 export interface CallGovernor {
   /** Waits for a slot (honouring the window, the concurrency cap and any park) and takes it. */
@@ -38,12 +44,14 @@ export interface CallGovernorLimits {
   windowMs?: number;
   /** Calls in flight (Marketo allows 10 per instance; recommended ≤ 5). */
   maxConcurrent: number;
-  /** A lease not released after this long is considered abandoned (crashed holder). */
+  /**
+   * A lease not released after this long is considered abandoned (crashed holder); its call then
+   * stops counting. Must exceed the longest call (Get Paging Token: 300 s) plus `windowMs`.
+   */
   leaseMs?: number;
   /**
-   * Marketo counts calls when they arrive, not when we grant them: network jitter can move two
-   * granted calls a window apart into one of Marketo's windows. Spacing the log over
-   * `windowMs + skewMarginMs` absorbs that (default max(250 ms, 5 % of the window)).
+   * Added to the window: covers clock differences between the callers (one instance's release
+   * against another's grant). Default 250 ms.
    */
   skewMarginMs?: number;
 }
@@ -64,7 +72,9 @@ export const realSleep = (ms: number): Promise<void> => new Promise((resolve) =>
 
 /** Shared state machine of both governors: given the current state, grant or say how long to wait. */
 export interface GovernorState {
+  /** When each finished call's response came back (epoch ms, lease release): counted for a window after. */
   calls: number[];
+  /** Calls in flight: leaseId → expiry. Each counts against the window and the concurrency cap. */
   leases: Record<string, number>;
   parkedUntil?: number;
   parkedReason?: string;
@@ -83,24 +93,30 @@ export function decide(
 ): GovernorDecision {
   if (state.parkedUntil !== undefined && state.parkedUntil > now)
     return { kind: 'parked', until: state.parkedUntil, reason: state.parkedReason ?? 'parked' };
-  // Keep calls in (now - window, now]: then no half-open window of that length can hold more than the limit.
+  // Finished calls whose response came back within the window, plus every call in flight, may
+  // still share a Marketo window with a call granted now: together they must stay under the limit.
   const windowMs = limits.windowMs + limits.skewMarginMs;
   const calls = state.calls.filter((t) => t > now - windowMs).sort((a, b) => a - b);
   const leases: Record<string, number> = {};
   for (const [id, exp] of Object.entries(state.leases)) if (exp > now) leases[id] = exp;
-  if (calls.length >= limits.callsPerWindow) {
-    const oldest = calls[calls.length - limits.callsPerWindow] ?? now;
-    return { kind: 'wait', ms: Math.max(1, oldest + windowMs - now + 1), reason: 'window' };
+  const inFlight = Object.keys(leases).length;
+  const excess = calls.length + inFlight - limits.callsPerWindow;
+  if (excess >= 0) {
+    // The (excess + 1)-th oldest finished call must slide out; if the calls in flight alone fill
+    // the window, wait for one of them to finish.
+    const slidesOut = calls[excess];
+    return slidesOut === undefined
+      ? { kind: 'wait', ms: pollMs, reason: 'window' }
+      : { kind: 'wait', ms: Math.max(1, slidesOut + windowMs - now + 1), reason: 'window' };
   }
-  if (Object.keys(leases).length >= limits.maxConcurrent)
-    return { kind: 'wait', ms: pollMs, reason: 'concurrency' };
+  if (inFlight >= limits.maxConcurrent) return { kind: 'wait', ms: pollMs, reason: 'concurrency' };
   const leaseId = randomUUID();
   leases[leaseId] = now + limits.leaseMs;
   return {
     kind: 'grant',
     leaseId,
     next: {
-      calls: [...calls, now],
+      calls,
       leases,
       ...(state.parkedUntil !== undefined ? { parkedUntil: state.parkedUntil } : {}),
       ...(state.parkedReason !== undefined ? { parkedReason: state.parkedReason } : {}),
@@ -114,7 +130,7 @@ export function withDefaults(limits: CallGovernorLimits): Required<CallGovernorL
       'Call governor limits must allow at least one call (callsPerWindow ≥ 1, maxConcurrent ≥ 1).',
     );
   const windowMs = limits.windowMs ?? 20_000;
-  return { leaseMs: 330_000, skewMarginMs: Math.max(250, Math.round(windowMs * 0.05)), ...limits, windowMs };
+  return { leaseMs: 330_000, skewMarginMs: 250, ...limits, windowMs };
 }
 
 /**
@@ -154,6 +170,8 @@ export class InMemoryCallGovernor implements CallGovernor {
           release: async () => {
             if (released) return;
             released = true;
+            // Only a live lease logs its call; an expired one was already dropped.
+            if (this.state.leases[id] !== undefined) this.state.calls.push(this.clock());
             delete this.state.leases[id];
           },
         };

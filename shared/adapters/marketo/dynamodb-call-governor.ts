@@ -24,9 +24,9 @@ export interface DynamoDbCallGovernorOptions extends CallGovernorLimits, Governo
 interface GovernorItem {
   id: string;
   version: number;
-  /** Sliding log: epoch ms of the calls granted in the current window. */
+  /** Sliding log: epoch ms each finished call's response came back (pruned at the next grant). */
   calls?: number[];
-  /** leaseId → expiry (epoch ms). */
+  /** Calls in flight: leaseId → expiry (epoch ms). */
   leases?: Record<string, number>;
   parkedUntil?: number;
   parkedReason?: string;
@@ -34,9 +34,10 @@ interface GovernorItem {
 
 /**
  * The call governor shared by every process and Lambda instance: one DynamoDB item holding a
- * sliding log of the last calls' timestamps and a map of live leases, replaced under an optimistic
- * lock (`version`). Crashed holders' leases expire after `leaseMs`. At most `callsPerWindow`
- * entries survive in the log, so the item stays small (≈ 20 bytes per call).
+ * sliding log of the last calls' response times and a map of live leases (calls in flight),
+ * replaced under an optimistic lock (`version`) on grant, appended to on release. Crashed
+ * holders' leases expire after `leaseMs`. The log is pruned to the current window at every grant,
+ * so the item stays small (≈ 20 bytes per call).
  */
 export class DynamoDbCallGovernor implements CallGovernor {
   private readonly doc: DynamoDBDocumentClient;
@@ -135,15 +136,17 @@ export class DynamoDbCallGovernor implements CallGovernor {
         if (released) return;
         released = true;
         try {
-          // Bumping the version makes a concurrent acquirer holding the old lease map re-read.
+          // The call now counts from its response time (see CallGovernor). Bumping the version
+          // makes a concurrent acquirer holding the old state re-read.
           await this.doc.send(
             new UpdateCommand({
               TableName: this.tableName,
               Key: { id: this.id },
-              UpdateExpression: 'REMOVE leases.#lease SET version = version + :one',
+              UpdateExpression:
+                'REMOVE leases.#lease SET calls = list_append(if_not_exists(calls, :none), :done), version = version + :one',
               ConditionExpression: 'attribute_exists(leases.#lease)',
               ExpressionAttributeNames: { '#lease': id },
-              ExpressionAttributeValues: { ':one': 1 },
+              ExpressionAttributeValues: { ':one': 1, ':none': [], ':done': [this.clock()] },
             }),
           );
         } catch (err) {

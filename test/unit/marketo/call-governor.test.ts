@@ -1,8 +1,14 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import { startMarketoSandbox } from '../../../sandboxes/marketo/marketo-sandbox.js';
-import { InMemoryCallGovernor } from '../../../shared/adapters/marketo/call-governor.js';
+import {
+  decide,
+  type GovernorState,
+  InMemoryCallGovernor,
+  withDefaults,
+} from '../../../shared/adapters/marketo/call-governor.js';
 import { DynamoDbCallGovernor } from '../../../shared/adapters/marketo/dynamodb-call-governor.js';
 import { MarketoParkedError } from '../../../shared/adapters/marketo/errors.js';
 import { MarketoClient } from '../../../shared/adapters/marketo/marketo-client.js';
@@ -185,5 +191,111 @@ describe('InMemoryCallGovernor', () => {
     expect(maxInAnyWindow(acquiredAt, 500)).toBeLessThanOrEqual(5);
     expect(maxInFlight).toBeLessThanOrEqual(2);
     expect(g.stats()).toMatchObject({ acquired: 12 });
+  });
+});
+
+/**
+ * Discrete-event run of the governor's rule (`decide`, shared by both governors): `callers` loop
+ * acquire → call → release; each call lasts `latency(i)` and reaches Marketo at a point between
+ * grant and response chosen by `arrival(i)` ∈ [0, 1]. Returns the arrival and grant times.
+ */
+function simulate(
+  limits: { callsPerWindow: number; windowMs: number; maxConcurrent: number },
+  callers: number,
+  calls: number,
+  latency: (i: number) => number,
+  arrival: (i: number) => number,
+) {
+  const rules = withDefaults(limits);
+  const state: GovernorState = { calls: [], leases: {} };
+  const events: { at: number; run: () => void }[] = [];
+  const at = (t: number, run: () => void) => events.push({ at: t, run });
+  const arrivals: number[] = [];
+  const grants: number[] = [];
+  let issued = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const request = (t: number) => {
+    if (issued >= calls) return;
+    const d = decide(state, t, rules, 10);
+    if (d.kind !== 'grant')
+      return at(t + (d.kind === 'wait' ? d.ms : 1), () => request(t + (d.kind === 'wait' ? d.ms : 1)));
+    const i = issued++;
+    Object.assign(state, d.next);
+    grants.push(t);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    const done = t + latency(i);
+    arrivals.push(t + arrival(i) * (done - t));
+    at(done, () => {
+      inFlight--;
+      delete state.leases[d.leaseId];
+      state.calls.push(done);
+      request(done);
+    });
+  };
+  for (let c = 0; c < callers; c++) at(0, () => request(0));
+  while (events.length) {
+    events.sort((a, b) => a.at - b.at);
+    events.shift()?.run();
+  }
+  return { arrivals, grants, maxInFlight };
+}
+
+describe('governor rule (decide)', () => {
+  const limits = { callsPerWindow: 5, windowMs: 1_000, maxConcurrent: 3 };
+
+  it('keeps a finished call in the window until a window after its response, and counts calls in flight', () => {
+    const rules = withDefaults({ ...limits, callsPerWindow: 1, skewMarginMs: 0 });
+    // Granted long ago, answered at 1,000: it may have reached Marketo as late as 1,000.
+    expect(decide({ calls: [1_000], leases: {} }, 1_500, rules, 10)).toEqual({
+      kind: 'wait',
+      ms: 501,
+      reason: 'window',
+    });
+    expect(decide({ calls: [1_000], leases: {} }, 2_001, rules, 10).kind).toBe('grant');
+    // A call still in flight fills the one-call window: poll until it finishes.
+    expect(decide({ calls: [], leases: { a: 99_999 } }, 1_500, rules, 10)).toEqual({
+      kind: 'wait',
+      ms: 10,
+      reason: 'window',
+    });
+  });
+
+  it('never lets more calls reach Marketo in any window than the budget, however slow or jittery the calls', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 3_000 }), { minLength: 40, maxLength: 40 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 40, maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        (latencies, arrivalPoints, callers) => {
+          const run = simulate(
+            limits,
+            callers,
+            40,
+            (i) => latencies[i] as number,
+            (i) => arrivalPoints[i] as number,
+          );
+          expect(run.arrivals).toHaveLength(40);
+          expect(maxInAnyWindow(run.arrivals, limits.windowMs)).toBeLessThanOrEqual(limits.callsPerWindow);
+          expect(run.maxInFlight).toBeLessThanOrEqual(limits.maxConcurrent);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sustains close to budget / (window + margin + latency) when calls are short', () => {
+    const run = simulate(
+      { callsPerWindow: 50, windowMs: 20_000, maxConcurrent: 5 },
+      5,
+      500,
+      () => 300,
+      () => 1,
+    );
+    const span = (run.grants.at(-1) as number) - (run.grants[0] as number);
+    // The first 50 go out at 5 in flight (10 rounds of 300 ms); each later call waits for the call
+    // 50 before it to be answered plus the window and margin: 9 more windows of 20.55 s.
+    expect(span).toBeGreaterThanOrEqual(9 * (20_000 + 250));
+    expect(span).toBeLessThanOrEqual(9 * (20_000 + 250 + 300) + 10 * 300 + 100);
   });
 });
