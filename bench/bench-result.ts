@@ -118,7 +118,13 @@ export interface BenchResult {
 const COLLECTION_KINDS = new Set(['create', 'update', 'upsert']);
 
 /** Lambda usage: invocations of each queue's consumer (from the SQS traffic), the schedule step, and the Bulk flush tail. */
-export function lambdaUsage(m: PipelineMeasurement, functions: LambdaFunctionInfo[]): FunctionFigures[] {
+export function lambdaUsage(
+  m: Pick<PipelineMeasurement, 'startedAt' | 'wallMs' | 'scheduleMs'> & {
+    summary: { bulkJobs?: number };
+    sqs: Pick<PipelineMeasurement['sqs'], 'invocations' | 'activity'>;
+  },
+  functions: readonly Pick<LambdaFunctionInfo, 'entry' | 'memoryMb' | 'consumes'>[],
+): FunctionFigures[] {
   const out: FunctionFigures[] = [];
   const drainIdleMs = 600;
   let lastSettled = 0;

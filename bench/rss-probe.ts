@@ -4,7 +4,7 @@
  * execution environment) with the stack's environment variables pointed at a fresh embedded
  * default. The schedule function is invoked once; the queue consumers are fed by the embedded
  * SQS event source with the stack's batch sizes until the queues drain. A process's peak RSS
- * (maxRSS) is that function's figure.
+ * (VmHWM, see lambda-host.mjs) is that function's figure.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ export interface RssFigures {
   maxDurationMs: number;
   /** false when its queue had not drained by the probe's deadline (figures cover what ran). */
   drained: boolean;
+  lastError?: string;
 }
 
 /** Queues of the activity pipeline: their consumers are run by the probe. */
@@ -51,7 +52,14 @@ class LambdaHost {
   private seq = 0;
   private readonly waiting = new Map<string, (r: Reply) => void>();
   private exited: Error | undefined;
-  readonly stats = { invocations: 0, errors: 0, maxDurationMs: 0, maxRssKb: 0, initRssKb: 0 };
+  readonly stats = {
+    invocations: 0,
+    errors: 0,
+    maxDurationMs: 0,
+    maxRssKb: 0,
+    initRssKb: 0,
+    lastError: undefined as string | undefined,
+  };
   readonly ready: Promise<void>;
 
   private constructor(
@@ -109,7 +117,8 @@ class LambdaHost {
     this.stats.maxDurationMs = Math.max(this.stats.maxDurationMs, reply.durationMs);
     if (reply.error) {
       this.stats.errors += 1;
-      throw new Error(`${this.fn.entry}: ${reply.error.name}: ${reply.error.message}`);
+      this.stats.lastError = `${reply.error.name}: ${reply.error.message}`;
+      throw new Error(`${this.fn.entry}: ${this.stats.lastError}`);
     }
     return reply.result;
   }
@@ -238,5 +247,6 @@ export async function probeRss(functions: LambdaFunctionInfo[], o: RssProbeOptio
     errors: h.stats.errors,
     maxDurationMs: h.stats.maxDurationMs,
     drained: !h.fn.consumes || !undrained.has(local.platform.queueUrls[h.fn.consumes.queue] ?? ''),
+    ...(h.stats.lastError ? { lastError: h.stats.lastError } : {}),
   }));
 }
