@@ -67,7 +67,7 @@ export function marketoGovernor(platform: Platform, overrides: { windowMs?: numb
 export function vendorClients(
   platform: Platform,
   credentials: GrantedCredentials,
-  governor = marketoGovernor(platform),
+  governor?: CallGovernor,
 ): { marketo: MarketoApi; salesforce: SalesforceApi } {
   const marketo = grantedVendor('marketo', credentials);
   const salesforce = grantedVendor('salesforce', credentials);
@@ -77,7 +77,8 @@ export function vendorClients(
           baseUrl: marketo.MARKETO_BASE_URL,
           clientId: marketo.MARKETO_CLIENT_ID,
           clientSecret: marketo.MARKETO_CLIENT_SECRET,
-          governor,
+          // Only a function granted Marketo has (and needs) the governor table.
+          governor: governor ?? marketoGovernor(platform),
           logger: platform.logger,
         })
       : ungrantedClient<MarketoApi>('marketo'),
