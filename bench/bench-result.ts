@@ -435,7 +435,14 @@ export function functionTable(r: BenchResult): string {
 export function compareTable(results: BenchResult[]): string {
   const rows = results.map(resultRows);
   const names = results.map((r) => r.config.preset);
-  const figures = [...new Set(rows.flatMap((rs) => rs.map(([f]) => f)))];
+  // Every figure any run has, each after the figure that precedes it in the run that has it.
+  const figures: string[] = [];
+  for (const rs of rows)
+    rs.forEach(([f], j) => {
+      if (figures.includes(f)) return;
+      const before = j > 0 ? figures.indexOf((rs[j - 1] as [string, string, string])[0]) : -1;
+      figures.splice(before + 1, 0, f);
+    });
   const lines = [`| figure | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`];
   for (const figure of figures) {
     const cells = rows.map((rs) => {
