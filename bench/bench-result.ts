@@ -36,6 +36,8 @@ export interface RunConfig {
   salesforceLatencyMs: number;
   shortPages: number;
   emptyPages: number;
+  /** The write event source's batching window (the stack's; the CLI's own default is shorter). */
+  writeBatchingWindowMs?: number;
   seed: number;
   settings: {
     callsPer20s: number;

@@ -22,8 +22,8 @@ export interface LambdaFunctionInfo {
   memoryMb: number;
   architecture: Architecture;
   timeoutSeconds: number;
-  /** The queue it consumes (SQS event source mapping), and the batch size. */
-  consumes?: { queue: QueueKey; batchSize: number };
+  /** The queue it consumes (SQS event source mapping), the batch size and batching window. */
+  consumes?: { queue: QueueKey; batchSize: number; maxBatchingWindowMs: number };
   /** Names of the environment variables the stack sets. */
   env: Record<string, unknown>;
   /** Staged bundle directory (index.mjs), when synthesised with bundling. */
@@ -76,7 +76,13 @@ export function synthFunctions(settings: Settings, bundle: boolean): LambdaFunct
       architecture: p.Architectures?.includes('arm64') ? 'arm64' : 'x86_64',
       timeoutSeconds: p.Timeout ?? 3,
       ...(queue && mapping
-        ? { consumes: { queue, batchSize: Number(mapping.Properties.BatchSize ?? 10) } }
+        ? {
+            consumes: {
+              queue,
+              batchSize: Number(mapping.Properties.BatchSize ?? 10),
+              maxBatchingWindowMs: Number(mapping.Properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+            },
+          }
         : {}),
       env: p.Environment?.Variables ?? {},
       ...(bundleDir && existsSync(join(bundleDir, 'index.mjs')) ? { bundleDir } : {}),

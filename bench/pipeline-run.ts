@@ -27,6 +27,8 @@ export interface PipelineOptions {
   /** Sandbox paging faults: shares of short and empty pages (moreResult still true). */
   shortPages: number;
   emptyPages: number;
+  /** Write batching window of the embedded event source (the stack's, so batches fill as in AWS). */
+  writeBatchingWindowMs?: number;
   /** Give up after this long (the run is then reported incomplete). */
   timeoutMs: number;
   progress: boolean;
@@ -140,6 +142,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineMeasureme
       governor,
       timeoutMs: o.timeoutMs,
       progress: o.progress,
+      ...(o.writeBatchingWindowMs !== undefined ? { writeBatchingWindowMs: o.writeBatchingWindowMs } : {}),
     });
     const wallMs = Date.now() - started;
     const firstFetch = sqs.activity.fetch?.firstReceiveAt ?? started;
@@ -185,7 +188,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineMeasureme
           .map((r) => r.at - sandboxStarted),
       },
       salesforce: { byKind, oauth, recordsPerCall, bulkJobs: sf.bulkJobs().length },
-      correctness: reconcile(expectedTasks(embedded), tasksByActivity(embedded)),
+      // The cycle read from its start minus the look-back: judge it against the same span.
+      correctness: reconcile(
+        expectedTasks(embedded, { sinceMs: started - o.settings.activities.lookbackDays * 86_400_000 }),
+        tasksByActivity(embedded),
+      ),
       dynamodb,
       sqs,
       scheduleMs: firstFetch - started,

@@ -215,6 +215,7 @@ export async function probeRss(functions: LambdaFunctionInfo[], o: RssProbeOptio
           queueUrl: url,
           handler: async (event: SQSEvent) => (await h.invoke(event)) as SQSBatchResponse,
           batchSize: Math.min(10, consumes.batchSize),
+          maxBatchingWindowMs: consumes.maxBatchingWindowMs,
           concurrency: 1,
           logger,
           functionName: h.fn.entry,

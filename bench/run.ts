@@ -87,7 +87,12 @@ async function runOne(
   log(
     `Back-fill of ~${o.activities.toLocaleString('en-US')} activities, preset ${name}, window ${o.windowMs} ms, latency ${o.marketoLatencyMs} / ${o.salesforceLatencyMs} ms…`,
   );
+  // The stack's write batching window, so write batches fill as they would in AWS (scaled in --quick).
+  const stackWindowMs = measured.functions.find((f) => f.consumes?.queue === 'write')?.consumes
+    ?.maxBatchingWindowMs;
+  const writeBatchingWindowMs = stackWindowMs === undefined ? undefined : stackWindowMs / (o.quick ? 10 : 1);
   const measurement = await runPipeline({
+    ...(writeBatchingWindowMs !== undefined ? { writeBatchingWindowMs } : {}),
     settings,
     activities: o.activities,
     seed: o.seed,
@@ -111,6 +116,7 @@ async function runOne(
       salesforceLatencyMs: o.salesforceLatencyMs,
       shortPages: o.shortPages,
       emptyPages: o.emptyPages,
+      ...(writeBatchingWindowMs !== undefined ? { writeBatchingWindowMs } : {}),
       seed: o.seed,
       settings: {
         callsPer20s: settings.marketo.callsPer20s,

@@ -25,6 +25,8 @@ export interface ActivityCycleOptions {
   timeoutMs?: number;
   fetchConcurrency?: number;
   writeConcurrency?: number;
+  /** Write batching window (default WRITE_BATCHING_WINDOW_MS; the benchmark uses the stack's). */
+  writeBatchingWindowMs?: number;
   /** Test hooks: simulate a crash after a handler's side effects, before SQS deletes the messages. */
   beforeDelete?: {
     fetch?: (records: SQSRecord[]) => Promise<void>;
@@ -104,7 +106,7 @@ export async function runActivityCycle(
       handler: createWriteActivityTasks(deps, deferrer, failures),
       // As in AWS: up to 10 messages per invocation, so the batch's Tasks fill 200-record collections.
       batchSize: WRITE_BATCH_SIZE,
-      maxBatchingWindowMs: WRITE_BATCHING_WINDOW_MS,
+      maxBatchingWindowMs: options.writeBatchingWindowMs ?? WRITE_BATCHING_WINDOW_MS,
       concurrency: options.writeConcurrency ?? 4,
       logger: platform.logger,
       functionName: 'write-activity-tasks',

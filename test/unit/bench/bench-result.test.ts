@@ -3,10 +3,26 @@ import { lambdaUsage } from '../../../bench/bench-result.js';
 
 const functions = [
   { entry: 'schedule-activity-sync', memoryMb: 512 },
-  { entry: 'fetch-activity-page', memoryMb: 512, consumes: { queue: 'fetch' as const, batchSize: 1 } },
-  { entry: 'write-activity-tasks', memoryMb: 1024, consumes: { queue: 'write' as const, batchSize: 10 } },
-  { entry: 'flush-staged-tasks', memoryMb: 2048, consumes: { queue: 'flush' as const, batchSize: 10 } },
-  { entry: 'apply-unsubscribe', memoryMb: 512, consumes: { queue: 'unsubscribe' as const, batchSize: 10 } },
+  {
+    entry: 'fetch-activity-page',
+    memoryMb: 512,
+    consumes: { queue: 'fetch' as const, batchSize: 1, maxBatchingWindowMs: 0 },
+  },
+  {
+    entry: 'write-activity-tasks',
+    memoryMb: 1024,
+    consumes: { queue: 'write' as const, batchSize: 10, maxBatchingWindowMs: 0 },
+  },
+  {
+    entry: 'flush-staged-tasks',
+    memoryMb: 2048,
+    consumes: { queue: 'flush' as const, batchSize: 10, maxBatchingWindowMs: 0 },
+  },
+  {
+    entry: 'apply-unsubscribe',
+    memoryMb: 512,
+    consumes: { queue: 'unsubscribe' as const, batchSize: 10, maxBatchingWindowMs: 0 },
+  },
 ];
 
 describe('lambdaUsage', () => {
