@@ -28,6 +28,7 @@ import {
   marketoInjected,
   marketoLimitBreaches,
   type SalesforceFaultKind,
+  vendorCalls,
 } from './vendor-faults.js';
 
 /** What one activity scenario injects; the pipeline, sandboxes and reconciliation are the same for all. */
@@ -274,6 +275,7 @@ export async function runActivityScenario(
       scenario: scenario.name,
       seed,
       faults,
+      calls: vendorCalls(mk, sf),
       activities: expected.size,
       tasks,
       duplicates: r.duplicates,

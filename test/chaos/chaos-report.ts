@@ -8,6 +8,8 @@ export interface ScenarioRow {
   seed: number;
   /** Faults injected, by kind (vendor faults as the sandboxes count them, process faults as injected). */
   faults: Record<string, number>;
+  /** API requests the sandboxes served (the population the fault rate applies to). */
+  calls: { marketo: number; salesforce: number };
   /** Eligible activities (ground truth: one Task each). */
   activities: number;
   /** Tasks found in Salesforce for them. */
@@ -61,6 +63,7 @@ const lpad = (s: string, n: number) => s.padStart(n);
 export function formatTable(config: ChaosConfig, rows: readonly ScenarioRow[]): string {
   const header = [
     'scenario',
+    'vendor calls',
     'faults injected',
     'activities',
     'Tasks',
@@ -74,6 +77,7 @@ export function formatTable(config: ChaosConfig, rows: readonly ScenarioRow[]): 
   ];
   const lines = rows.map((r) => [
     r.scenario,
+    `${r.calls.marketo + r.calls.salesforce}`,
     `${totalFaults(r)}: ${Object.entries(r.faults)
       .filter(([, n]) => n > 0)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -90,7 +94,7 @@ export function formatTable(config: ChaosConfig, rows: readonly ScenarioRow[]): 
     `${(r.durationMs / 1000).toFixed(1)} s`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const numeric = new Set([1, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   const fmt = (cells: string[]) =>
     `| ${cells.map((c, i) => (numeric.has(i) ? lpad(c, widths[i] ?? 0) : pad(c, widths[i] ?? 0))).join(' | ')} |`;
   return [

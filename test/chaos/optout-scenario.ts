@@ -30,6 +30,7 @@ import {
   marketoInjected,
   marketoLabel,
   SALESFORCE_ALL,
+  vendorCalls,
 } from './vendor-faults.js';
 
 /**
@@ -340,6 +341,7 @@ export async function runOptOutScenario(
       scenario: scenario.name,
       seed,
       faults,
+      calls: vendorCalls(mk, sf),
       activities: 0,
       tasks: 0,
       duplicates: 0,

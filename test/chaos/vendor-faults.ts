@@ -234,3 +234,14 @@ export function countSalesforceFaults(sf: SalesforceSandbox): SalesforceFaultCou
   };
   return counter;
 }
+
+/** REST requests each sandbox served (token requests excluded): what the fault rate applies to. */
+export function vendorCalls(
+  mk: MarketoSandbox,
+  sf: SalesforceSandbox,
+): { marketo: number; salesforce: number } {
+  return {
+    marketo: mk.stats.requests.filter((r) => !r.path.startsWith('/identity/')).length,
+    salesforce: sf.stats.requests.filter((r) => r.kind !== 'oauth').length,
+  };
+}
