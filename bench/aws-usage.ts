@@ -104,9 +104,16 @@ export function countDynamoDb(client: MiddlewareClient, tableNames: Record<strin
 export interface Invocation {
   queue: string;
   messages: number;
+  /** When the handler was given the batch (after the batching window, which Lambda does not bill). */
   startedAt: number;
-  /** When its messages were deleted (or their visibility changed); undefined if neither happened. */
+  /** When its messages were deleted; undefined if none was (a failed batch, billed at the median). */
   endedAt?: number;
+}
+
+/** How a queue's consumer batches: Lambda invokes at `batchSize` messages or when the window ends. */
+export interface Batching {
+  batchSize: number;
+  windowMs: number;
 }
 
 export interface SqsUsage {
@@ -116,8 +123,9 @@ export interface SqsUsage {
   billedRequests: number;
   /** ReceiveMessage calls that returned nothing (in AWS, Lambda's idle long polling: a fixed cost per queue, not per activity). */
   emptyReceives: number;
-  invocations: Invocation[];
-  /** First and last time a message was received from each queue. */
+  /** Handler invocations, complete once `invocations()` is called after the run. */
+  invocations(): Invocation[];
+  /** First receive and last delete of each queue. */
   activity: Record<string, { firstReceiveAt: number; lastSettledAt: number }>;
 }
 
@@ -128,41 +136,72 @@ interface SqsEntry {
   ReceiptHandle?: string;
 }
 
-/** Counts SQS requests and the Lambda invocations they imply. `queues` maps queue URL → key. */
-export function countSqs(client: MiddlewareClient, queues: Map<string, QueueKey | string>): SqsUsage {
-  const usage: SqsUsage = {
-    requests: {},
-    billedRequests: 0,
-    emptyReceives: 0,
-    invocations: [],
-    activity: {},
-  };
-  const open = new Map<string, Invocation>();
+interface Receive {
+  queue: string;
+  at: number;
+  messages: number;
+  invocation?: Invocation;
+}
+
+/**
+ * Counts SQS requests and the Lambda invocations they imply. `queues` maps queue URL → key. An
+ * invocation is the set of receives whose messages one DeleteMessageBatch settles (the embedded
+ * event source may receive several times to fill a batch); it started when its batch was
+ * complete — full, or its batching window over — and ended at that delete.
+ */
+export function countSqs(
+  client: MiddlewareClient,
+  queues: Map<string, QueueKey | string>,
+  batching: ReadonlyMap<string, Batching> = new Map(),
+): SqsUsage {
+  const receives: Receive[] = [];
+  const byReceipt = new Map<string, Receive>();
+  const settled: Invocation[] = [];
+  const activity: SqsUsage['activity'] = {};
+  const counters = { billedRequests: 0, emptyReceives: 0 };
+  const requests: Record<string, number> = {};
   const queueOf = (url: unknown) => queues.get(String(url)) ?? 'other';
   const settle = (receipts: (string | undefined)[], at: number) => {
+    const group = new Set<Receive>();
     for (const r of receipts) {
-      const inv = r ? open.get(r) : undefined;
-      if (!inv || !r) continue;
-      inv.endedAt = Math.max(inv.endedAt ?? 0, at);
-      open.delete(r);
-      const a = usage.activity[inv.queue];
-      if (a) a.lastSettledAt = Math.max(a.lastSettledAt, at);
+      const rec = r ? byReceipt.get(r) : undefined;
+      if (rec) group.add(rec);
     }
+    if (group.size === 0) return;
+    const known = [...group].find((g) => g.invocation)?.invocation;
+    if (known) {
+      // A retried delete of the same batch: it only extends that invocation.
+      known.endedAt = Math.max(known.endedAt ?? at, at);
+      return;
+    }
+    const list = [...group];
+    const queue = list[0]?.queue ?? 'other';
+    const messages = list.reduce((n, g) => n + g.messages, 0);
+    const first = Math.min(...list.map((g) => g.at));
+    const last = Math.max(...list.map((g) => g.at));
+    const b = batching.get(queue);
+    const startedAt =
+      !b || b.windowMs === 0 || messages >= b.batchSize ? last : Math.min(at, first + b.windowMs);
+    const invocation: Invocation = { queue, messages, startedAt, endedAt: at };
+    for (const g of list) g.invocation = invocation;
+    settled.push(invocation);
+    const a = activity[queue];
+    if (a) a.lastSettledAt = Math.max(a.lastSettledAt, at);
   };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
       const input = args.input as { QueueUrl?: string; MessageBody?: string; Entries?: SqsEntry[] };
-      usage.requests[name] = (usage.requests[name] ?? 0) + 1;
+      requests[name] = (requests[name] ?? 0) + 1;
       const result = await next(args);
       const at = Date.now();
       if (NOT_BILLED.has(name)) return result;
       switch (name) {
         case 'SendMessageCommand':
-          usage.billedRequests += sqsBilledRequests(Buffer.byteLength(input.MessageBody ?? ''));
+          counters.billedRequests += sqsBilledRequests(Buffer.byteLength(input.MessageBody ?? ''));
           break;
         case 'SendMessageBatchCommand':
-          usage.billedRequests += sqsBilledRequests(
+          counters.billedRequests += sqsBilledRequests(
             (input.Entries ?? []).reduce((s, e) => s + Buffer.byteLength(e.MessageBody ?? ''), 0),
           );
           break;
@@ -170,41 +209,51 @@ export function countSqs(client: MiddlewareClient, queues: Map<string, QueueKey 
           const messages = (result.output as { Messages?: { Body?: string; ReceiptHandle?: string }[] })
             .Messages;
           if (!messages?.length) {
-            usage.emptyReceives += 1;
+            counters.emptyReceives += 1;
             break;
           }
-          usage.billedRequests += sqsBilledRequests(
+          counters.billedRequests += sqsBilledRequests(
             messages.reduce((s, m) => s + Buffer.byteLength(m.Body ?? ''), 0),
           );
-          const inv: Invocation = {
-            queue: queueOf(input.QueueUrl),
-            messages: messages.length,
-            startedAt: at,
-          };
-          usage.invocations.push(inv);
-          usage.activity[inv.queue] ??= { firstReceiveAt: at, lastSettledAt: at };
-          for (const m of messages) if (m.ReceiptHandle) open.set(m.ReceiptHandle, inv);
+          const rec: Receive = { queue: queueOf(input.QueueUrl), at, messages: messages.length };
+          receives.push(rec);
+          activity[rec.queue] ??= { firstReceiveAt: at, lastSettledAt: at };
+          for (const m of messages) if (m.ReceiptHandle) byReceipt.set(m.ReceiptHandle, rec);
           break;
         }
         case 'DeleteMessageBatchCommand':
-        case 'ChangeMessageVisibilityBatchCommand':
-          usage.billedRequests += 1;
+          counters.billedRequests += 1;
           settle(
             (input.Entries ?? []).map((e) => e.ReceiptHandle),
             at,
           );
           break;
         case 'DeleteMessageCommand':
-        case 'ChangeMessageVisibilityCommand':
-          usage.billedRequests += 1;
+          counters.billedRequests += 1;
           settle([(input as { ReceiptHandle?: string }).ReceiptHandle], at);
           break;
         default:
-          usage.billedRequests += 1;
+          counters.billedRequests += 1;
       }
       return result;
     },
     { step: 'initialize', name: 'benchSqsUsage' },
   );
-  return usage;
+  return {
+    requests,
+    get billedRequests() {
+      return counters.billedRequests;
+    },
+    get emptyReceives() {
+      return counters.emptyReceives;
+    },
+    activity,
+    invocations() {
+      // Receives no delete ever settled (their batch failed): one invocation each, duration unknown.
+      const failed = receives
+        .filter((r) => !r.invocation)
+        .map((r): Invocation => ({ queue: r.queue, messages: r.messages, startedAt: r.at }));
+      return [...settled, ...failed];
+    },
+  };
 }

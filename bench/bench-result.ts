@@ -300,7 +300,7 @@ export function buildResult(input: {
       costPerMillion,
       prices: PRICES,
       notes: [
-        'Lambda duration: per invocation from its SQS receive to the deletion of its messages (fetch invocations include waiting for the Marketo governor, as Lambda bills it); the Bulk flush, run in-process by the CLI, is billed as one flush-function invocation per Bulk job for the time after the queues drained.',
+        'Lambda duration: per invocation from the moment its batch was complete (full, or the batching window over) to the deletion of its messages; fetch invocations include waiting for the Marketo governor, as Lambda bills it. Measured against dynalite and fauxqs on the benchmark machine, so the DynamoDB/SQS round trips inside it are slower than in AWS. The Bulk flush, run in-process by the CLI, is billed as one flush-function invocation per Bulk job for the time after the queues drained.',
         'SQS: send/receive/delete/change-visibility requests in 64 KB chunks; empty receives are excluded (in AWS, Lambda long-polls each queue whatever the volume: a fixed cost, about 0.26 USD per queue per month).',
         'DynamoDB: ConsumedCapacity=TOTAL on every item command (dynalite sizes items as DynamoDB does), plus one write unit per refused conditional write; on-demand request units.',
         'Not included: storage (the ledger holds ~0.2 KB per activity), CloudWatch Logs, X-Ray traces, Secrets Manager calls (cached 5 min), free tiers.',

@@ -4,14 +4,19 @@
  * the Marketo sandbox enforcing the documented instance limits and the Salesforce sandbox, both
  * with a per-call latency, while our governor keeps to the configured budget.
  */
-import { type ActivityCycleSummary, runActivityCycle } from '../cli/commands/activities.js';
+import {
+  type ActivityCycleSummary,
+  runActivityCycle,
+  WRITE_BATCH_SIZE,
+  WRITE_BATCHING_WINDOW_MS,
+} from '../cli/commands/activities.js';
 import { startLocalEnvironment } from '../cli/embedded/local-environment.js';
 import { createWorld, type World } from '../sandboxes/world.js';
 import { DynamoDbCallGovernor } from '../shared/adapters/marketo/dynamodb-call-governor.js';
 import type { Settings } from '../shared/config/settings.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { expectedTasks, reconcile, tasksByActivity } from '../test/helpers/embedded.js';
-import { countDynamoDb, countSqs, type DynamoDbUsage, type SqsUsage } from './aws-usage.js';
+import { countDynamoDb, countSqs, type DynamoDbUsage, type Invocation, type SqsUsage } from './aws-usage.js';
 
 export interface PipelineOptions {
   settings: Settings;
@@ -63,7 +68,7 @@ export interface PipelineMeasurement {
   };
   correctness: ReturnType<typeof reconcile>;
   dynamodb: DynamoDbUsage;
-  sqs: SqsUsage;
+  sqs: Omit<SqsUsage, 'invocations'> & { invocations: Invocation[] };
   /** The schedule step (startActivityCycle), run in-process before the consumers start. */
   scheduleMs: number;
 }
@@ -125,7 +130,18 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineMeasureme
     const queues = new Map<string, string>();
     for (const [key, url] of Object.entries(local.platform.queueUrls)) if (url) queues.set(url, key);
     for (const [key, url] of Object.entries(local.dlqUrls)) if (url) queues.set(url, `${key}-dlq`);
-    const sqs = countSqs(local.platform.sqs, queues);
+    // As runActivityCycle consumes them: fetch one message per invocation, write in batches.
+    const sqs = countSqs(
+      local.platform.sqs,
+      queues,
+      new Map([
+        ['fetch', { batchSize: 1, windowMs: 0 }],
+        [
+          'write',
+          { batchSize: WRITE_BATCH_SIZE, windowMs: o.writeBatchingWindowMs ?? WRITE_BATCHING_WINDOW_MS },
+        ],
+      ]),
+    );
     const governor = new DynamoDbCallGovernor({
       doc: local.platform.doc,
       tableName: local.platform.tables.governor,
@@ -194,7 +210,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineMeasureme
         tasksByActivity(embedded),
       ),
       dynamodb,
-      sqs,
+      sqs: {
+        requests: sqs.requests,
+        billedRequests: sqs.billedRequests,
+        emptyReceives: sqs.emptyReceives,
+        activity: sqs.activity,
+        invocations: sqs.invocations(),
+      },
       scheduleMs: firstFetch - started,
     };
   } finally {

@@ -8,7 +8,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countDynamoDb, countSqs } from '../../../bench/aws-usage.js';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { type LocalSqs, startLocalSqs } from '../../../cli/embedded/local-sqs.js';
+import { type LocalSqs, sqsClient, startLocalSqs } from '../../../cli/embedded/local-sqs.js';
 
 let db: DynamoTestServer;
 let sqs: LocalSqs;
@@ -79,10 +79,47 @@ describe('countSqs', () => {
       ReceiveMessageCommand: 2,
       DeleteMessageBatchCommand: 1,
     });
-    expect(usage.invocations).toHaveLength(1);
-    const [inv] = usage.invocations;
+    expect(usage.invocations()).toHaveLength(1);
+    const [inv] = usage.invocations();
     expect(inv).toMatchObject({ queue: 'write', messages: 3 });
     expect(inv?.endedAt).toBeGreaterThanOrEqual(inv?.startedAt ?? Number.POSITIVE_INFINITY);
     expect(usage.activity.write?.lastSettledAt).toBe(inv?.endedAt);
+  });
+
+  it('makes the receives one delete settles a single invocation, started when its batch was complete', async () => {
+    const url = sqs.queueUrls.fetch;
+    const endpoint = await sqs.client.config.endpoint?.();
+    const client = sqsClient(`http://${endpoint?.hostname}:${endpoint?.port}`);
+    const usage = countSqs(
+      client,
+      new Map([[url, 'fetch']]),
+      new Map([['fetch', { batchSize: 3, windowMs: 60_000 }]]),
+    );
+
+    await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: ['a', 'b', 'c'].map((Id) => ({ Id, MessageBody: Id })),
+      }),
+    );
+    const first = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 2 }));
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }));
+    const batch = [...(first.Messages ?? []), ...(second.Messages ?? [])];
+    await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    client.destroy();
+
+    expect(batch).toHaveLength(3);
+    const invocations = usage.invocations();
+    expect(invocations).toHaveLength(1);
+    // Full at the second receive: the 50 ms of batching before it are not the handler's.
+    const inv = invocations[0];
+    expect(inv?.messages).toBe(3);
+    expect((inv?.startedAt ?? 0) - (usage.activity.fetch?.firstReceiveAt ?? 0)).toBeGreaterThanOrEqual(45);
   });
 });
