@@ -35,6 +35,10 @@ export const USAGE = `npm run bench -- [options]
 
 export type SalesforceMode = 'default' | 'collections' | 'bulk';
 
+/** The Marketo sandbox's own paging-fault defaults (fault-controller.ts). */
+export const DEFAULT_SHORT_PAGES = 0.1;
+export const DEFAULT_EMPTY_PAGES = 0.05;
+
 /** What differs between presets. */
 export interface Preset {
   backfillWindows?: number;
@@ -131,8 +135,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     marketoLatencyMs: opt('--marketo-latency-ms', 0) ?? 300 / scale,
     salesforceLatencyMs: opt('--salesforce-latency-ms', 0) ?? 200 / scale,
     seed: opt('--seed', 0) ?? 20261015,
-    shortPages: share('--short-pages', 0.1),
-    emptyPages: share('--empty-pages', 0.05),
+    shortPages: share('--short-pages', DEFAULT_SHORT_PAGES),
+    emptyPages: share('--empty-pages', DEFAULT_EMPTY_PAGES),
     bundles: !given.has('--no-bundles'),
     coldRuns: opt('--cold-runs', 1) ?? (quick ? 3 : 5),
     compare: given.has('--compare'),
@@ -186,6 +190,16 @@ export function settingsFor(p: Preset): Settings {
   if (p.maxConcurrent !== undefined) marketo.maxConcurrent = p.maxConcurrent;
   input.marketo = marketo;
   return parseSettings(input, 'bench preset');
+}
+
+/** The run's name: the preset's, plus the sandbox paging when it is not the default. */
+export function runName(p: Preset, o: Pick<BenchOptions, 'shortPages' | 'emptyPages'>): string {
+  const paging =
+    o.shortPages !== DEFAULT_SHORT_PAGES || o.emptyPages !== DEFAULT_EMPTY_PAGES
+      ? `pages-short-${o.shortPages}-empty-${o.emptyPages}`
+      : undefined;
+  const name = presetName(p);
+  return paging ? (name === 'default' ? paging : `${name}+${paging}`) : name;
 }
 
 /** `100k`, `10k`, `2.5k`, `750`. */

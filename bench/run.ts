@@ -14,7 +14,7 @@ import {
   comparePresets,
   type Preset,
   parseBenchArgs,
-  presetName,
+  runName,
   settingsFor,
   sizeLabel,
   USAGE,
@@ -83,7 +83,7 @@ async function runOne(
   command: string,
 ): Promise<BenchResult & { meta: ReturnType<typeof machine> & { date: string; command: string } }> {
   const settings = settingsFor(preset);
-  const name = presetName(preset);
+  const name = runName(preset, o);
   log(
     `Back-fill of ~${o.activities.toLocaleString('en-US')} activities, preset ${name}, window ${o.windowMs} ms, latency ${o.marketoLatencyMs} / ${o.salesforceLatencyMs} ms…`,
   );

@@ -4,6 +4,7 @@ import {
   comparePresets,
   parseBenchArgs,
   presetName,
+  runName,
   settingsFor,
   sizeLabel,
 } from '../../../bench/bench-options.js';
@@ -92,6 +93,15 @@ describe('bench options', () => {
   it('compares the default against one change at a time', () => {
     const names = comparePresets({ salesforce: 'default', leadCache: true }).map((p) => presetName(p.preset));
     expect(names).toEqual(['default', 'windows-1', 'collections', 'bulk', 'lead-cache-off']);
+  });
+
+  it('names a run by its preset, and by the sandbox paging when that is not the default', () => {
+    const base = { salesforce: 'default' as const, leadCache: true };
+    expect(runName(base, { shortPages: 0.1, emptyPages: 0.05 })).toBe('default');
+    expect(runName(base, { shortPages: 0, emptyPages: 0 })).toBe('pages-short-0-empty-0');
+    expect(runName({ ...base, salesforce: 'bulk' }, { shortPages: 0, emptyPages: 0.05 })).toBe(
+      'bulk+pages-short-0-empty-0.05',
+    );
   });
 
   it('labels sizes for file names', () => {
