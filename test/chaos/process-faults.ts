@@ -113,12 +113,15 @@ export class ProcessFaults {
     const p = perItem ? rate / 2_000 : rate / 16;
     const r = random();
     let fault: 'kill before' | 'kill after' | 'stall' | undefined;
+    let forcedAfter = false;
     if (kill && r < p / 2) fault = 'kill before';
     else if (kill && r < p) fault = 'kill after';
     else if (stallMs !== undefined && !perItem && r >= p && r < 1.5 * p) fault = 'stall';
     else if (!perItem && kill && this.take('kill before')) fault = 'kill before';
-    else if (!perItem && kill && this.take('kill after')) fault = 'kill after';
-    else if (!perItem && stallMs !== undefined && this.take('stall')) fault = 'stall';
+    else if (!perItem && kill && this.take('kill after')) {
+      fault = 'kill after';
+      forcedAfter = true;
+    } else if (!perItem && stallMs !== undefined && this.take('stall')) fault = 'stall';
     if (fault === 'kill before') {
       this.bump('kill before a call', where);
       throw new SimulatedKillError(`before ${where}`);
@@ -127,7 +130,15 @@ export class ProcessFaults {
       this.bump('stall past visibility', where);
       await sleep(stallMs ?? 0);
     }
-    const result = await call();
+    let result: R;
+    try {
+      result = await call();
+    } catch (err) {
+      // The call failed on its own (an injected vendor fault): a forced kill-after did not happen, so
+      // it stays owed to a later call instead of vanishing from the run.
+      if (forcedAfter) this.forced.push('kill after');
+      throw err;
+    }
     if (fault === 'kill after') {
       this.bump('kill after a call', where);
       throw new SimulatedKillError(`after ${where}`);
