@@ -4,10 +4,10 @@ import type { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
 import type { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import type { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
-import type { MarketoApi } from '../adapters/marketo/marketo-api.js';
-import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
-import type { MessageSender } from '../adapters/sqs/message-sender.js';
 import type { Settings } from '../config/settings.js';
+import type { MarketoApi } from '../ports/marketo-api.js';
+import type { MessageSender } from '../ports/message-sender.js';
+import type { SalesforceApi } from '../ports/salesforce-api.js';
 
 /** Everything the activity pipeline talks to, injected (Lambda builds it from env, the CLI locally). */
 export interface ActivityDeps {

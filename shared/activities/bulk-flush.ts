@@ -6,8 +6,8 @@ import {
   SalesforceAuthError,
   SalesforceBulkJobError,
 } from '../adapters/salesforce/errors.js';
-import type { SalesforceRecordError, SalesforceSaveResult } from '../adapters/salesforce/salesforce-api.js';
 import { isTransientRecordError } from '../domain/task-policy.js';
+import type { SalesforceRecordError, SalesforceSaveResult } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FlushMessage } from './messages.js';

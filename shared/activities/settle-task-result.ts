@@ -1,5 +1,5 @@
-import type { SalesforceRecordError, SalesforceSaveResult } from '../adapters/salesforce/salesforce-api.js';
 import { isTransientRecordError } from '../domain/task-policy.js';
+import type { SalesforceRecordError, SalesforceSaveResult } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 /** What the ledger needs to know about one activity's Task. */

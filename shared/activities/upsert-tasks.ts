@@ -1,4 +1,4 @@
-import type { SalesforceSaveResult, TaskRecord } from '../adapters/salesforce/salesforce-api.js';
+import type { SalesforceSaveResult, TaskRecord } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 /**

@@ -2,13 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import type { LedgerEntry, LedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
-import type { Activity, MarketoApi } from '../adapters/marketo/marketo-api.js';
-import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
-import { SoqlDate, soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
 import type { Settings } from '../config/settings.js';
 import { planStreams } from '../domain/activity-streams.js';
+import { SoqlDate, soql, soqlIdentifier } from '../domain/soql.js';
 import { activityDay } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
+import type { Activity, MarketoApi } from '../ports/marketo-api.js';
+import type { SalesforceApi } from '../ports/salesforce-api.js';
 import { LEAD_LINK_FIELDS } from './write-activity-tasks.js';
 
 /**

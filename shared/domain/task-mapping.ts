@@ -1,6 +1,6 @@
-import type { Activity } from '../adapters/marketo/marketo-api.js';
-import type { TaskRecord } from '../adapters/salesforce/salesforce-api.js';
 import type { ActivityTypeSetting } from '../config/settings.js';
+import type { Activity } from '../ports/marketo-api.js';
+import type { TaskRecord } from '../ports/salesforce-api.js';
 
 /** Salesforce field limits (Task): longer values are cut, never rejected. */
 export const SUBJECT_MAX = 255;

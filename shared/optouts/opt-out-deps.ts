@@ -3,11 +3,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
 import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
-import type { MarketoApi } from '../adapters/marketo/marketo-api.js';
-import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
-import type { MessageSender } from '../adapters/sqs/message-sender.js';
 import type { Settings } from '../config/settings.js';
 import { type OptOutPolicy, policyFromSettings } from '../domain/opt-out-policy.js';
+import type { MarketoApi } from '../ports/marketo-api.js';
+import type { MessageSender } from '../ports/message-sender.js';
+import type { SalesforceApi } from '../ports/salesforce-api.js';
 
 /** Built on first use: the webhook never needs the vendor clients, the CLI builds them lazily. */
 export type Lazy<T> = () => T | Promise<T>;

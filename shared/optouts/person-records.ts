@@ -1,6 +1,3 @@
-import type { Lead, MarketoApi } from '../adapters/marketo/marketo-api.js';
-import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
-import { soql, soqlIdentifier } from '../adapters/salesforce/soql.js';
 import { normaliseEmail } from '../domain/email.js';
 import {
   marketoTarget,
@@ -9,6 +6,9 @@ import {
   salesforceTarget,
   type TargetKey,
 } from '../domain/opt-out-state.js';
+import { soql, soqlIdentifier } from '../domain/soql.js';
+import type { Lead, MarketoApi } from '../ports/marketo-api.js';
+import type { SalesforceApi } from '../ports/salesforce-api.js';
 
 /**
  * Finding every record that carries a person's email on either side, and writing the opt-out to

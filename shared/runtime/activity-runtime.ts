@@ -11,13 +11,13 @@ import { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { DynamoDbCallGovernor } from '../adapters/marketo/dynamodb-call-governor.js';
-import type { MarketoApi } from '../adapters/marketo/marketo-api.js';
 import { MarketoClient } from '../adapters/marketo/marketo-client.js';
-import type { SalesforceApi } from '../adapters/salesforce/salesforce-api.js';
 import { SalesforceClient } from '../adapters/salesforce/salesforce-client.js';
 import { QUEUES, type QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+import type { MarketoApi } from '../ports/marketo-api.js';
+import type { SalesforceApi } from '../ports/salesforce-api.js';
 import { type GrantedCredentials, grantedVendor, loadCredentials, ungrantedClient } from './credentials.js';
 import { lazy } from './lazy.js';
 

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/app-function.js';
-import type { SalesforceApi } from '../../shared/adapters/salesforce/salesforce-api.js';
-import { soql } from '../../shared/adapters/salesforce/soql.js';
+import { soql } from '../../shared/domain/soql.js';
+import type { SalesforceApi } from '../../shared/ports/salesforce-api.js';
 
 /**
- * SOQL is built only by the soql`…` tag (shared/adapters/salesforce/soql.ts). The compiler
+ * SOQL is built only by the soql`…` tag (shared/domain/soql.ts). The compiler
  * enforces it (SalesforceApi.query takes a branded SoqlQuery); this file holds the compile-time
  * proof and a source scan for anything that could bypass the type.
  */
@@ -37,7 +37,7 @@ describe('SOQL only through the soql`` helper', () => {
   it('has no SELECT … FROM text outside a soql`` template in production code', () => {
     const offenders: string[] = [];
     for (const { path, text } of sources()) {
-      if (path === join('shared', 'adapters', 'salesforce', 'soql.ts')) continue;
+      if (path === join('shared', 'domain', 'soql.ts')) continue;
       for (const m of text.matchAll(/\bSELECT\b[^\n]*?\bFROM\b/g)) {
         const before = text.slice(Math.max(0, (m.index ?? 0) - 5), m.index);
         if (before !== 'soql`') offenders.push(`${path}: ${m[0].slice(0, 60)}`);

@@ -1,16 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type ZodType, z } from 'zod';
-import { type CallGovernor, InMemoryCallGovernor, type Lease, realSleep } from './call-governor.js';
-import {
-  MarketoApiError,
-  MarketoAuthError,
-  MarketoDailyQuotaError,
-  MarketoPagingTokenError,
-  MarketoRequestError,
-  MarketoResponseValidationError,
-  MarketoTransportError,
-  type TransportFailure,
-} from './errors.js';
 import {
   type Activity,
   type ActivityPage,
@@ -27,7 +16,18 @@ import {
   type MarketoApi,
   type MarketoCallCounts,
   type SyncLeadResult,
-} from './marketo-api.js';
+} from '../../ports/marketo-api.js';
+import { type CallGovernor, InMemoryCallGovernor, type Lease, realSleep } from './call-governor.js';
+import {
+  MarketoApiError,
+  MarketoAuthError,
+  MarketoDailyQuotaError,
+  MarketoPagingTokenError,
+  MarketoRequestError,
+  MarketoResponseValidationError,
+  MarketoTransportError,
+  type TransportFailure,
+} from './errors.js';
 import {
   type CustomActivityType,
   customActivityResultSchema,

@@ -8,6 +8,14 @@
 import { Connection, OAuth2 } from '@jsforce/jsforce-node';
 import { HttpApi } from '@jsforce/jsforce-node/lib/http-api.js';
 import { z } from 'zod';
+import { type SoqlQuery, soqlIdentifier } from '../../domain/soql.js';
+import type {
+  SalesforceApi,
+  SalesforceCallCounts,
+  SalesforceLimitInfo,
+  SalesforceRecordError,
+  SalesforceSaveResult,
+} from '../../ports/salesforce-api.js';
 import { parseCsvRecords, toCsv } from './csv.js';
 import {
   SalesforceApiError,
@@ -16,14 +24,6 @@ import {
   SalesforceBulkJobError,
   SalesforceUnknownOutcomeError,
 } from './errors.js';
-import type {
-  SalesforceApi,
-  SalesforceCallCounts,
-  SalesforceLimitInfo,
-  SalesforceRecordError,
-  SalesforceSaveResult,
-} from './salesforce-api.js';
-import { type SoqlQuery, soqlIdentifier } from './soql.js';
 
 export const DEFAULT_API_VERSION = '62.0';
 export const DEFAULT_CLIENT_NAME = 'marketo-salesforce-sync';

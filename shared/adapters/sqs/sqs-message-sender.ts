@@ -5,8 +5,8 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { MessageAttributes, MessageSender, SendOptions } from '../../ports/message-sender.js';
 import { type FailedEntry, MessageSendError, MessageTooLargeError } from './errors.js';
-import type { MessageAttributes, MessageSender, SendOptions } from './message-sender.js';
 import { toMessageJson } from './pack-into-messages.js';
 
 export { DEFAULT_PACK_BYTES, jsonByteLength, packIntoMessages } from './pack-into-messages.js';

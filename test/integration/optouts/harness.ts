@@ -2,7 +2,6 @@ import type { SQSRecord } from 'aws-lambda';
 import { type LocalEnvironment, startLocalEnvironment } from '../../../cli/embedded/local-environment.js';
 import { type SqsEventSource, startSqsEventSource } from '../../../cli/embedded/sqs-event-source.js';
 import { createWorld, type World, type WorldLead } from '../../../sandboxes/world.js';
-import type { SalesforceApi } from '../../../shared/adapters/salesforce/salesforce-api.js';
 import { SqsMessageSender } from '../../../shared/adapters/sqs/sqs-message-sender.js';
 import {
   DEFAULT_SETTINGS_INPUT,
@@ -14,6 +13,7 @@ import { applyUnsubscribe, parseUnsubscribeMessage } from '../../../shared/optou
 import { buildOptOutDeps, type OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
 import type { WebhookDeps } from '../../../shared/optouts/webhook-request.js';
 import { staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
+import type { SalesforceApi } from '../../../shared/ports/salesforce-api.js';
 import { vendorClients } from '../../../shared/runtime/activity-runtime.js';
 import { sqsBatchHandler } from '../../../shared/runtime/sqs-batch.js';
 

@@ -14,11 +14,11 @@ import {
 import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
 import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
 import { type StagedRow, StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
-import type { SalesforceApi } from '../../../shared/adapters/salesforce/salesforce-api.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
-import type { MessageSender, SendOptions } from '../../../shared/adapters/sqs/message-sender.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings, type Settings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
+import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
+import type { SalesforceApi } from '../../../shared/ports/salesforce-api.js';
 
 const RUN = '2026-01-01T00:00:00.000Z#flush';
 const LEADS = Array.from({ length: 20 }, (_, i) => ({

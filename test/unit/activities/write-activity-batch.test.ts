@@ -14,11 +14,11 @@ import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-sto
 import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
 import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
 import { StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
-import type { MarketoApi } from '../../../shared/adapters/marketo/marketo-api.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
-import type { MessageSender, SendOptions } from '../../../shared/adapters/sqs/message-sender.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
+import type { MarketoApi } from '../../../shared/ports/marketo-api.js';
+import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
 
 const RUN = '2026-02-01T00:00:00.000Z#batch';
 const LEADS = Array.from({ length: 40 }, (_, i) => ({

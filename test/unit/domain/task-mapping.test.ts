@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Activity } from '../../../shared/adapters/marketo/marketo-api.js';
 import { activityTypeSettingSchema } from '../../../shared/config/settings.js';
 import { mapActivityToTask, renderTemplate } from '../../../shared/domain/task-mapping.js';
+import type { Activity } from '../../../shared/ports/marketo-api.js';
 
 const activity: Activity = {
   id: 1,

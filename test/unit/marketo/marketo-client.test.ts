@@ -10,8 +10,8 @@ import {
   MarketoRequestError,
   MarketoTransportError,
 } from '../../../shared/adapters/marketo/errors.js';
-import type { Activity } from '../../../shared/adapters/marketo/marketo-api.js';
 import { MarketoClient } from '../../../shared/adapters/marketo/marketo-client.js';
+import type { Activity } from '../../../shared/ports/marketo-api.js';
 import { type Harness, silentLogger, startHarness } from './helpers.js';
 
 const TYPES = 'GET /rest/v1/activities/types.json';

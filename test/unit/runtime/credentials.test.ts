@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MarketoApi } from '../../../shared/adapters/marketo/marketo-api.js';
-import type { SalesforceApi } from '../../../shared/adapters/salesforce/salesforce-api.js';
+import type { MarketoApi } from '../../../shared/ports/marketo-api.js';
+import type { SalesforceApi } from '../../../shared/ports/salesforce-api.js';
 import {
   InvalidCredentialsConfigError,
   loadCredentials,

@@ -15,7 +15,7 @@ import {
   SalesforceClient,
   type SalesforceClientOptions,
 } from '../../../shared/adapters/salesforce/salesforce-client.js';
-import { soql } from '../../../shared/adapters/salesforce/soql.js';
+import { soql } from '../../../shared/domain/soql.js';
 
 const LEADS = Array.from({ length: 5 }, (_, i) => ({
   Id: `00Q00000000000${String(i).padStart(1, '0')}AAA`,

@@ -6,7 +6,7 @@ import {
 import { parseCsv } from '../../../shared/adapters/salesforce/csv.js';
 import { SalesforceUnknownOutcomeError } from '../../../shared/adapters/salesforce/errors.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
-import { soql } from '../../../shared/adapters/salesforce/soql.js';
+import { soql } from '../../../shared/domain/soql.js';
 
 const LEAD = { Id: '00Q000000000001AAA', Email: 'a@example.com', LastName: 'A', Company: 'C' };
 

@@ -8,7 +8,7 @@ import {
   soqlFields,
   soqlIdentifier,
   soqlQuote,
-} from '../../../shared/adapters/salesforce/soql.js';
+} from '../../../shared/domain/soql.js';
 import { injectionStrings } from '../../security/hostile-inputs.js';
 
 /** Distinct values (the matching test needs one record per value). */

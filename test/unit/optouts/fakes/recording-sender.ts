@@ -1,4 +1,4 @@
-import type { MessageSender } from '../../../../shared/adapters/sqs/message-sender.js';
+import type { MessageSender } from '../../../../shared/ports/message-sender.js';
 
 /** A MessageSender that records what was sent (and can fail on demand, like a queue outage). */
 export class RecordingSender implements MessageSender {

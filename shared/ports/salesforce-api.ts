@@ -1,4 +1,4 @@
-import type { SoqlQuery } from './soql.js';
+import type { SoqlQuery } from '../domain/soql.js';
 
 /**
  * What the domain needs from Salesforce. salesforce-client.ts implements it on jsforce
