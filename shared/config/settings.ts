@@ -259,11 +259,12 @@ export const DEFAULT_SETTINGS_INPUT: SettingsInput = {
           optional: true,
         },
         {
-          name: 'Received Sales Email',
+          // A standard type on every instance: id 45, "Receive Sales Email" (shared/API-NOTES.md).
+          name: 'Receive Sales Email',
+          id: 45,
           subjectTemplate: 'Sales Email Received: {primaryAttributeValue}',
           taskType: 'Email',
           taskSubtype: 'Email',
-          optional: true,
         },
       ] satisfies z.input<typeof activityTypeSettingSchema>[]
     ).map((t) => ({ ...t, fieldMapping: { Description: DESCRIPTION } })),

@@ -14,12 +14,12 @@ const instanceTypes = [
   { id: 7, name: 'Email Delivered' },
   { id: 10, name: 'Open Email' },
   { id: 11, name: 'Click Email' },
-  { id: 24, name: 'Add to List' },
+  { id: 24, name: 'Add To List' }, // the published spelling; settings say 'Add to List'
   { id: 25, name: 'Remove from List' },
   { id: 39, name: 'Send Sales Email' },
   { id: 40, name: 'Open Sales Email' },
   { id: 41, name: 'Click Sales Email' },
-  { id: 45, name: 'Received Sales Email' },
+  { id: 45, name: 'Receive Sales Email' },
 ];
 
 describe('planStreams', () => {

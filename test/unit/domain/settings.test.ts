@@ -43,8 +43,13 @@ describe('settings', () => {
       'Send Sales Email',
       'Open Sales Email',
       'Click Sales Email',
-      'Received Sales Email',
+      'Receive Sales Email',
     ]);
+    // Type 45 is standard on every instance: published name, documented id, not optional.
+    expect(s.activities.types.find((t) => t.id === 45)).toMatchObject({
+      name: 'Receive Sales Email',
+      optional: false,
+    });
   });
 
   it.each([

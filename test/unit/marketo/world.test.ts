@@ -80,8 +80,10 @@ describe('world generator', () => {
     expect(Math.min(...generated.map((a) => a.dateMs))).toBeGreaterThanOrEqual(DEFAULT_WORLD_NOW - 90 * DAY);
     const form = generated.find((a) => a.activityTypeId === 2)!;
     expect(form.attributes?.map((a) => a.name)).toEqual(
-      expect.arrayContaining(['Client IP Address', 'Query Parameters', 'Referrer URL', 'Webform ID']),
+      expect.arrayContaining(['Client IP Address', 'Form Fields', 'Query Parameters', 'Referrer URL']),
     );
+    // The form's id is the primary attribute (Webform ID), not an attribute, as in the published definition.
+    expect(form.primaryAttributeValueId).toBeGreaterThan(0);
     const send = generated.find((a) => a.activityTypeId === 6)!;
     expect(send.attributes?.map((a) => a.name)).toEqual(['Campaign Run ID', 'Step ID', 'Choice Number']);
     expect(send.primaryAttributeValue).toMatch(/\..+/);
@@ -140,5 +142,51 @@ describe('world generator', () => {
     expect(big.activities.length).toBeGreaterThanOrEqual(130_000);
     expect(restored.activities.length).toBe(big.activities.length);
     expect(restored.activities.at(-1)).toEqual(big.activities.at(-1));
+  });
+
+  it('names its activity types as the published table does (ids and names, case included)', () => {
+    // Adobe's list (AdobeDocs/adobe-io-events, marketo-lead-activity-data-stream-setup.md, "Event List").
+    const published: Record<number, string> = {
+      1: 'Visit Webpage',
+      2: 'Fill Out Form',
+      3: 'Click Link',
+      6: 'Send Email',
+      7: 'Email Delivered',
+      8: 'Email Bounced',
+      9: 'Unsubscribe Email',
+      10: 'Open Email',
+      11: 'Click Email',
+      12: 'New Lead',
+      13: 'Change Data Value',
+      22: 'Change Score',
+      24: 'Add To List',
+      25: 'Remove from List',
+      37: 'Delete Lead',
+      39: 'Send Sales Email',
+      40: 'Open Sales Email',
+      41: 'Click Sales Email',
+      45: 'Receive Sales Email',
+      46: 'Interesting Moment',
+    };
+    const standard = world.activityTypes.filter((t) => t.id < 100_000);
+
+    expect(Object.fromEntries(standard.map((t) => [t.id, t.name]))).toEqual(published);
+    expect(world.activityTypes.filter((t) => t.id >= 100_000).map((t) => t.apiName)).toEqual([
+      'attendedWebinar_c',
+    ]);
+    // "Remove from Flow" has no published id: the sandbox does not invent one.
+    expect(world.activityTypes.some((t) => t.name.toLowerCase() === 'remove from flow')).toBe(false);
+  });
+
+  it('generates each type through its table entry, with the attributes its catalogue entry declares', () => {
+    const w = createWorld({ seed: 11, people: 40, activities: 0 });
+    for (const type of w.activityTypes.filter((t) => ![12, 13, 37].includes(t.id))) {
+      const [a] = w.appendActivities(1, { typeIds: [type.id] });
+      const declared = new Set(type.attributes.map((x) => x.name));
+      const generated = (a?.attributes ?? []).map((x) => x.name);
+
+      expect(a?.activityTypeId).toBe(type.id);
+      expect(generated.filter((n) => !declared.has(n))).toEqual([]);
+    }
   });
 });
