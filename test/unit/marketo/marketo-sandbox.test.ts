@@ -259,4 +259,23 @@ describe('Marketo sandbox contract', () => {
     expect(result.result[1]?.errors?.[0]?.code).toBe('1004');
     expect(s.world.activities.some((a) => a.marketoGUID === result.result[0]?.marketoGUID)).toBe(true);
   });
+
+  it('routes by method and path: 605 for a known path with another method, 610 for an unknown path, uncounted 605', async () => {
+    const s = await start();
+    const t = await token(s);
+    const postTypes = await fetch(`${s.baseUrl}/rest/v1/activities/types.json`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+      body: '{}',
+    }).then((r) => r.json());
+    const unknown = await get(s, '/rest/v1/nothing-here.json', t);
+    const types = await get(s, '/rest/v1/activities/types.json', t);
+
+    expect(postTypes).toMatchObject({ success: false, errors: [{ code: '605' }] });
+    expect(unknown).toMatchObject({ status: 200, body: { success: false, errors: [{ code: '610' }] } });
+    expect(types.body).toMatchObject({ success: true });
+    expect(s.stats.count('POST /rest/v1/activities/types.json', '605')).toBe(1);
+    expect(s.stats.requests.filter((r) => r.result === '605').every((r) => !r.counted)).toBe(true);
+    expect(s.dailyUsed()).toBe(2);
+  });
 });
