@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { KEY_PREFIX } from '../salesforce-ids.js';
+import { HttpError } from '../sandbox-http.js';
+import type { ApiHandler, SalesforceState } from '../sandbox-state.js';
+import { type SfRecord, SOBJECTS, type SObjectName } from '../sandbox-store.js';
+import { parseSoql, runQuery, SoqlParseError, type SoqlQuery } from '../soql-engine.js';
+
+/**
+ * SOQL query with `nextRecordsUrl` paging: `GET …/query?q=…` → `{ totalSize, done, records,
+ * nextRecordsUrl? }`, `GET …/query/{locator}-{offset}` for the next page; a bad query is 400
+ * MALFORMED_QUERY, an unknown locator 400 INVALID_QUERY_LOCATOR (Salesforce REST API Developer
+ * Guide, "Query" and "Execute a SOQL Query"; shared/API-NOTES.md). Pages hold `queryPageSize`
+ * rows (default 2,000, the service's default batch).
+ */
+
+function project(
+  query: SoqlQuery,
+  sobject: SObjectName,
+  version: string,
+  record: SfRecord,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    attributes: { type: sobject, url: `/services/data/v${version}/sobjects/${sobject}/${record.Id}` },
+  };
+  for (const field of query.fields) {
+    const canonical = Object.keys(record).find((k) => k.toLowerCase() === field.toLowerCase()) ?? field;
+    out[canonical] = record[canonical] ?? null;
+  }
+  return out;
+}
+
+function page(
+  state: SalesforceState,
+  records: Record<string, unknown>[],
+  offset: number,
+  version: string,
+  existing?: string,
+) {
+  const slice = records.slice(offset, offset + state.pageSize);
+  const done = offset + state.pageSize >= records.length;
+  const result: Record<string, unknown> = { totalSize: records.length, done, records: slice };
+  if (!done) {
+    const locator = existing ?? `${KEY_PREFIX.QueryLocator}${randomBytes(6).toString('hex').toUpperCase()}`;
+    state.cursors.set(locator, records);
+    result.nextRecordsUrl = `/services/data/v${version}/query/${locator}-${offset + state.pageSize}`;
+  }
+  return result;
+}
+
+function runSoql(state: SalesforceState, q: string | null, version: string) {
+  if (!q) throw new HttpError(400, 'MALFORMED_QUERY', 'q parameter is required');
+  let parsed: SoqlQuery;
+  try {
+    parsed = parseSoql(q);
+  } catch (error) {
+    if (error instanceof SoqlParseError) throw new HttpError(400, 'MALFORMED_QUERY', error.message);
+    throw error;
+  }
+  const sobject = SOBJECTS.find((s) => s.toLowerCase() === parsed.object.toLowerCase());
+  if (!sobject) throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);
+  const rows = runQuery(parsed, state.store.table(sobject).values());
+  if (parsed.count) {
+    return { totalSize: rows.length, done: true, records: [] };
+  }
+  const records = rows.map((r) => project(parsed, sobject, version, r));
+  return page(state, records, 0, version);
+}
+
+function nextPage(state: SalesforceState, locatorWithOffset: string, version: string) {
+  const [locator = '', offsetText = ''] = locatorWithOffset.split('-');
+  const records = state.cursors.get(locator);
+  const offset = Number(offsetText);
+  if (!records || !Number.isInteger(offset) || offset < 0)
+    throw new HttpError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
+  return page(state, records, offset, version, locator);
+}
+
+export const query: ApiHandler = ({ state, url, version, entry, reply }) => {
+  const result = runSoql(state, url.searchParams.get('q'), version);
+  entry.records = (result.records as unknown[]).length;
+  reply(200, result);
+};
+
+export const queryMore: ApiHandler = ({ state, rest, version, entry, reply }) => {
+  const locator = rest.split('/')[2] ?? '';
+  const result = nextPage(state, locator, version);
+  entry.records = (result.records as unknown[]).length;
+  reply(200, result);
+};
