@@ -4,75 +4,20 @@
  */
 import { IdFactory, KEY_PREFIX } from './salesforce-ids.js';
 
-export type SfValue = string | number | boolean | null;
-export type SfRecord = { Id: string; [field: string]: unknown };
+import {
+  type SandboxSeed,
+  type SaveResult,
+  type SfRecord,
+  SOBJECTS,
+  type SObjectName,
+  type StoreOptions,
+  sfDateTime,
+  type WriteContext,
+  type WriteLogEntry,
+} from './sandbox-records.js';
+import { readField } from './soql-engine.js';
 
-export interface RecordError {
-  statusCode: string;
-  message: string;
-  fields: string[];
-}
-
-export interface SaveResult {
-  id?: string;
-  success: boolean;
-  errors: RecordError[];
-  created?: boolean;
-}
-
-export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'User';
-export const SOBJECTS: readonly SObjectName[] = ['Lead', 'Contact', 'Task', 'User'];
-
-export interface SeedLead {
-  Id: string;
-  Email?: string | null;
-  FirstName?: string | null;
-  LastName?: string | null;
-  Company?: string | null;
-  CreatedDate?: string;
-  HasOptedOutOfEmail?: boolean;
-  [field: string]: unknown;
-}
-export interface SeedContact {
-  Id: string;
-  Email?: string | null;
-  FirstName?: string | null;
-  LastName?: string | null;
-  AccountId?: string | null;
-  CreatedDate?: string;
-  HasOptedOutOfEmail?: boolean;
-  [field: string]: unknown;
-}
-export interface SandboxSeed {
-  leads?: SeedLead[];
-  contacts?: SeedContact[];
-  tasks?: SfRecord[];
-  users?: SfRecord[];
-}
-
-/** Who made a write: the `Sforce-Call-Options` client and the `Sforce-Auto-Assign` header. */
-export interface WriteContext {
-  client: string | undefined;
-  autoAssign: string | undefined;
-  kind: string;
-}
-
-export interface WriteLogEntry extends WriteContext {
-  sobject: SObjectName;
-  id: string;
-  operation: 'create' | 'update' | 'delete';
-  at: string;
-}
-
-export interface StoreOptions {
-  /**
-   * `unique-external-id` (default): Task.Marketo_Activity_Id__c is an External ID, unique.
-   * `plain-field`: an ordinary text field (orgs that cannot make it an External ID): upsert on
-   * it is refused and duplicates are allowed, so the product must keep its own ledger.
-   */
-  taskActivityIdMode?: 'unique-external-id' | 'plain-field';
-  now?: () => Date;
-}
+export * from './sandbox-records.js';
 
 export const ACTIVITY_ID_FIELD = 'Marketo_Activity_Id__c';
 const SYSTEM_FIELDS = new Set([
@@ -83,18 +28,6 @@ const SYSTEM_FIELDS = new Set([
   'isdeleted',
   'attributes',
 ]);
-
-/** Salesforce's wire format for datetimes: `2024-05-01T10:00:00.000+0000`. */
-export function sfDateTime(date: Date): string {
-  return date.toISOString().replace('Z', '+0000');
-}
-
-function readCaseInsensitive(record: SfRecord, field: string): unknown {
-  if (field in record) return record[field];
-  const lower = field.toLowerCase();
-  const key = Object.keys(record).find((k) => k.toLowerCase() === lower);
-  return key === undefined ? undefined : record[key];
-}
 
 const fail = (statusCode: string, message: string, fields: string[] = []): SaveResult => ({
   success: false,
@@ -328,7 +261,7 @@ export class SandboxStore {
   private findByField(sobject: SObjectName, field: string, value: unknown): SfRecord[] {
     const lower = String(value).toLowerCase();
     const same = (r: SfRecord | undefined): r is SfRecord => {
-      const v = r ? readCaseInsensitive(r, field) : undefined;
+      const v = r ? readField(r, field) : undefined;
       return v !== undefined && v !== null && String(v).toLowerCase() === lower;
     };
     if (this.index && sobject === 'Task' && field.toLowerCase() === ACTIVITY_ID_FIELD.toLowerCase()) {

@@ -1,0 +1,76 @@
+/** The sandbox org's record shapes, seed, write log and save results (the shapes the REST API answers). */
+
+export type SfValue = string | number | boolean | null;
+export type SfRecord = { Id: string; [field: string]: unknown };
+
+export interface RecordError {
+  statusCode: string;
+  message: string;
+  fields: string[];
+}
+
+export interface SaveResult {
+  id?: string;
+  success: boolean;
+  errors: RecordError[];
+  created?: boolean;
+}
+
+export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'User';
+export const SOBJECTS: readonly SObjectName[] = ['Lead', 'Contact', 'Task', 'User'];
+
+export interface SeedLead {
+  Id: string;
+  Email?: string | null;
+  FirstName?: string | null;
+  LastName?: string | null;
+  Company?: string | null;
+  CreatedDate?: string;
+  HasOptedOutOfEmail?: boolean;
+  [field: string]: unknown;
+}
+export interface SeedContact {
+  Id: string;
+  Email?: string | null;
+  FirstName?: string | null;
+  LastName?: string | null;
+  AccountId?: string | null;
+  CreatedDate?: string;
+  HasOptedOutOfEmail?: boolean;
+  [field: string]: unknown;
+}
+export interface SandboxSeed {
+  leads?: SeedLead[];
+  contacts?: SeedContact[];
+  tasks?: SfRecord[];
+  users?: SfRecord[];
+}
+
+/** Who made a write: the `Sforce-Call-Options` client and the `Sforce-Auto-Assign` header. */
+export interface WriteContext {
+  client: string | undefined;
+  autoAssign: string | undefined;
+  kind: string;
+}
+
+export interface WriteLogEntry extends WriteContext {
+  sobject: SObjectName;
+  id: string;
+  operation: 'create' | 'update' | 'delete';
+  at: string;
+}
+
+export interface StoreOptions {
+  /**
+   * `unique-external-id` (default): Task.Marketo_Activity_Id__c is an External ID, unique.
+   * `plain-field`: an ordinary text field (orgs that cannot make it an External ID): upsert on
+   * it is refused and duplicates are allowed, so the product must keep its own ledger.
+   */
+  taskActivityIdMode?: 'unique-external-id' | 'plain-field';
+  now?: () => Date;
+}
+
+/** Salesforce's wire format for datetimes: `2024-05-01T10:00:00.000+0000`. */
+export function sfDateTime(date: Date): string {
+  return date.toISOString().replace('Z', '+0000');
+}
