@@ -76,6 +76,37 @@ export function sqsBatchHandler(
     });
 }
 
+/** What a consumer does with one record; a throw fails that record alone. */
+export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
+
+/**
+ * An SQS consumer: given its dependencies and one batch, the handler of each record. Batch-wide
+ * work (write the whole batch at once, one flush for every signal) happens here, once per batch;
+ * if it throws, every record of the batch fails with that error.
+ */
+export type SqsConsumer<D> = (
+  deps: D,
+  records: readonly SQSRecord[],
+) => RecordHandler | Promise<RecordHandler>;
+
+/** The batch handler of `consumer` over `deps`: partial batch failures, deferral, failure records. */
+export function sqsConsumerHandler<D>(
+  consumer: SqsConsumer<D>,
+  deps: D,
+  options: SqsBatchHandlerOptions,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return async (event, context) => {
+    const handle = await Promise.resolve()
+      .then(() => consumer(deps, event.Records))
+      .catch(
+        (error: unknown): RecordHandler =>
+          () =>
+            Promise.reject(error),
+      );
+    return sqsBatchHandler(handle, options)(event, context);
+  };
+}
+
 /** Records the failure, bounded in time; any problem is logged and the record fails exactly as before. */
 async function recordFailure(
   failures: NonNullable<SqsBatchHandlerOptions['failures']>,
