@@ -1,7 +1,13 @@
-import type { ActivityDeps } from '../activities/activity-deps.js';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 
-/** What call accounting reads (the clients' counters) and writes (the run report). */
-export type CallAccountingDeps = Pick<ActivityDeps, 'marketo' | 'salesforce' | 'runs' | 'logger'>;
+/** What call accounting reads (the clients' counters) and writes (the run report); ActivityDeps is one. */
+export interface CallAccountingDeps {
+  marketo: { callCounts(): { total: number } };
+  salesforce: { callCounts(): { total: number } };
+  runs: Pick<RunReportStore, 'add'>;
+  logger: Pick<Logger, 'warn'>;
+}
 
 /**
  * Runs `work` and adds the vendor API calls it made to the activity run report `runId` (none:

@@ -15,9 +15,9 @@ import { queueUrlFromArn, SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visi
 import { createLogger } from '../observability/logger.js';
 import { type Platform, platformFromEnv } from './activity-runtime.js';
 import { type CallAccountingDeps, runIdOfBatch, withCallsCounted } from './call-accounting.js';
-import { failureRecorderFor } from './failure-recorder.js';
+import { type FailureRecorder, failureRecorderFor } from './failure-recorder.js';
 import { once } from './once.js';
-import { type SqsConsumer, sqsConsumerHandler } from './sqs-batch.js';
+import { type SqsConsumer, sqsConsumerHandler, type VisibilityDeferrer } from './sqs-batch.js';
 
 /**
  * How a family of functions gets its dependencies. `compose` runs at cold start (module load):
@@ -37,11 +37,21 @@ interface Composed<D> {
   counted<T>(deps: D, runId: string | undefined, work: () => Promise<T>): Promise<T>;
 }
 
-function compose<D>(service: string, runtime: Runtime<D>, env: NodeJS.ProcessEnv): Composed<D> {
-  const logger = createLogger(service);
-  const platform = platformFromEnv(logger, env);
+/**
+ * Where a function's platform comes from: by default the environment (in Lambda); tests and
+ * other hosts may give the environment or the platform itself (clients injected or defaulted).
+ */
+export interface FunctionHost {
+  env?: NodeJS.ProcessEnv;
+  /** Its logger is the function's logger (the one that carries the Lambda context). */
+  platform?: Platform;
+}
+
+function compose<D>(service: string, runtime: Runtime<D>, host: FunctionHost): Composed<D> {
+  const env = host.env ?? process.env;
+  const platform = host.platform ?? platformFromEnv(createLogger(service), env);
   return {
-    logger,
+    logger: platform.logger,
     platform,
     deps: once(runtime.compose(platform, env)),
     counted: (deps, runId, work) =>
@@ -57,15 +67,25 @@ function compose<D>(service: string, runtime: Runtime<D>, env: NodeJS.ProcessEnv
  */
 export function sqsFunction<D>(
   service: string,
-  options: { queue: QueueKey; runtime: Runtime<D> },
+  options: {
+    queue: QueueKey;
+    runtime: Runtime<D>;
+    /** Default: SQS ChangeMessageVisibility on the record's own queue. */
+    deferrer?: VisibilityDeferrer;
+    /** Default: the failures table. */
+    failureRecorder?: FailureRecorder;
+  },
   consumer: SqsConsumer<NoInfer<D>>,
-  env: NodeJS.ProcessEnv = process.env,
+  host: FunctionHost = {},
 ) {
-  const fn = compose(service, options.runtime, env);
+  const fn = compose(service, options.runtime, host);
   const batchOptions = {
     logger: fn.logger,
-    deferrer: new SqsVisibilityDeferrer(fn.platform.sqs, queueUrlFromArn),
-    failures: { queue: options.queue, recorder: failureRecorderFor(fn.platform.doc, fn.platform.tables) },
+    deferrer: options.deferrer ?? new SqsVisibilityDeferrer(fn.platform.sqs, queueUrlFromArn),
+    failures: {
+      queue: options.queue,
+      recorder: options.failureRecorder ?? failureRecorderFor(fn.platform.doc, fn.platform.tables),
+    },
   };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(fn.logger))
@@ -126,9 +146,9 @@ export function scheduledFunction<D, R>(
   service: string,
   runtime: Runtime<D>,
   job: (deps: NoInfer<D>, run: ScheduledRun) => Promise<R>,
-  env: NodeJS.ProcessEnv = process.env,
+  host: FunctionHost = {},
 ) {
-  const fn = compose(service, runtime, env);
+  const fn = compose(service, runtime, host);
   return middy<unknown, R>()
     .use(injectLambdaContext(fn.logger))
     .handler(async (event) => {
@@ -197,8 +217,8 @@ export function httpFunction<D>(
   service: string,
   runtime: Runtime<D>,
   route: HttpRoute<NoInfer<D>>,
-  env: NodeJS.ProcessEnv = process.env,
+  host: FunctionHost = {},
 ) {
-  const fn = compose(service, runtime, env);
+  const fn = compose(service, runtime, host);
   return httpHandler(fn.deps, fn.logger, route);
 }
