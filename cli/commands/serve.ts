@@ -13,7 +13,7 @@ import {
 import { type WebhookSecrets, webhookSecretsFromEnv } from '../../shared/optouts/webhook-secrets.js';
 import type { FailureRecorder } from '../../shared/runtime/failure-recorder.js';
 import { applyUnsubscribeConsumer } from '../../shared/runtime/opt-out-handlers.js';
-import { sqsConsumerHandler } from '../../shared/runtime/sqs-batch.js';
+import { sqsConsumerFor } from '../../shared/runtime/sqs-batch.js';
 import { queueArn } from '../embedded/local-sqs.js';
 import { type SqsEventSource, startSqsEventSource } from '../embedded/sqs-event-source.js';
 
@@ -140,13 +140,11 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
       client: options.sqsClient,
       queueUrl: deps.unsubscribeQueueUrl,
       queueArn: arn,
-      handler: sqsConsumerHandler(applyUnsubscribeConsumer, deps, {
-        logger: deps.logger,
+      handler: sqsConsumerFor(applyUnsubscribeConsumer, 'unsubscribe')(
+        deps,
         deferrer,
-        ...(options.failureRecorder
-          ? { failures: { queue: 'unsubscribe', recorder: options.failureRecorder } }
-          : {}),
-      }),
+        options.failureRecorder,
+      ),
       concurrency: options.consumerConcurrency ?? 2,
       logger: deps.logger,
       functionName: 'local-apply-unsubscribe',

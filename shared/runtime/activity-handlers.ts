@@ -1,4 +1,3 @@
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ActivityDeps } from '../activities/activity-deps.js';
 import { type FlushDeps, flushOnSignal } from '../activities/bulk-flush.js';
 import { fetchActivityPage } from '../activities/fetch-activity-page.js';
@@ -7,9 +6,8 @@ import { type StartedCycle, startActivityCycle } from '../activities/start-activ
 import { type VerifyReport, verifyForRun } from '../activities/verify-tasks.js';
 import { type WriteResult, writeActivityBatch } from '../activities/write-activity-tasks.js';
 import { withCallsCounted } from './call-accounting.js';
-import type { FailureRecorder } from './failure-recorder.js';
 import { type ScheduledRun, scheduledRunOf } from './function-builder.js';
-import { type SqsConsumer, sqsConsumerHandler, type VisibilityDeferrer } from './sqs-batch.js';
+import { type SqsConsumer, sqsConsumerFor } from './sqs-batch.js';
 
 /**
  * The activity pipeline's steps as the functions (and the CLI's local event source) run them:
@@ -65,54 +63,10 @@ export async function scheduleActivitySync(
   return verify ? { ...cycle, verify: verify.counts } : cycle;
 }
 
-type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-
-const consumerOptions = (
-  deps: { logger: ActivityDeps['logger'] },
-  queue: 'fetch' | 'write' | 'flush',
-  deferrer?: VisibilityDeferrer,
-  failureRecorder?: FailureRecorder,
-) => ({
-  logger: deps.logger,
-  ...(deferrer ? { deferrer } : {}),
-  ...(failureRecorder ? { failures: { queue, recorder: failureRecorder } } : {}),
-});
-
-/** The fetch consumer outside Lambda (CLI, tests): the same consumer, without the function's middleware. */
-export const createFetchActivityPage = (
-  deps: ActivityDeps,
-  deferrer?: VisibilityDeferrer,
-  failureRecorder?: FailureRecorder,
-): ConsumerHandler =>
-  sqsConsumerHandler(
-    fetchActivityPageConsumer,
-    deps,
-    consumerOptions(deps, 'fetch', deferrer, failureRecorder),
-  );
-
-/** The write consumer outside Lambda (CLI, tests). */
-export const createWriteActivityTasks = (
-  deps: ActivityDeps,
-  deferrer?: VisibilityDeferrer,
-  failureRecorder?: FailureRecorder,
-): ConsumerHandler =>
-  sqsConsumerHandler(
-    writeActivityTasksConsumer,
-    deps,
-    consumerOptions(deps, 'write', deferrer, failureRecorder),
-  );
-
-/** The flush consumer outside Lambda (CLI, tests). */
-export const createFlushStagedTasks = (
-  deps: FlushDeps,
-  deferrer?: VisibilityDeferrer,
-  failureRecorder?: FailureRecorder,
-): ConsumerHandler =>
-  sqsConsumerHandler(
-    flushStagedTasksConsumer,
-    deps,
-    consumerOptions(deps, 'flush', deferrer, failureRecorder),
-  );
+/** The consumers outside Lambda (CLI, tests): the same consumer, without the function's middleware. */
+export const createFetchActivityPage = sqsConsumerFor(fetchActivityPageConsumer, 'fetch');
+export const createWriteActivityTasks = sqsConsumerFor(writeActivityTasksConsumer, 'write');
+export const createFlushStagedTasks = sqsConsumerFor(flushStagedTasksConsumer, 'flush');
 
 /** The scheduled step outside Lambda (tests): a run named now, its vendor calls counted as the function counts them. */
 export const createScheduleActivitySync =

@@ -107,6 +107,23 @@ export function sqsConsumerHandler<D>(
   };
 }
 
+/**
+ * A consumer's batch handler outside Lambda (the CLI's local event source, tests): the same
+ * consumer and per-record handling as its function, without the function's middleware.
+ */
+export function sqsConsumerFor<D extends { logger: Logger }>(consumer: SqsConsumer<D>, queue: QueueKey) {
+  return (
+    deps: D,
+    deferrer?: VisibilityDeferrer,
+    failureRecorder?: FailureRecorder,
+  ): ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
+    sqsConsumerHandler(consumer, deps, {
+      logger: deps.logger,
+      ...(deferrer ? { deferrer } : {}),
+      ...(failureRecorder ? { failures: { queue, recorder: failureRecorder } } : {}),
+    });
+}
+
 /** Records the failure, bounded in time; any problem is logged and the record fails exactly as before. */
 async function recordFailure(
   failures: NonNullable<SqsBatchHandlerOptions['failures']>,
