@@ -2,8 +2,7 @@ import { applyUnsubscribe, parseUnsubscribeMessage } from '../optouts/apply-unsu
 import type { OptOutDeps } from '../optouts/opt-out-deps.js';
 import { type OptOutRunReport, reconcileOptOuts } from '../optouts/reconcile.js';
 import { handleUnsubscribeRequest, type WebhookDeps } from '../optouts/webhook-request.js';
-import type { ScheduledRun } from './function-builder.js';
-import { httpHandler } from './function-builder.js';
+import { httpHandler, type ScheduledRun } from './function-builder.js';
 import type { SqsConsumer } from './sqs-batch.js';
 
 /** Unsubscribe queue → each accepted webhook unsubscribe applied to Salesforce (and Marketo). */
