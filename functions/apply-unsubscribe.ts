@@ -1,20 +1,13 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
-import { applyUnsubscribe, parseUnsubscribeMessage } from '../shared/optouts/apply-unsubscribe.js';
-import { optOutDepsFromEnv } from '../shared/optouts/opt-out-runtime.js';
-import { failureRecorderFromEnv } from '../shared/runtime/failure-recorder.js';
-import { sqsBatchHandler } from '../shared/runtime/sqs-batch.js';
+import { sqsFunction } from '../shared/runtime/function-builder.js';
+import { applyUnsubscribeConsumer } from '../shared/runtime/opt-out-handlers.js';
+import { optOutRuntime } from '../shared/runtime/opt-out-runtime.js';
 
-/** SQS consumer of accepted webhook unsubscribes; failed records are reported per record (partial batch). */
-const deps = optOutDepsFromEnv('apply-unsubscribe');
-
-export const handler = sqsBatchHandler(
-  (record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)),
-  {
-    logger: deps.logger,
-    // Salesforce REQUEST_LIMIT_EXCEEDED / Marketo 607: park the message until the budget is back,
-    // instead of spending its 8 receives in minutes and dead-lettering an accepted unsubscribe.
-    deferrer: new SqsVisibilityDeferrer(new SQSClient({}), queueUrlFromArn),
-    failures: { queue: 'unsubscribe', recorder: failureRecorderFromEnv() },
-  },
+/**
+ * SQS consumer of accepted webhook unsubscribes. Salesforce REQUEST_LIMIT_EXCEEDED / Marketo 607
+ * park the message until the budget is back, instead of dead-lettering an accepted unsubscribe.
+ */
+export const handler = sqsFunction(
+  'apply-unsubscribe',
+  { queue: 'unsubscribe', runtime: optOutRuntime },
+  applyUnsubscribeConsumer,
 );

@@ -1,44 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { ActivityDeps } from '../shared/activities/activity-deps.js';
-import { fetchActivityPage } from '../shared/activities/fetch-activity-page.js';
-import { fetchMessageSchema, parseMessage } from '../shared/activities/messages.js';
-import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
-import { createLogger } from '../shared/observability/logger.js';
-import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
-import { withCallAccounting } from '../shared/runtime/call-accounting.js';
-import { type FailureRecorder, failureRecorderFor } from '../shared/runtime/failure-recorder.js';
-import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
+import { fetchActivityPageConsumer } from '../shared/runtime/activity-handlers.js';
+import { activityRuntime } from '../shared/runtime/activity-runtime.js';
+import { sqsFunction } from '../shared/runtime/function-builder.js';
 
 /** SQS fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
-export const createFetchActivityPage = (
-  deps: ActivityDeps,
-  deferrer?: VisibilityDeferrer,
-  failureRecorder?: FailureRecorder,
-) =>
-  sqsBatchHandler(
-    (record) => fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body)),
-    {
-      logger: deps.logger,
-      ...(deferrer ? { deferrer } : {}),
-      ...(failureRecorder ? { failures: { queue: 'fetch', recorder: failureRecorder } } : {}),
-    },
-  );
-
-const logger = createLogger('fetch-activity-page');
-const built = once(async () => {
-  const { deps, platform } = await activityDepsFromEnv(logger);
-  return withCallAccounting(
-    deps,
-    createFetchActivityPage(
-      deps,
-      new SqsVisibilityDeferrer(platform.sqs, queueUrlFromArn),
-      failureRecorderFor(platform.doc, platform.tables),
-    ),
-  );
-});
-
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger))
-  .handler(async (event, context) => (await built())(event, context));
+export const handler = sqsFunction(
+  'fetch-activity-page',
+  { queue: 'fetch', runtime: activityRuntime },
+  fetchActivityPageConsumer,
+);

@@ -1,12 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
-import { createFetchActivityPage } from '../../functions/fetch-activity-page.js';
-import { createWriteActivityTasks } from '../../functions/write-activity-tasks.js';
 import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
 import { flushUntilEmpty } from '../../shared/activities/bulk-flush.js';
 import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
 import type { RunReport } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
+import { createFetchActivityPage, createWriteActivityTasks } from '../../shared/runtime/activity-handlers.js';
 import { activityDeps, marketoGovernor, vendorClients } from '../../shared/runtime/activity-runtime.js';
 import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';

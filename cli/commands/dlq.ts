@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
@@ -8,9 +7,8 @@ import {
   type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../../shared/adapters/dynamodb/conditional-check.js';
 import {
   type BodySummary,
@@ -21,6 +19,7 @@ import {
 import { tableNamesFromEnv } from '../../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey } from '../../shared/adapters/sqs/queue-definitions.js';
 import { redact } from '../../shared/observability/logger.js';
+import { createDocumentClient, createSqsClient } from '../../shared/runtime/aws-clients.js';
 import { REDRIVEN_FROM_ATTRIBUTE, summariseBody } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import type { CommandResult } from './command-result.js';
@@ -107,7 +106,7 @@ export async function dlqContextFromEnv(
   const named = (Object.keys(QUEUES) as QueueKey[]).filter((k) => env[QUEUES[k].envVar]);
   if (named.length === 0) return undefined;
   // The SDK's own AWS_ENDPOINT_URL_* convention; with an endpoint set, queue URLs name queues only.
-  const sqs = new SQSClient(
+  const sqs = createSqsClient(
     env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS, useQueueUrlAsEndpoint: false } : {},
   );
   const queues: DlqQueue[] = [];
@@ -115,12 +114,9 @@ export async function dlqContextFromEnv(
     const url = env[QUEUES[key].envVar] as string;
     queues.push({ key, url, dlqUrl: await deadLetterQueueUrl(sqs, url, QUEUES[key].envVar) });
   }
-  const dynamo = new DynamoDBClient(
+  const doc = createDocumentClient(
     env.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {},
   );
-  const doc = DynamoDBDocumentClient.from(dynamo, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   return { sqs, queues, failures: new FailureStore(doc, tableNamesFromEnv(env).failures) };
 }
 

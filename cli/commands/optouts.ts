@@ -1,9 +1,9 @@
 import { normaliseEmail } from '../../shared/domain/email.js';
 import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
 import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
-import { optOutDepsFromPlatform } from '../../shared/optouts/opt-out-runtime.js';
 import { type OptOutRunReport, reconcileOptOuts } from '../../shared/optouts/reconcile.js';
 import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
+import { optOutDepsFromPlatform } from '../../shared/runtime/opt-out-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import { type RunningServer, runServeCommand, type ServeOptions } from './serve.js';
 

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
-import { applyUnsubscribe, parseUnsubscribeMessage } from '../../shared/optouts/apply-unsubscribe.js';
 import { type OptOutDeps, policyOf } from '../../shared/optouts/opt-out-deps.js';
 import {
   handleUnsubscribeRequest,
@@ -13,7 +12,8 @@ import {
 } from '../../shared/optouts/webhook-request.js';
 import { type WebhookSecrets, webhookSecretsFromEnv } from '../../shared/optouts/webhook-secrets.js';
 import type { FailureRecorder } from '../../shared/runtime/failure-recorder.js';
-import { sqsBatchHandler } from '../../shared/runtime/sqs-batch.js';
+import { applyUnsubscribeConsumer } from '../../shared/runtime/opt-out-handlers.js';
+import { sqsConsumerFor } from '../../shared/runtime/sqs-batch.js';
 import { queueArn } from '../embedded/local-sqs.js';
 import { type SqsEventSource, startSqsEventSource } from '../embedded/sqs-event-source.js';
 
@@ -140,13 +140,11 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
       client: options.sqsClient,
       queueUrl: deps.unsubscribeQueueUrl,
       queueArn: arn,
-      handler: sqsBatchHandler((record) => applyUnsubscribe(deps, parseUnsubscribeMessage(record.body)), {
-        logger: deps.logger,
+      handler: sqsConsumerFor(applyUnsubscribeConsumer, 'unsubscribe')(
+        deps,
         deferrer,
-        ...(options.failureRecorder
-          ? { failures: { queue: 'unsubscribe', recorder: options.failureRecorder } }
-          : {}),
-      }),
+        options.failureRecorder,
+      ),
       concurrency: options.consumerConcurrency ?? 2,
       logger: deps.logger,
       functionName: 'local-apply-unsubscribe',

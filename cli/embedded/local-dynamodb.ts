@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   TABLES,
   type TableDefinition,
   type TableKey,
 } from '../../shared/adapters/dynamodb/table-definitions.js';
+import { createDocumentClient } from '../../shared/runtime/aws-clients.js';
 
 const require = createRequire(import.meta.url);
 
@@ -95,7 +96,7 @@ export async function startDynamoTestServer(): Promise<DynamoTestServer> {
   return {
     endpoint: server.endpoint,
     client,
-    doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    doc: createDocumentClient(client),
     tables,
     async stop() {
       client.destroy();

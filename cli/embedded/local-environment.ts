@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type MarketoSandbox,
   type MarketoSandboxOptions,
@@ -17,6 +16,7 @@ import type { TableKey } from '../../shared/adapters/dynamodb/table-definitions.
 import type { QueueKey } from '../../shared/adapters/sqs/queue-definitions.js';
 import type { Settings } from '../../shared/config/settings.js';
 import type { Platform } from '../../shared/runtime/activity-runtime.js';
+import { createDocumentClient } from '../../shared/runtime/aws-clients.js';
 import { type Credentials, credentialsFromEnv, vendorsConfigured } from '../../shared/runtime/credentials.js';
 import { createTables, dynamoClient, startDynalite } from './local-dynamodb.js';
 import { createQueues, queueCounts, sqsClient, startLocalSqs } from './local-sqs.js';
@@ -172,7 +172,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
       platform: {
         settings: options.settings,
         logger: options.logger,
-        doc: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+        doc: createDocumentClient(dynamo),
         sqs,
         tables,
         queueUrls,

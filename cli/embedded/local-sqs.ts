@@ -4,7 +4,7 @@ import {
   GetQueueUrlCommand,
   QueueNameExists,
   SetQueueAttributesCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type BuildAppOptions, buildApp } from 'fauxqs';
 import {
@@ -13,6 +13,7 @@ import {
   type QueueDefinition,
   type QueueKey,
 } from '../../shared/adapters/sqs/queue-definitions.js';
+import { createSqsClient } from '../../shared/runtime/aws-clients.js';
 
 type Stores = NonNullable<BuildAppOptions['stores']>;
 type SqsStore = Stores['sqsStore'];
@@ -138,7 +139,7 @@ export async function startFauxqsOnLoopback(
 
 /** An SQS client that always talks to `endpoint`, whatever host the queue URLs carry. */
 export function sqsClient(endpoint: string): SQSClient {
-  return new SQSClient({
+  return createSqsClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },

@@ -167,10 +167,3 @@ export async function handleUnsubscribeRequest(
   });
   return json(202, { accepted: true, eventId, ...(duplicate ? { duplicate: true } : {}) });
 }
-
-/** `handleUnsubscribeRequest` bound to its dependencies. */
-export function createUnsubscribeRequestHandler(
-  deps: WebhookDeps,
-): (request: WebhookRequest) => Promise<WebhookResponse> {
-  return (request) => handleUnsubscribeRequest(deps, request);
-}

@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityDeps } from '../activities/activity-deps.js';
 import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
@@ -18,8 +17,10 @@ import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
+import { createDocumentClient, createSqsClient } from './aws-clients.js';
 import { type GrantedCredentials, grantedVendor, loadCredentials, ungrantedClient } from './credentials.js';
-import { lazy } from './lazy.js';
+import type { Runtime } from './function-builder.js';
+import { once } from './once.js';
 
 /** The AWS-side plumbing every function and the CLI share. */
 export interface Platform {
@@ -33,7 +34,6 @@ export interface Platform {
 
 /** Platform from the environment: table names, queue URLs, SDK endpoints per the SDK's own AWS_ENDPOINT_URL_* convention. */
 export function platformFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): Platform {
-  const dynamo = new DynamoDBClient({});
   const queueUrls: Partial<Record<QueueKey, string>> = {};
   for (const [key, def] of Object.entries(QUEUES) as [QueueKey, (typeof QUEUES)[QueueKey]][]) {
     const url = env[def.envVar];
@@ -42,8 +42,8 @@ export function platformFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process
   return {
     settings: loadSettings(),
     logger,
-    doc: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient({}),
+    doc: createDocumentClient(),
+    sqs: createSqsClient(),
     tables: tableNamesFromEnv(env),
     queueUrls,
   };
@@ -102,13 +102,13 @@ export function activityDeps(
   clients: Pick<ActivityDeps, 'marketo' | 'salesforce'>,
 ): ActivityDeps {
   const { doc, tables, settings } = platform;
-  const cursors = lazy(() => new CursorStore(doc, tables.cursors));
-  const runs = lazy(() => new RunReportStore(doc, tables.runs));
-  const ledger = lazy(() => new LedgerStore(doc, tables.ledger));
-  const leadCache = lazy(
+  const cursors = once(() => new CursorStore(doc, tables.cursors));
+  const runs = once(() => new RunReportStore(doc, tables.runs));
+  const ledger = once(() => new LedgerStore(doc, tables.ledger));
+  const leadCache = once(
     () => new LeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
   );
-  const staging = lazy(() => new StagedTaskStore(doc, tables.staging));
+  const staging = once(() => new StagedTaskStore(doc, tables.staging));
   return {
     settings,
     logger: platform.logger,
@@ -137,22 +137,13 @@ export function activityDeps(
   };
 }
 
-/** Lambda composition root for the activity functions: settings, env, secret, clients; built once per cold start. */
-export async function activityDepsFromEnv(
-  logger: Logger,
-): Promise<{ deps: ActivityDeps; platform: Platform }> {
-  const platform = platformFromEnv(logger);
-  return { deps: activityDeps(platform, vendorClients(platform, await loadCredentials())), platform };
-}
-
-/** A value built on first use and kept for the life of the process (a Lambda cold start). */
-export function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= build().catch((err: unknown) => {
-      value = undefined; // a failed cold start (e.g. secret not readable yet) is retried next time
-      throw err;
-    });
-    return value;
-  };
-}
+/**
+ * The activity functions' composition: at cold start nothing beyond the platform; on the first
+ * invocation the granted vendor secrets and the clients over them. Each invocation's vendor calls
+ * are added to its run report.
+ */
+export const activityRuntime: Runtime<ActivityDeps> = {
+  compose: (platform, env) => async () =>
+    activityDeps(platform, vendorClients(platform, await loadCredentials(env))),
+  accounting: (deps) => deps,
+};

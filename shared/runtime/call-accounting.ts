@@ -1,41 +1,45 @@
-import type { ActivityDeps } from '../activities/activity-deps.js';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 
-interface WithRunId {
-  Records?: { body: string }[];
+/** What call accounting reads (the clients' counters) and writes (the run report); ActivityDeps is one. */
+export interface CallAccountingDeps {
+  marketo: { callCounts(): { total: number } };
+  salesforce: { callCounts(): { total: number } };
+  runs: Pick<RunReportStore, 'add'>;
+  logger: Pick<Logger, 'warn'>;
 }
 
 /**
- * Adds the vendor API calls of one Lambda invocation to its run report. A Lambda instance runs one
- * invocation at a time, so the clients' counter deltas are exact; the calls go to the run of the
- * first record (messages of one batch almost always share a run).
+ * Runs `work` and adds the vendor API calls it made to the activity run report `runId` (none:
+ * not counted). A Lambda instance runs one invocation at a time, so the clients' counter deltas
+ * are exact. Counted whether the work succeeds or fails; a report that cannot be updated only logs.
  */
-export function withCallAccounting<E extends WithRunId, R, C>(
-  deps: Pick<ActivityDeps, 'marketo' | 'salesforce' | 'runs' | 'logger'>,
-  handler: (event: E, context: C) => Promise<R>,
-): (event: E, context: C) => Promise<R> {
-  return async (event, context) => {
-    const m = deps.marketo.callCounts().total;
-    const s = deps.salesforce.callCounts().total;
-    try {
-      return await handler(event, context);
-    } finally {
-      const runId = runIdOf(event);
-      if (runId) {
-        await deps.runs
-          .add('activities', runId, {
-            'calls.marketo': deps.marketo.callCounts().total - m,
-            'calls.salesforce': deps.salesforce.callCounts().total - s,
-          })
-          .catch((cause: unknown) =>
-            deps.logger.warn('Could not add API call counts to the run report', { cause }),
-          );
-      }
+export async function withCallsCounted<T>(
+  deps: CallAccountingDeps,
+  runId: string | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  const m = deps.marketo.callCounts().total;
+  const s = deps.salesforce.callCounts().total;
+  try {
+    return await work();
+  } finally {
+    if (runId) {
+      await deps.runs
+        .add('activities', runId, {
+          'calls.marketo': deps.marketo.callCounts().total - m,
+          'calls.salesforce': deps.salesforce.callCounts().total - s,
+        })
+        .catch((cause: unknown) =>
+          deps.logger.warn('Could not add API call counts to the run report', { cause }),
+        );
     }
-  };
+  }
 }
 
-function runIdOf(event: WithRunId): string | undefined {
-  const body = event.Records?.[0]?.body;
+/** The run of a batch: that of its first record (messages of one batch almost always share a run). */
+export function runIdOfBatch(records: readonly { body: string }[] | undefined): string | undefined {
+  const body = records?.[0]?.body;
   if (!body) return undefined;
   try {
     const runId = (JSON.parse(body) as { runId?: unknown }).runId;

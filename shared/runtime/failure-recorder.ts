@@ -1,8 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { type BodySummary, type FailureInput, FailureStore } from '../adapters/dynamodb/failure-store.js';
-import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
+import type { TableKey } from '../adapters/dynamodb/table-definitions.js';
 import {
   MarketoApiError,
   MarketoAuthError,
@@ -12,7 +11,7 @@ import {
 import { SalesforceApiError, SalesforceBulkJobError } from '../adapters/salesforce/errors.js';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { redact } from '../observability/logger.js';
-import { lazy } from './lazy.js';
+import { once } from './once.js';
 
 /**
  * Keeps why a message failed, so a dead-lettered message can be explained (`sync dlq`). Called by
@@ -176,13 +175,5 @@ export function failureRecorderFor(
   doc: DynamoDBDocumentClient,
   tables: Pick<Record<TableKey, string>, 'failures'>,
 ): FailureRecorder {
-  return new StoreFailureRecorder(lazy(() => new FailureStore(doc, tables.failures)));
-}
-
-/** Lambda: the failures table named by FAILURES_TABLE, default SDK client. */
-export function failureRecorderFromEnv(env: NodeJS.ProcessEnv = process.env): FailureRecorder {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return failureRecorderFor(doc, tableNamesFromEnv(env));
+  return new StoreFailureRecorder(once(() => new FailureStore(doc, tables.failures)));
 }

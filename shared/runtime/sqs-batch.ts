@@ -76,6 +76,54 @@ export function sqsBatchHandler(
     });
 }
 
+/** What a consumer does with one record; a throw fails that record alone. */
+export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
+
+/**
+ * An SQS consumer: given its dependencies and one batch, the handler of each record. Batch-wide
+ * work (write the whole batch at once, one flush for every signal) happens here, once per batch;
+ * if it throws, every record of the batch fails with that error.
+ */
+export type SqsConsumer<D> = (
+  deps: D,
+  records: readonly SQSRecord[],
+) => RecordHandler | Promise<RecordHandler>;
+
+/** The batch handler of `consumer` over `deps`: partial batch failures, deferral, failure records. */
+export function sqsConsumerHandler<D>(
+  consumer: SqsConsumer<D>,
+  deps: D,
+  options: SqsBatchHandlerOptions,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return async (event, context) => {
+    const handle = await Promise.resolve()
+      .then(() => consumer(deps, event.Records))
+      .catch(
+        (error: unknown): RecordHandler =>
+          () =>
+            Promise.reject(error),
+      );
+    return sqsBatchHandler(handle, options)(event, context);
+  };
+}
+
+/**
+ * A consumer's batch handler outside Lambda (the CLI's local event source, tests): the same
+ * consumer and per-record handling as its function, without the function's middleware.
+ */
+export function sqsConsumerFor<D extends { logger: Logger }>(consumer: SqsConsumer<D>, queue: QueueKey) {
+  return (
+    deps: D,
+    deferrer?: VisibilityDeferrer,
+    failureRecorder?: FailureRecorder,
+  ): ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
+    sqsConsumerHandler(consumer, deps, {
+      logger: deps.logger,
+      ...(deferrer ? { deferrer } : {}),
+      ...(failureRecorder ? { failures: { queue, recorder: failureRecorder } } : {}),
+    });
+}
+
 /** Records the failure, bounded in time; any problem is logged and the record fails exactly as before. */
 async function recordFailure(
   failures: NonNullable<SqsBatchHandlerOptions['failures']>,

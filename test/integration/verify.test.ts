@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
-import { createScheduleActivitySync } from '../../functions/schedule-activity-sync.js';
 import { KEY_PREFIX } from '../../sandboxes/salesforce/salesforce-ids.js';
 import { verifyTasks } from '../../shared/activities/verify-tasks.js';
 import { LedgerStore } from '../../shared/adapters/dynamodb/ledger-store.js';
+import { createScheduleActivitySync } from '../../shared/runtime/activity-handlers.js';
 import { activityDeps, vendorClients } from '../../shared/runtime/activity-runtime.js';
 import { type Embedded, expectedTasks, startEmbedded } from '../helpers/embedded.js';
 

@@ -225,9 +225,7 @@ describe('webhook Lambda handler (middy stack)', () => {
     vi.stubEnv('OPT_OUTS_TABLE', db.tables.optOuts);
     vi.stubEnv('UNSUBSCRIBE_QUEUE_URL', sqs.queueUrls.unsubscribe);
     vi.stubEnv('WEBHOOK_SECRET', CURRENT);
-    const { createReceiveUnsubscribeWebhook } = await import(
-      '../../functions/receive-unsubscribe-webhook.js'
-    );
+    const { createReceiveUnsubscribeWebhook } = await import('../../shared/runtime/opt-out-handlers.js');
     vi.unstubAllEnvs();
     return createReceiveUnsubscribeWebhook(deps);
   }

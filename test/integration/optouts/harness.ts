@@ -10,11 +10,12 @@ import {
 } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { applyUnsubscribe, parseUnsubscribeMessage } from '../../../shared/optouts/apply-unsubscribe.js';
-import { buildOptOutDeps, type OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
+import type { OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
 import type { WebhookDeps } from '../../../shared/optouts/webhook-request.js';
 import { staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
 import type { SalesforceApi } from '../../../shared/ports/salesforce-api.js';
 import { vendorClients } from '../../../shared/runtime/activity-runtime.js';
+import { buildOptOutDeps } from '../../../shared/runtime/opt-out-runtime.js';
 import { sqsBatchHandler } from '../../../shared/runtime/sqs-batch.js';
 
 /**

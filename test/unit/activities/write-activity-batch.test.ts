@@ -1,7 +1,6 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { createWriteActivityTasks } from '../../../functions/write-activity-tasks.js';
 import {
   type SalesforceSandbox,
   startSalesforceSandbox,
@@ -19,6 +18,7 @@ import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/se
 import { createLogger } from '../../../shared/observability/logger.js';
 import type { MarketoApi } from '../../../shared/ports/marketo-api.js';
 import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
+import { createWriteActivityTasks } from '../../../shared/runtime/activity-handlers.js';
 
 const RUN = '2026-02-01T00:00:00.000Z#batch';
 const LEADS = Array.from({ length: 40 }, (_, i) => ({

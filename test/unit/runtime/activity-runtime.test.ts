@@ -1,11 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { tableNamesFromEnv } from '../../../shared/adapters/dynamodb/table-definitions.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { type Platform, vendorClients } from '../../../shared/runtime/activity-runtime.js';
+import { createDocumentClient, createSqsClient } from '../../../shared/runtime/aws-clients.js';
 import { VendorNotGrantedError } from '../../../shared/runtime/credentials.js';
 
 /** A platform bound to the flush function's tables only (no governor table: it never calls Marketo). */
@@ -13,8 +11,8 @@ function flushPlatform(): Platform {
   return {
     settings: parseSettings(DEFAULT_SETTINGS_INPUT),
     logger: createLogger('test', { logLevel: 'CRITICAL' }),
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-    sqs: new SQSClient({ region: 'us-east-1' }),
+    doc: createDocumentClient({ region: 'us-east-1' }),
+    sqs: createSqsClient({ region: 'us-east-1' }),
     tables: tableNamesFromEnv({ STAGING_TABLE: 'staging', LEDGER_TABLE: 'ledger', RUNS_TABLE: 'runs' }),
     queueUrls: {},
   };

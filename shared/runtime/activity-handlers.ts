@@ -1,0 +1,77 @@
+import type { ActivityDeps } from '../activities/activity-deps.js';
+import { type FlushDeps, flushOnSignal } from '../activities/bulk-flush.js';
+import { fetchActivityPage } from '../activities/fetch-activity-page.js';
+import { fetchMessageSchema, flushMessageSchema, parseMessage } from '../activities/messages.js';
+import { type StartedCycle, startActivityCycle } from '../activities/start-activity-cycle.js';
+import { type VerifyReport, verifyForRun } from '../activities/verify-tasks.js';
+import { type WriteResult, writeActivityBatch } from '../activities/write-activity-tasks.js';
+import { withCallsCounted } from './call-accounting.js';
+import { type ScheduledRun, scheduledRunOf } from './function-builder.js';
+import { type SqsConsumer, sqsConsumerFor } from './sqs-batch.js';
+
+/**
+ * The activity pipeline's steps as the functions (and the CLI's local event source) run them:
+ * schedule → fetch → write → flush, each one use case.
+ */
+
+/** Fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
+export const fetchActivityPageConsumer: SqsConsumer<ActivityDeps> = (deps) => (record) =>
+  fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body));
+
+/**
+ * Write queue → Tasks. The whole batch is written at once (full 200-record collections, or staged
+ * for Bulk API 2.0); each record then reports its own message's result.
+ */
+export const writeActivityTasksConsumer: SqsConsumer<ActivityDeps> = async (deps, records) => {
+  const results = await writeActivityBatch(deps, [...records]).catch(
+    (error: unknown) => new Map<string, WriteResult>(records.map((r) => [r.messageId, { ok: false, error }])),
+  );
+  return async (record) => {
+    const result = results.get(record.messageId);
+    if (!result) throw new Error(`The write step returned no result for message ${record.messageId}`);
+    if (!result.ok) throw result.error;
+    return result.outcome;
+  };
+};
+
+/**
+ * Flush queue → staged Tasks written by Bulk API 2.0 (or collections below the threshold).
+ * Signals are interchangeable: however many a batch holds, it runs one flush, and every signal
+ * shares its result.
+ */
+export const flushStagedTasksConsumer: SqsConsumer<FlushDeps> = (deps) => {
+  let flush: ReturnType<typeof flushOnSignal> | undefined;
+  return async (record) => {
+    const msg = parseMessage(flushMessageSchema, 'flush', record.body);
+    flush ??= flushOnSignal(deps, msg);
+    return flush;
+  };
+};
+
+/**
+ * Scheduler → one activity cycle: claim each stream, enqueue the first page of each window. With
+ * settings activities.verify.nightly, then a read-only verify of the last days (counts into the
+ * run report); the cycle is already under way and a failed verify only logs.
+ */
+export async function scheduleActivitySync(
+  deps: ActivityDeps,
+  run: Pick<ScheduledRun, 'runId'>,
+  options: { takeOverAfterMs?: number } = {},
+): Promise<StartedCycle & { verify?: VerifyReport['counts'] }> {
+  const cycle = await startActivityCycle(deps, { ...options, runId: run.runId });
+  const verify = deps.settings.activities.verify.nightly ? await verifyForRun(deps, cycle.runId) : undefined;
+  return verify ? { ...cycle, verify: verify.counts } : cycle;
+}
+
+/** The consumers outside Lambda (CLI, tests): the same consumer, without the function's middleware. */
+export const createFetchActivityPage = sqsConsumerFor(fetchActivityPageConsumer, 'fetch');
+export const createWriteActivityTasks = sqsConsumerFor(writeActivityTasksConsumer, 'write');
+export const createFlushStagedTasks = sqsConsumerFor(flushStagedTasksConsumer, 'flush');
+
+/** The scheduled step outside Lambda (tests): a run named now, its vendor calls counted as the function counts them. */
+export const createScheduleActivitySync =
+  (deps: ActivityDeps, options: { takeOverAfterMs?: number } = {}) =>
+  async (): Promise<StartedCycle & { verify?: VerifyReport['counts'] }> => {
+    const run = scheduledRunOf({}, () => deps.now?.() ?? new Date());
+    return withCallsCounted(deps, run.runId, () => scheduleActivitySync(deps, run, options));
+  };

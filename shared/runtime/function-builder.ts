@@ -1,0 +1,224 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
+import { z } from 'zod';
+import { newRunId } from '../adapters/dynamodb/run-report-store.js';
+import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { queueUrlFromArn, SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer.js';
+import { createLogger } from '../observability/logger.js';
+import { type Platform, platformFromEnv } from './activity-runtime.js';
+import { type CallAccountingDeps, runIdOfBatch, withCallsCounted } from './call-accounting.js';
+import { type FailureRecorder, failureRecorderFor } from './failure-recorder.js';
+import { once } from './once.js';
+import { type SqsConsumer, sqsConsumerHandler, type VisibilityDeferrer } from './sqs-batch.js';
+
+/**
+ * How a family of functions gets its dependencies. `compose` runs at cold start (module load):
+ * whatever the environment must provide is checked there and a missing variable fails the cold
+ * start, named. It returns the rest, built on the first invocation and kept (vendor secrets).
+ */
+export interface Runtime<D> {
+  compose(platform: Platform, env: NodeJS.ProcessEnv): () => Promise<D>;
+  /** When set, each invocation's vendor API calls are added to its activity run report. */
+  accounting?: (deps: D) => CallAccountingDeps;
+}
+
+interface Composed<D> {
+  logger: Logger;
+  platform: Platform;
+  deps: () => Promise<D>;
+  counted<T>(deps: D, runId: string | undefined, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Where a function's platform comes from: by default the environment (in Lambda); tests and
+ * other hosts may give the environment or the platform itself (clients injected or defaulted).
+ */
+export interface FunctionHost {
+  env?: NodeJS.ProcessEnv;
+  /** Its logger is the function's logger (the one that carries the Lambda context). */
+  platform?: Platform;
+}
+
+function compose<D>(service: string, runtime: Runtime<D>, host: FunctionHost): Composed<D> {
+  const env = host.env ?? process.env;
+  const platform = host.platform ?? platformFromEnv(createLogger(service), env);
+  return {
+    logger: platform.logger,
+    platform,
+    deps: once(runtime.compose(platform, env)),
+    counted: (deps, runId, work) =>
+      runtime.accounting ? withCallsCounted(runtime.accounting(deps), runId, work) : work(),
+  };
+}
+
+/**
+ * An SQS consumer function: Lambda context in every log line, partial batch failures (one bad
+ * message never makes SQS redeliver its neighbours), a message whose vendor budget is spent
+ * hidden until the budget is back, why each failed message failed kept for `sync dlq`, and the
+ * batch's vendor calls added to its run report.
+ */
+export function sqsFunction<D>(
+  service: string,
+  options: {
+    queue: QueueKey;
+    runtime: Runtime<D>;
+    /** Default: SQS ChangeMessageVisibility on the record's own queue. */
+    deferrer?: VisibilityDeferrer;
+    /** Default: the failures table. */
+    failureRecorder?: FailureRecorder;
+  },
+  consumer: SqsConsumer<NoInfer<D>>,
+  host: FunctionHost = {},
+) {
+  const fn = compose(service, options.runtime, host);
+  const batchOptions = {
+    logger: fn.logger,
+    deferrer: options.deferrer ?? new SqsVisibilityDeferrer(fn.platform.sqs, queueUrlFromArn),
+    failures: {
+      queue: options.queue,
+      recorder: options.failureRecorder ?? failureRecorderFor(fn.platform.doc, fn.platform.tables),
+    },
+  };
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(fn.logger))
+    .handler(async (event, context) => {
+      const deps = await fn.deps();
+      return fn.counted(deps, runIdOfBatch(event.Records), () =>
+        sqsConsumerHandler(consumer, deps, batchOptions)(event, context),
+      );
+    });
+}
+
+/**
+ * The input the EventBridge Scheduler target sends (infra/stateless-stack.ts `scheduleTarget`);
+ * a manual invocation may send nothing.
+ */
+export const scheduleInputSchema = z.looseObject({
+  job: z.string().optional(),
+  /** <aws.scheduler.scheduled-time>: the time the schedule was due, ISO 8601. */
+  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  /** <aws.scheduler.execution-id>: the same for every retry of one scheduled invocation. */
+  executionId: z.string().min(1).optional(),
+});
+
+export class ScheduleInputError extends Error {
+  override readonly name = 'ScheduleInputError';
+  constructor(issues: string, options?: { cause?: unknown }) {
+    super(
+      `The scheduled invocation's input is not what the schedule sends (${issues}). Invoke with {} or with the schedule's input.`,
+      options,
+    );
+  }
+}
+
+/** One run of a scheduled job: its run id names the time the schedule was due (now, when invoked by hand). */
+export interface ScheduledRun {
+  runId: string;
+  scheduledTime?: string;
+  executionId?: string;
+}
+
+export function scheduledRunOf(event: unknown, now: () => Date = () => new Date()): ScheduledRun {
+  const parsed = scheduleInputSchema.safeParse(event ?? {});
+  if (!parsed.success)
+    throw new ScheduleInputError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+      { cause: parsed.error },
+    );
+  const { scheduledTime, executionId } = parsed.data;
+  return {
+    runId: newRunId(scheduledTime ? new Date(scheduledTime) : now()),
+    ...(scheduledTime ? { scheduledTime } : {}),
+    ...(executionId ? { executionId } : {}),
+  };
+}
+
+/** A scheduled function (EventBridge Scheduler): Lambda context in logs, the run named by the schedule, calls counted. */
+export function scheduledFunction<D, R>(
+  service: string,
+  runtime: Runtime<D>,
+  job: (deps: NoInfer<D>, run: ScheduledRun) => Promise<R>,
+  host: FunctionHost = {},
+) {
+  const fn = compose(service, runtime, host);
+  return middy<unknown, R>()
+    .use(injectLambdaContext(fn.logger))
+    .handler(async (event) => {
+      const run = scheduledRunOf(event);
+      fn.logger.info('Scheduled run starts', { ...run });
+      const deps = await fn.deps();
+      return fn.counted(deps, run.runId, () => job(deps, run));
+    });
+}
+
+/** A request as the HTTP use cases see it: headers in any case, the raw body. */
+export interface HttpRequest {
+  headers: Readonly<Record<string, string | undefined>>;
+  body: string | Uint8Array | undefined;
+}
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+export type HttpRoute<D> = (deps: D, request: HttpRequest) => Promise<HttpResponse>;
+
+/** The answer to anything unexpected (DynamoDB or SQS down): a bare 500, never the internal message. */
+export const INTERNAL_ERROR_BODY = JSON.stringify({
+  error: 'internal_error',
+  message: 'Not accepted; retry later.',
+});
+
+/**
+ * The middy handler of an HTTP route (API Gateway HTTP API, payload v2) over built dependencies:
+ * the body decoded, Lambda context in logs, and every throw answered once as a bare 500.
+ */
+export function httpHandler<D>(deps: () => Promise<D>, logger: Logger, route: HttpRoute<D>) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger))
+    .use(
+      httpErrorHandler({
+        logger: (error: Error) =>
+          logger.error('Request failed', { error: { name: error?.name, message: error?.message } }),
+        fallbackMessage: INTERNAL_ERROR_BODY,
+      }),
+    )
+    .use({
+      // Runs before httpErrorHandler: an error's own statusCode (some libraries set one) must never
+      // make its message the response. The route answers every 4xx itself; a throw is always a 500.
+      onError: (request) => {
+        if (request.error !== null && typeof request.error === 'object')
+          Object.assign(request.error, { expose: false });
+      },
+    })
+    .handler(async (event) =>
+      route(await deps(), {
+        headers: event.headers ?? {},
+        body:
+          event.body === undefined
+            ? undefined
+            : event.isBase64Encoded
+              ? Buffer.from(event.body, 'base64')
+              : event.body,
+      }),
+    );
+}
+
+/** An HTTP function: its dependencies composed at cold start, then `httpHandler`. */
+export function httpFunction<D>(
+  service: string,
+  runtime: Runtime<D>,
+  route: HttpRoute<NoInfer<D>>,
+  host: FunctionHost = {},
+) {
+  const fn = compose(service, runtime, host);
+  return httpHandler(fn.deps, fn.logger, route);
+}
