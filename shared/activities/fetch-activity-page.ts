@@ -1,7 +1,7 @@
 import { type ChainState, chainId } from '../adapters/dynamodb/cursor-store.js';
-import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import { packIntoMessages } from '../adapters/sqs/sqs-message-sender.js';
 import type { Activity } from '../ports/marketo-api.js';
+import { readFirstMarketoPage } from '../ports/marketo-paging.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage, WriteActivity, WriteMessage } from './messages.js';
@@ -22,9 +22,6 @@ export class ChainNotReadyError extends Error {
     );
   }
 }
-
-/** A fresh token restarts this far before the last activity handed on (same-second activities). */
-const RESTART_OVERLAP_MS = 60_000;
 
 /**
  * Fetch step. Order matters for crash safety: hand the page's activities to the write queue,
@@ -55,28 +52,24 @@ export async function fetchActivityPage(
   if (chain.done) return { status: 'recovered' };
 
   const typeIds = msg.types.map((t) => t.id);
-  let token = chain.token ?? (await deps.marketo.getPagingToken(new Date(chain.resumeFrom)));
-  let page: Awaited<ReturnType<typeof deps.marketo.getActivities>>;
-  try {
-    page = await deps.marketo.getActivities({
-      nextPageToken: token,
-      activityTypeIds: typeIds,
-      batchSize: deps.settings.marketo.batchSize,
-    });
-  } catch (err) {
-    if (!(err instanceof MarketoPagingTokenError)) throw err;
-    // Tokens are an optimisation: regenerate from the durable datetime watermark.
-    deps.logger.warn('Paging token rejected; regenerating from the watermark', {
-      chain: id,
-      resumeFrom: chain.resumeFrom,
-    });
-    token = await deps.marketo.getPagingToken(new Date(Date.parse(chain.resumeFrom) - RESTART_OVERLAP_MS));
-    page = await deps.marketo.getActivities({
-      nextPageToken: token,
-      activityTypeIds: typeIds,
-      batchSize: deps.settings.marketo.batchSize,
-    });
-  }
+  // One page per invocation: the chain's checkpointed token, or a fresh one from its watermark.
+  const page = await readFirstMarketoPage({
+    marketo: deps.marketo,
+    readPage: (nextPageToken) =>
+      deps.marketo.getActivities({
+        nextPageToken,
+        activityTypeIds: typeIds,
+        batchSize: deps.settings.marketo.batchSize,
+      }),
+    since: new Date(chain.resumeFrom),
+    resumeToken: chain.token,
+    onTokenRefused: (restartFrom) =>
+      deps.logger.warn('Paging token rejected; regenerating from the watermark', {
+        chain: id,
+        resumeFrom: chain.resumeFrom,
+        restartFrom: restartFrom.toISOString(),
+      }),
+  });
 
   const untilMs = msg.until ? Date.parse(msg.until) : Number.POSITIVE_INFINITY;
   const fromMs = Date.parse(msg.from);

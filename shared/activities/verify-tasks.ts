@@ -8,6 +8,7 @@ import { SoqlDate, soql, soqlIdentifier } from '../domain/soql.js';
 import { activityDay } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
 import type { Activity, MarketoApi } from '../ports/marketo-api.js';
+import { readMarketoPages } from '../ports/marketo-paging.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 import { LEAD_LINK_FIELDS } from './write-activity-tasks.js';
 
@@ -105,18 +106,20 @@ export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {})
   // 1. Marketo: every activity of the enabled types from since's UTC day on, read to the end.
   const activities = new Map<string, Activity>();
   for (const stream of plan.streams) {
-    let token = await deps.marketo.getPagingToken(readFrom);
-    for (;;) {
-      const page = await deps.marketo.getActivities({
-        nextPageToken: token,
-        activityTypeIds: stream.types.map((t) => t.id),
-        batchSize: settings.marketo.batchSize,
-      });
+    const pages = readMarketoPages({
+      marketo: deps.marketo,
+      readPage: (nextPageToken) =>
+        deps.marketo.getActivities({
+          nextPageToken,
+          activityTypeIds: stream.types.map((t) => t.id),
+          batchSize: settings.marketo.batchSize,
+        }),
+      since: readFrom,
+      dateOf: (a) => a.activityDate,
+    });
+    for await (const page of pages)
       for (const a of page.items)
         if (Date.parse(a.activityDate) >= readFrom.getTime()) activities.set(a.marketoGUID, a);
-      token = page.nextPageToken;
-      if (!page.moreResult) break;
-    }
   }
   const inWindow = [...activities.values()].filter((a) => {
     const at = Date.parse(a.activityDate);

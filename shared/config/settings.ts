@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 
 /**
  * The one sync-settings document. Read by the CDK app (schedules, budgets) and by every
@@ -104,7 +105,7 @@ export const settingsSchema = z
         apiVersion: z
           .string()
           .regex(/^\d{2}\.0$/, 'must look like 62.0')
-          .default('62.0'),
+          .default(SALESFORCE_API_VERSION),
         taskExternalIdField: z.string().regex(TASK_FIELD).default('Marketo_Activity_Id__c'),
         /**
          * externalId: upsert on the unique External ID field (one call, idempotent by itself).
@@ -123,7 +124,7 @@ export const settingsSchema = z
       })
       .strict()
       .default({
-        apiVersion: '62.0',
+        apiVersion: SALESFORCE_API_VERSION,
         taskExternalIdField: 'Marketo_Activity_Id__c',
         upsertMode: 'externalId',
         bulkThreshold: 2000,

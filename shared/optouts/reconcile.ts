@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { newRunId } from '../adapters/dynamodb/run-report-store.js';
-import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import { normaliseEmail } from '../domain/email.js';
 import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
 import { type HistoryEntry, marketoTarget, type OptOutState } from '../domain/opt-out-state.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange } from '../ports/marketo-api.js';
+import { readMarketoPages } from '../ports/marketo-paging.js';
 import { alignPeople } from './align-people.js';
 import { nowOf, type OptOutDeps, policyOf } from './opt-out-deps.js';
 import { MARKETO_LEAD_FIELDS, SALESFORCE_PERSON_OBJECTS, salesforceRowToRecord } from './person-records.js';
@@ -27,8 +27,6 @@ const OVERLAP_MS = 60 * 60 * 1000;
 /** A Marketo change this close before the webhook delivery counts as delivered by it. */
 const WEBHOOK_COVERAGE_SLACK_MS = 5 * 60 * 1000;
 const MAX_PAGES = 10_000;
-/** A regenerated paging token starts this far before the last change read (same-second changes). */
-const TOKEN_RESTART_OVERLAP_MS = 60_000;
 const MAX_PENDING_PEOPLE = 10_000;
 
 export interface OptOutCursor {
@@ -124,33 +122,27 @@ export async function reconcileOptOuts(
     // 1a. Marketo: every change of `unsubscribed` since the watermark (minus the overlap).
     const leadChanges: LeadChange[] = [];
     const seen = new Set<string>();
-    let readUpTo = marketoSince.getTime() - OVERLAP_MS;
-    let token = await mk.getPagingToken(new Date(readUpTo));
-    let rejectedInARow = 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      let res: Awaited<ReturnType<typeof mk.getLeadChanges>>;
-      try {
-        res = await mk.getLeadChanges({
-          nextPageToken: token,
+    const pages = readMarketoPages({
+      marketo: mk,
+      readPage: (nextPageToken) =>
+        mk.getLeadChanges({
+          nextPageToken,
           fields: ['unsubscribed', 'unsubscribedReason'],
           batchSize: deps.settings.marketo.batchSize,
-        });
-      } catch (err) {
-        if (!(err instanceof MarketoPagingTokenError) || ++rejectedInARow > 3) throw err;
-        // Tokens are an optimisation: a fresh one from the last change read (re-read ones are skipped).
-        deps.logger.warn('Lead-changes paging token rejected; regenerating it', { runId });
-        token = await mk.getPagingToken(new Date(readUpTo - TOKEN_RESTART_OVERLAP_MS));
-        continue;
-      }
-      rejectedInARow = 0;
+        }),
+      since: new Date(marketoSince.getTime() - OVERLAP_MS),
+      dateOf: (c) => c.activityDate,
+      onTokenRefused: () =>
+        deps.logger.warn('Lead-changes paging token rejected; regenerating it', { runId }),
+    });
+    let pageCount = 0;
+    for await (const res of pages) {
       for (const c of res.items) {
-        readUpTo = Math.max(readUpTo, Date.parse(c.activityDate) || readUpTo);
         if (seen.has(c.marketoGUID)) continue;
         seen.add(c.marketoGUID);
         if (c.fields?.some((f) => f.name.toLowerCase() === 'unsubscribed')) leadChanges.push(c);
       }
-      token = res.nextPageToken;
-      if (!res.moreResult) break;
+      if (++pageCount >= MAX_PAGES) break;
     }
     const leadIds = [...new Set(leadChanges.map((c) => c.leadId))];
     const leads = leadIds.length

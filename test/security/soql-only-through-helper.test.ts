@@ -46,11 +46,11 @@ describe('SOQL only through the soql`` helper', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('sends queries to Salesforce from one place only (SalesforceClient.query)', () => {
+  it('sends queries to Salesforce from one place only (query.ts, behind SalesforceClient.query)', () => {
     const senders = sources()
       .filter(({ text }) => /\/query\?q=|\/queryAll|\.queryMore\(|conn(ection)?\.query\(/.test(text))
       .map(({ path }) => path);
-    expect(senders).toEqual([join('shared', 'adapters', 'salesforce', 'salesforce-client.ts')]);
+    expect(senders).toEqual([join('shared', 'adapters', 'salesforce', 'query.ts')]);
   });
 
   it('finds the planted offender (the scan can fail)', () => {

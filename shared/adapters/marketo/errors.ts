@@ -1,3 +1,5 @@
+import type { PagingTokenRefusal } from '../../ports/marketo-paging.js';
+
 /**
  * Every error the Marketo adapter throws. Each says what the caller should do next; none carries
  * credentials, tokens or personal data (no emails, no request bodies).
@@ -69,8 +71,10 @@ export class MarketoDailyQuotaError extends MarketoApiError {
  * The `nextPageToken` was refused (invalid or expired). Regenerate a token from the durable
  * datetime watermark with getPagingToken() and continue from there.
  */
-export class MarketoPagingTokenError extends MarketoApiError {
+export class MarketoPagingTokenError extends MarketoApiError implements PagingTokenRefusal {
   override name = 'MarketoPagingTokenError';
+  /** How readMarketoPages() (ports/marketo-paging.ts) recognises a refused token. */
+  readonly pagingTokenRefused = true as const;
 }
 
 /**

@@ -97,6 +97,54 @@ export function retryDelay(
   }
 }
 
+/** What the call layer does next after a failed attempt. */
+export type RetryDecision =
+  /** Sleep `delayMs`, then send again (one more attempt). */
+  | { action: 'retry'; delayMs: number }
+  /** Drop the access token, get a new one and send again (not counted as an attempt; once per call). */
+  | { action: 'reauthenticate' }
+  /** Park every caller until the quota resets, then fail the call. */
+  | { action: 'park' }
+  /** Give up: throw the failure's typed error. */
+  | { action: 'fail' };
+
+export interface FailedAttempt {
+  cls: CodeClass;
+  /** The request may have been applied (a non-idempotent write with no answer). */
+  ambiguous: boolean;
+  /** 1-based attempt that failed. */
+  attempt: number;
+  /** The call already re-authenticated once. */
+  reauthenticated: boolean;
+}
+
+/**
+ * The one decision table every Marketo request consults — REST calls and the identity request
+ * alike (API-NOTES retry table): 601/602 re-authenticate once; 607 parks; 606/615/transient
+ * failures back off until `maxAttempts`; an ambiguous write is only re-sent when
+ * `retryAmbiguousWrites`; everything else fails at once.
+ */
+export function decideRetry(
+  failed: FailedAttempt,
+  policy: RetryPolicyOptions,
+  random: () => number,
+): RetryDecision {
+  switch (failed.cls) {
+    case 'auth':
+      return failed.reauthenticated ? { action: 'fail' } : { action: 'reauthenticate' };
+    case 'quota':
+      return { action: 'park' };
+    case 'fatal':
+      return { action: 'fail' };
+    case 'rate':
+    case 'concurrency':
+    case 'transient':
+      if (failed.ambiguous && !policy.retryAmbiguousWrites) return { action: 'fail' };
+      if (failed.attempt >= policy.maxAttempts) return { action: 'fail' };
+      return { action: 'retry', delayMs: retryDelay(failed.cls, failed.attempt, policy, random) };
+  }
+}
+
 /** Epoch ms of the next 00:00 in `timeZone` after `nowMs` (Marketo's quota resets at 00:00 America/Chicago). */
 export function nextMidnightInZone(nowMs: number, timeZone = 'America/Chicago'): number {
   const fmt = new Intl.DateTimeFormat('en-US', {

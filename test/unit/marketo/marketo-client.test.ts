@@ -119,6 +119,30 @@ describe('MarketoClient authentication', () => {
     expect(h.sandbox.stats.count(IDENTITY, 'http401')).toBe(1);
     expect(h.client.callCounts().total).toBe(0);
   });
+  it('retries an unreachable identity endpoint through the same retry table as every call', async () => {
+    h = await startHarness();
+    h.sandbox.faults.failNext(2, fault.http(500), 'identity/oauth/token');
+
+    await h.client.getActivityTypes();
+
+    expect(h.client.identityCalls()).toBe(3);
+    expect(h.sandbox.stats.count(TYPES, '200')).toBe(1);
+    // The transient backoff of the retry table (full jitter, random()=0.5): 0.5·500, 0.5·1000
+    expect(h.sleeps).toEqual([250, 500]);
+  });
+
+  it('gives up on an unreachable identity endpoint after maxAttempts with MarketoTransportError', async () => {
+    h = await startHarness({ client: { retry: { maxAttempts: 2 } } });
+    h.sandbox.faults.failNext(5, fault.http(503), 'identity/oauth/token');
+
+    const err = await h.client.getActivityTypes().catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(MarketoTransportError);
+    expect((err as MarketoTransportError).endpoint).toBe(IDENTITY);
+    expect((err as MarketoTransportError).attempts).toBe(2);
+    expect(h.client.identityCalls()).toBe(2);
+    expect(h.client.callCounts().total).toBe(0);
+  });
 });
 
 describe('MarketoClient retry table', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyCode,
   DEFAULT_RETRY_POLICY,
+  decideRetry,
   fullJitterDelay,
   nextChicagoMidnight,
   retryDelay,
@@ -39,5 +40,51 @@ describe('nextChicagoMidnight', () => {
     ['2026-03-08T12:00:00Z', '2026-03-09T05:00:00.000Z'], // DST starts 2026-03-08 02:00
   ])('from %s resets at %s', (now, expected) => {
     expect(new Date(nextChicagoMidnight(Date.parse(now))).toISOString()).toBe(expected);
+  });
+});
+
+describe('decideRetry (the table the call layer consults)', () => {
+  const base = { ambiguous: false, attempt: 1, reauthenticated: false };
+  const half = () => 0.5;
+
+  it('re-authenticates once on auth failures, then fails', () => {
+    expect(decideRetry({ ...base, cls: 'auth' }, DEFAULT_RETRY_POLICY, half)).toEqual({
+      action: 'reauthenticate',
+    });
+    expect(decideRetry({ ...base, cls: 'auth', reauthenticated: true }, DEFAULT_RETRY_POLICY, half)).toEqual({
+      action: 'fail',
+    });
+  });
+
+  it('parks on the daily quota and fails at once on fatal codes', () => {
+    expect(decideRetry({ ...base, cls: 'quota' }, DEFAULT_RETRY_POLICY, half)).toEqual({ action: 'park' });
+    expect(decideRetry({ ...base, cls: 'fatal' }, DEFAULT_RETRY_POLICY, half)).toEqual({ action: 'fail' });
+  });
+
+  it('backs off transient, rate and concurrency failures until maxAttempts', () => {
+    expect(decideRetry({ ...base, cls: 'transient', attempt: 2 }, DEFAULT_RETRY_POLICY, half)).toEqual({
+      action: 'retry',
+      delayMs: 500,
+    });
+    expect(decideRetry({ ...base, cls: 'rate' }, DEFAULT_RETRY_POLICY, half)).toEqual({
+      action: 'retry',
+      delayMs: 21_000,
+    });
+    expect(
+      decideRetry(
+        { ...base, cls: 'concurrency', attempt: DEFAULT_RETRY_POLICY.maxAttempts },
+        DEFAULT_RETRY_POLICY,
+        half,
+      ),
+    ).toEqual({ action: 'fail' });
+  });
+
+  it('never re-sends an ambiguous write unless the policy allows it', () => {
+    const failed = { ...base, cls: 'transient' as const, ambiguous: true };
+    expect(decideRetry(failed, DEFAULT_RETRY_POLICY, half)).toEqual({ action: 'fail' });
+    expect(decideRetry(failed, { ...DEFAULT_RETRY_POLICY, retryAmbiguousWrites: true }, half)).toEqual({
+      action: 'retry',
+      delayMs: 250,
+    });
   });
 });
