@@ -6,10 +6,11 @@ import { fetchActivityPage } from '../shared/activities/fetch-activity-page.js';
 import { fetchMessageSchema, parseMessage } from '../shared/activities/messages.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { createLogger } from '../shared/observability/logger.js';
+import type { VisibilityDeferrer } from '../shared/ports/visibility-deferrer.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
 import { withCallAccounting } from '../shared/runtime/call-accounting.js';
 import { type FailureRecorder, failureRecorderFor } from '../shared/runtime/failure-recorder.js';
-import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
+import { sqsBatchHandler } from '../shared/runtime/sqs-batch.js';
 
 /** SQS fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
 export const createFetchActivityPage = (

@@ -5,10 +5,11 @@ import { type FlushDeps, flushOnSignal } from '../shared/activities/bulk-flush.j
 import { flushMessageSchema, parseMessage } from '../shared/activities/messages.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { createLogger } from '../shared/observability/logger.js';
+import type { VisibilityDeferrer } from '../shared/ports/visibility-deferrer.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
 import { withCallAccounting } from '../shared/runtime/call-accounting.js';
 import { type FailureRecorder, failureRecorderFor } from '../shared/runtime/failure-recorder.js';
-import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
+import { sqsBatchHandler } from '../shared/runtime/sqs-batch.js';
 
 /**
  * SQS flush queue → staged Tasks written by Bulk API 2.0 (or collections below the threshold).

@@ -5,10 +5,11 @@ import type { ActivityDeps } from '../shared/activities/activity-deps.js';
 import { type WriteResult, writeActivityBatch } from '../shared/activities/write-activity-tasks.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { createLogger } from '../shared/observability/logger.js';
+import type { VisibilityDeferrer } from '../shared/ports/visibility-deferrer.js';
 import { activityDepsFromEnv, once } from '../shared/runtime/activity-runtime.js';
 import { withCallAccounting } from '../shared/runtime/call-accounting.js';
 import { type FailureRecorder, failureRecorderFor } from '../shared/runtime/failure-recorder.js';
-import { sqsBatchHandler, type VisibilityDeferrer } from '../shared/runtime/sqs-batch.js';
+import { sqsBatchHandler } from '../shared/runtime/sqs-batch.js';
 
 /**
  * SQS write queue → Tasks. The whole batch is written at once (full 200-record collections, or

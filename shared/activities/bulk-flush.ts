@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FlushState, StagedItemSummary, StagedRow } from '../adapters/dynamodb/staged-task-store.js';
+import type { SalesforceRecordError } from '../domain/salesforce-records.js';
+import { isTransientRecordError } from '../domain/task-policy.js';
+import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
 import {
   SalesforceApiError,
   SalesforceApiLimitError,
   SalesforceAuthError,
   SalesforceBulkJobError,
-} from '../adapters/salesforce/errors.js';
-import { isTransientRecordError } from '../domain/task-policy.js';
-import type { SalesforceRecordError, SalesforceSaveResult } from '../ports/salesforce-api.js';
+} from '../ports/salesforce-errors.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FlushMessage } from './messages.js';

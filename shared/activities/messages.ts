@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activitySchema } from '../ports/marketo-api.js';
+import { activitySchema } from '../domain/activity.js';
 
 /** Fetch one page of one window of one stream. `page` is the chain step this message owns. */
 export const fetchMessageSchema = z.object({

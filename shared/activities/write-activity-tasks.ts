@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
 import { type StagedRow, StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
-import { SalesforceApiLimitError, SalesforceAuthError } from '../adapters/salesforce/errors.js';
 import { MAX_COLLECTION_SIZE } from '../adapters/salesforce/salesforce-client.js';
 import { enabledSettingFor } from '../domain/activity-streams.js';
+import type { TaskRecord } from '../domain/salesforce-records.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
 import { mapActivityToTask } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
-import type { SalesforceSaveResult, TaskRecord } from '../ports/salesforce-api.js';
+import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
+import { SalesforceApiLimitError, SalesforceAuthError } from '../ports/salesforce-errors.js';
 import type { ActivityDeps } from './activity-deps.js';
 import {
   type FlushMessage,

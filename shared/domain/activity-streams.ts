@@ -1,5 +1,5 @@
 import type { ActivityTypeSetting, Settings } from '../config/settings.js';
-import type { ActivityType } from '../ports/marketo-api.js';
+import type { ActivityType } from './activity.js';
 
 /** Marketo accepts at most 10 activity type ids per activities.json call. */
 export const MAX_TYPE_IDS_PER_CALL = 10;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { newRunId } from '../adapters/dynamodb/run-report-store.js';
-import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import { normaliseEmail } from '../domain/email.js';
 import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
 import { type HistoryEntry, marketoTarget, type OptOutState } from '../domain/opt-out-state.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange } from '../ports/marketo-api.js';
+import { MarketoPagingTokenError } from '../ports/marketo-errors.js';
 import { alignPeople } from './align-people.js';
 import { nowOf, type OptOutDeps, policyOf } from './opt-out-deps.js';
 import { MARKETO_LEAD_FIELDS, SALESFORCE_PERSON_OBJECTS, salesforceRowToRecord } from './person-records.js';

@@ -3,15 +3,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { type BodySummary, type FailureInput, FailureStore } from '../adapters/dynamodb/failure-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
+import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { redact } from '../observability/logger.js';
 import {
   MarketoApiError,
   MarketoAuthError,
   MarketoResponseValidationError,
   MarketoTransportError,
-} from '../adapters/marketo/errors.js';
-import { SalesforceApiError, SalesforceBulkJobError } from '../adapters/salesforce/errors.js';
-import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
-import { redact } from '../observability/logger.js';
+} from '../ports/marketo-errors.js';
+import { SalesforceApiError, SalesforceBulkJobError } from '../ports/salesforce-errors.js';
 import { lazy } from './lazy.js';
 
 /**

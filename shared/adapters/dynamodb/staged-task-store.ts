@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { TaskRecord } from '../../ports/salesforce-api.js';
+import type { TaskRecord } from '../../domain/salesforce-records.js';
 import { batchDeleteAll, batchGetAll } from './batch.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
 

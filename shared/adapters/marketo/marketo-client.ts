@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type ZodType, z } from 'zod';
 import {
   type Activity,
-  type ActivityPage,
   type ActivityType,
   activitySchema,
   activityTypeSchema,
+} from '../../domain/activity.js';
+import {
+  type ActivityPage,
   type CustomActivityInput,
   type CustomActivityResult,
   type Lead,
@@ -17,7 +19,6 @@ import {
   type MarketoCallCounts,
   type SyncLeadResult,
 } from '../../ports/marketo-api.js';
-import { type CallGovernor, InMemoryCallGovernor, type Lease, realSleep } from './call-governor.js';
 import {
   MarketoApiError,
   MarketoAuthError,
@@ -27,7 +28,8 @@ import {
   MarketoResponseValidationError,
   MarketoTransportError,
   type TransportFailure,
-} from './errors.js';
+} from '../../ports/marketo-errors.js';
+import { type CallGovernor, InMemoryCallGovernor, type Lease, realSleep } from './call-governor.js';
 import {
   type CustomActivityType,
   customActivityResultSchema,

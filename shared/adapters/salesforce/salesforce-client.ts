@@ -8,22 +8,22 @@
 import { Connection, OAuth2 } from '@jsforce/jsforce-node';
 import { HttpApi } from '@jsforce/jsforce-node/lib/http-api.js';
 import { z } from 'zod';
+import type { SalesforceRecordError } from '../../domain/salesforce-records.js';
 import { type SoqlQuery, soqlIdentifier } from '../../domain/soql.js';
 import type {
   SalesforceApi,
   SalesforceCallCounts,
   SalesforceLimitInfo,
-  SalesforceRecordError,
   SalesforceSaveResult,
 } from '../../ports/salesforce-api.js';
-import { parseCsvRecords, toCsv } from './csv.js';
 import {
   SalesforceApiError,
   SalesforceApiLimitError,
   SalesforceAuthError,
   SalesforceBulkJobError,
   SalesforceUnknownOutcomeError,
-} from './errors.js';
+} from '../../ports/salesforce-errors.js';
+import { parseCsvRecords, toCsv } from './csv.js';
 
 export const DEFAULT_API_VERSION = '62.0';
 export const DEFAULT_CLIENT_NAME = 'marketo-salesforce-sync';

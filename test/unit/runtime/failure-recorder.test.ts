@@ -2,9 +2,9 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import { FAILURE_TTL_SECONDS, FailureStore } from '../../../shared/adapters/dynamodb/failure-store.js';
-import { MarketoApiError } from '../../../shared/adapters/marketo/errors.js';
-import { SalesforceApiError, SalesforceBulkJobError } from '../../../shared/adapters/salesforce/errors.js';
 import { createLogger } from '../../../shared/observability/logger.js';
+import { MarketoApiError } from '../../../shared/ports/marketo-errors.js';
+import { SalesforceApiError, SalesforceBulkJobError } from '../../../shared/ports/salesforce-errors.js';
 import {
   describeFailure,
   type FailureRecorder,
