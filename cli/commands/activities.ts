@@ -4,9 +4,9 @@ import { createWriteActivityTasks } from '../../functions/write-activity-tasks.j
 import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
 import { flushUntilEmpty } from '../../shared/activities/bulk-flush.js';
 import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
-import type { RunReport } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
+import type { RunReport } from '../../shared/domain/run-report.js';
 import { activityDeps, marketoGovernor, vendorClients } from '../../shared/runtime/activity-runtime.js';
 import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';

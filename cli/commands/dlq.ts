@@ -12,15 +12,16 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../../shared/adapters/dynamodb/conditional-check.js';
-import {
-  type BodySummary,
-  type FailureRecord,
-  FailureStore,
-  type RedriveState,
-} from '../../shared/adapters/dynamodb/failure-store.js';
+import { DynamoDbFailureStore } from '../../shared/adapters/dynamodb/failure-store.js';
 import { tableNamesFromEnv } from '../../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey } from '../../shared/adapters/sqs/queue-definitions.js';
 import { redact } from '../../shared/observability/logger.js';
+import type {
+  BodySummary,
+  FailureRecord,
+  FailureStore,
+  RedriveState,
+} from '../../shared/ports/failure-store.js';
 import { REDRIVEN_FROM_ATTRIBUTE, summariseBody } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import type { CommandResult } from './command-result.js';
@@ -89,7 +90,7 @@ export function dlqContextFromLocal(local: LocalEnvironment): DlqContext {
   return {
     sqs: local.platform.sqs,
     queues,
-    failures: new FailureStore(local.platform.doc, local.platform.tables.failures),
+    failures: new DynamoDbFailureStore(local.platform.doc, local.platform.tables.failures),
   };
 }
 
@@ -121,7 +122,7 @@ export async function dlqContextFromEnv(
   const doc = DynamoDBDocumentClient.from(dynamo, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { sqs, queues, failures: new FailureStore(doc, tableNamesFromEnv(env).failures) };
+  return { sqs, queues, failures: new DynamoDbFailureStore(doc, tableNamesFromEnv(env).failures) };
 }
 
 /** The DLQ of a queue, from its RedrivePolicy (deadLetterTargetArn → GetQueueUrl). */

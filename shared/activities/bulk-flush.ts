@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FlushState, StagedItemSummary, StagedRow } from '../adapters/dynamodb/staged-task-store.js';
 import type { SalesforceRecordError } from '../domain/salesforce-records.js';
+import type { StagedRow } from '../domain/staged-row.js';
 import { isTransientRecordError } from '../domain/task-policy.js';
 import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
 import {
@@ -9,6 +9,7 @@ import {
   SalesforceAuthError,
   SalesforceBulkJobError,
 } from '../ports/salesforce-errors.js';
+import type { FlushState, StagedItemSummary } from '../ports/staged-task-store.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FlushMessage } from './messages.js';

@@ -1,5 +1,5 @@
-import { type ChainState, chainId } from '../adapters/dynamodb/cursor-store.js';
 import type { Activity } from '../domain/activity.js';
+import { type ChainState, chainId } from '../domain/activity-chain.js';
 import { MarketoPagingTokenError } from '../ports/marketo-errors.js';
 import { packIntoMessages } from '../ports/pack-into-messages.js';
 import type { ActivityDeps } from './activity-deps.js';

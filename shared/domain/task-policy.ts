@@ -1,4 +1,4 @@
-import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
+import type { CachedLead } from './lead-link.js';
 import type { SalesforceRecordError } from './salesforce-records.js';
 
 export type SkipReason =

@@ -1,12 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
-import { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
-import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
+import { DynamoDbOptOutStore } from '../adapters/dynamodb/opt-out-store.js';
+import { DynamoDbRunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import type { Settings } from '../config/settings.js';
 import { type OptOutPolicy, policyFromSettings } from '../domain/opt-out-policy.js';
+import type { CursorStore } from '../ports/cursor-store.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
+import type { OptOutStore } from '../ports/opt-out-store.js';
+import type { RunReportStore } from '../ports/run-report-store.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 
 /** Built on first use: the webhook never needs the vendor clients, the CLI builds them lazily. */
@@ -43,12 +46,12 @@ import { lazy } from '../runtime/lazy.js';
 
 export function buildOptOutDeps(input: OptOutDepsInput): OptOutDeps {
   // Built on first use: the webhook consumer is bound to the opt-out table only (least privilege).
-  const cursors = lazy(() => new CursorStore(input.doc, input.tables.cursors));
-  const runs = lazy(() => new RunReportStore(input.doc, input.tables.runs));
+  const cursors = lazy(() => new DynamoDbCursorStore(input.doc, input.tables.cursors));
+  const runs = lazy(() => new DynamoDbRunReportStore(input.doc, input.tables.runs));
   return {
     settings: input.settings,
     logger: input.logger,
-    store: new OptOutStore(input.doc, input.tables.optOuts, input.now ? { now: input.now } : {}),
+    store: new DynamoDbOptOutStore(input.doc, input.tables.optOuts, input.now ? { now: input.now } : {}),
     get cursors() {
       return cursors();
     },

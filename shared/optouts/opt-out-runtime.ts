@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
+import { DynamoDbOptOutStore } from '../adapters/dynamodb/opt-out-store.js';
 import { TABLES } from '../adapters/dynamodb/table-definitions.js';
 import { QUEUES } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
@@ -38,7 +38,7 @@ export function webhookDepsFromEnv(service: string, env: NodeJS.ProcessEnv = pro
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
-    store: new OptOutStore(doc, requireEnv(env, TABLES.optOuts.envVar, 'the opt-out table name')),
+    store: new DynamoDbOptOutStore(doc, requireEnv(env, TABLES.optOuts.envVar, 'the opt-out table name')),
     sender: new SqsMessageSender({ client: new SQSClient({}) }),
     unsubscribeQueueUrl: requireEnv(env, QUEUES.unsubscribe.envVar, 'the unsubscribe queue URL'),
     secrets: webhookSecretsFromEnv(env),

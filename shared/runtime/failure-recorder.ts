@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { type BodySummary, type FailureInput, FailureStore } from '../adapters/dynamodb/failure-store.js';
+import { DynamoDbFailureStore } from '../adapters/dynamodb/failure-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { redact } from '../observability/logger.js';
+import type { BodySummary, FailureInput, FailureStore } from '../ports/failure-store.js';
 import {
   MarketoApiError,
   MarketoAuthError,
@@ -176,7 +177,7 @@ export function failureRecorderFor(
   doc: DynamoDBDocumentClient,
   tables: Pick<Record<TableKey, string>, 'failures'>,
 ): FailureRecorder {
-  return new StoreFailureRecorder(lazy(() => new FailureStore(doc, tables.failures)));
+  return new StoreFailureRecorder(lazy(() => new DynamoDbFailureStore(doc, tables.failures)));
 }
 
 /** Lambda: the failures table named by FAILURES_TABLE, default SDK client. */

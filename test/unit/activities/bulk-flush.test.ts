@@ -11,11 +11,12 @@ import {
   flushUntilEmpty,
   MAX_FLUSH_ATTEMPTS,
 } from '../../../shared/activities/bulk-flush.js';
-import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
-import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
-import { type StagedRow, StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
+import { DynamoDbLedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
+import { DynamoDbRunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
+import { DynamoDbStagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings, type Settings } from '../../../shared/config/settings.js';
+import { type StagedRow, stagedItemKey } from '../../../shared/domain/staged-row.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
 import type { SalesforceApi } from '../../../shared/ports/salesforce-api.js';
@@ -57,9 +58,9 @@ beforeEach(async () => {
   deps = {
     settings: settings(100),
     logger: createLogger('test', { logLevel: 'CRITICAL' }),
-    ledger: new LedgerStore(db.doc, db.tables.ledger),
-    runs: new RunReportStore(db.doc, db.tables.runs),
-    staging: new StagedTaskStore(db.doc, db.tables.staging),
+    ledger: new DynamoDbLedgerStore(db.doc, db.tables.ledger),
+    runs: new DynamoDbRunReportStore(db.doc, db.tables.runs),
+    staging: new DynamoDbStagedTaskStore(db.doc, db.tables.staging),
     salesforce: client(),
     sender,
     queueUrls: { flush: 'http://flush' },
@@ -103,7 +104,7 @@ async function stage(all: StagedRow[]): Promise<void> {
   for (let i = 0; i < all.length; i += 250) {
     const part = all.slice(i, i + 250);
     await deps.staging.stage(
-      StagedTaskStore.keyFor(
+      stagedItemKey(
         RUN,
         part.map((r) => r.marketoGUID),
       ),

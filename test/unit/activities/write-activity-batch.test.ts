@@ -9,11 +9,11 @@ import {
 import type { ActivityDeps } from '../../../shared/activities/activity-deps.js';
 import { flushStagedTasks } from '../../../shared/activities/bulk-flush.js';
 import type { WriteActivity, WriteMessage } from '../../../shared/activities/messages.js';
-import { CursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
-import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
-import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
-import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
-import { StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
+import { DynamoDbCursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
+import { DynamoDbLeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
+import { DynamoDbLedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
+import { DynamoDbRunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
+import { DynamoDbStagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
@@ -52,11 +52,11 @@ beforeEach(async () => {
   deps = {
     settings: parseSettings(DEFAULT_SETTINGS_INPUT),
     logger: createLogger('test', { logLevel: 'CRITICAL' }),
-    cursors: new CursorStore(db.doc, db.tables.cursors),
-    runs: new RunReportStore(db.doc, db.tables.runs),
-    ledger: new LedgerStore(db.doc, db.tables.ledger),
-    leadCache: new LeadCacheStore(db.doc, db.tables.leadCache, 3600),
-    staging: new StagedTaskStore(db.doc, db.tables.staging),
+    cursors: new DynamoDbCursorStore(db.doc, db.tables.cursors),
+    runs: new DynamoDbRunReportStore(db.doc, db.tables.runs),
+    ledger: new DynamoDbLedgerStore(db.doc, db.tables.ledger),
+    leadCache: new DynamoDbLeadCacheStore(db.doc, db.tables.leadCache, 3600),
+    staging: new DynamoDbStagedTaskStore(db.doc, db.tables.staging),
     sender,
     queueUrls: { flush: 'http://flush-queue' },
     marketo,

@@ -1,10 +1,12 @@
 import type { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { CursorStore, chainId } from '../../../shared/adapters/dynamodb/cursor-store.js';
-import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
-import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
-import { newRunId, RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
+import { DynamoDbCursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
+import { DynamoDbLeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
+import { DynamoDbLedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
+import { DynamoDbRunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
+import { chainId } from '../../../shared/domain/activity-chain.js';
+import { newRunId } from '../../../shared/domain/run-report.js';
 
 let db: DynamoTestServer;
 beforeAll(async () => {
@@ -16,7 +18,7 @@ afterAll(async () => {
 
 describe('CursorStore', () => {
   it('lets exactly one of two concurrent claimers own a stream', async () => {
-    const cursors = new CursorStore(db.doc, db.tables.cursors);
+    const cursors = new DynamoDbCursorStore(db.doc, db.tables.cursors);
     const claim = (runId: string) =>
       cursors.claimStream({
         streamKey: 's-claim',
@@ -34,7 +36,7 @@ describe('CursorStore', () => {
   });
 
   it('advances a chain only from the page the caller holds', async () => {
-    const cursors = new CursorStore(db.doc, db.tables.cursors);
+    const cursors = new DynamoDbCursorStore(db.doc, db.tables.cursors);
     const id = chainId('run-x', 's-chain', 0);
     await cursors.createChain({
       id,
@@ -60,7 +62,7 @@ describe('CursorStore', () => {
   });
 
   it('moves the watermark to the run bound only when every window is done, once', async () => {
-    const cursors = new CursorStore(db.doc, db.tables.cursors);
+    const cursors = new DynamoDbCursorStore(db.doc, db.tables.cursors);
     await cursors.claimStream({
       streamKey: 's-win',
       runId: 'r1',
@@ -94,7 +96,7 @@ describe('CursorStore', () => {
         return db.doc.send(command);
       },
     } as unknown as typeof db.doc;
-    const cursors = new CursorStore(doc, db.tables.cursors);
+    const cursors = new DynamoDbCursorStore(doc, db.tables.cursors);
     await cursors.claimStream({
       streamKey: 's-race',
       runId: 'r1',
@@ -102,7 +104,7 @@ describe('CursorStore', () => {
       windowCount: 2,
       expectedVersion: undefined,
     });
-    const direct = new CursorStore(db.doc, db.tables.cursors);
+    const direct = new DynamoDbCursorStore(db.doc, db.tables.cursors);
     await direct.completeWindow('s-race', 'r1', 0); // 'pending'
 
     const first = cursors.completeWindow('s-race', 'r1', 1);
@@ -115,7 +117,7 @@ describe('CursorStore', () => {
   });
 
   it('refuses completion from a run that lost ownership', async () => {
-    const cursors = new CursorStore(db.doc, db.tables.cursors);
+    const cursors = new DynamoDbCursorStore(db.doc, db.tables.cursors);
     await cursors.claimStream({
       streamKey: 's-own',
       runId: 'old',
@@ -138,7 +140,7 @@ describe('CursorStore', () => {
 
 describe('LedgerStore', () => {
   it('reports the transition to done exactly once and never lets failed overwrite done', async () => {
-    const ledger = new LedgerStore(db.doc, db.tables.ledger);
+    const ledger = new DynamoDbLedgerStore(db.doc, db.tables.ledger);
 
     const claimed = await ledger.claim({ marketoGUID: 'g-1', leadId: 7 }, 'owner-a', 60_000);
     const done = await ledger.markDone({ marketoGUID: 'g-1', taskId: '00T1' });
@@ -160,7 +162,7 @@ describe('LedgerStore', () => {
   });
 
   it('lets only one live attempt hold a claim, and the next one in once it is released or expired', async () => {
-    const ledger = new LedgerStore(db.doc, db.tables.ledger);
+    const ledger = new DynamoDbLedgerStore(db.doc, db.tables.ledger);
     const now = Date.parse('2026-11-23T00:00:00Z');
 
     const a = await ledger.claim({ marketoGUID: 'g-lease' }, 'a', 60_000, now);
@@ -178,7 +180,7 @@ describe('LedgerStore', () => {
   });
 
   it('reads more than 100 entries (BatchGet chunks)', async () => {
-    const ledger = new LedgerStore(db.doc, db.tables.ledger);
+    const ledger = new DynamoDbLedgerStore(db.doc, db.tables.ledger);
     const guids = Array.from({ length: 230 }, (_, i) => `bulk-${i}`);
     await Promise.all(guids.map((g) => ledger.markDone({ marketoGUID: g, taskId: `T-${g}` })));
 
@@ -192,7 +194,7 @@ describe('LedgerStore', () => {
 describe('LeadCacheStore', () => {
   it('returns cached leads until their TTL passes', async () => {
     let now = Date.parse('2026-11-23T00:00:00Z');
-    const cache = new LeadCacheStore(db.doc, db.tables.leadCache, 60, () => now);
+    const cache = new DynamoDbLeadCacheStore(db.doc, db.tables.leadCache, 60, () => now);
     await cache.putMany([
       { leadId: 1, exists: true, sfdcType: 'Lead', sfdcLeadId: '00Q1' },
       { leadId: 2, exists: false },
@@ -210,7 +212,7 @@ describe('LeadCacheStore', () => {
 
 describe('RunReportStore', () => {
   it('adds counters atomically from concurrent writers and lists the newest run first', async () => {
-    const runs = new RunReportStore(db.doc, db.tables.runs);
+    const runs = new DynamoDbRunReportStore(db.doc, db.tables.runs);
     const older = newRunId(new Date('2026-11-22T20:00:00Z'));
     const newer = newRunId(new Date('2026-11-23T20:00:00Z'));
     await runs.start('activities', older);

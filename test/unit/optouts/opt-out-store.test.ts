@@ -1,12 +1,13 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { OptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
+import { DynamoDbOptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
 import {
   emptyOptOutState,
   type HistoryEntry,
   salesforceTarget,
 } from '../../../shared/domain/opt-out-state.js';
+import type { OptOutStore } from '../../../shared/ports/opt-out-store.js';
 
 describe('OptOutStore (on dynalite)', () => {
   let db: DynamoTestServer;
@@ -14,7 +15,7 @@ describe('OptOutStore (on dynalite)', () => {
 
   beforeAll(async () => {
     db = await startDynamoTestServer();
-    store = new OptOutStore(db.doc, db.tables.optOuts);
+    store = new DynamoDbOptOutStore(db.doc, db.tables.optOuts);
   });
   afterAll(async () => {
     await db.stop();

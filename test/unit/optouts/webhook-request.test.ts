@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { OptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
+import { DynamoDbOptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { unsubscribeMessageSchema } from '../../../shared/optouts/messages.js';
 import {
@@ -32,7 +32,7 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     // A fresh table prefix per test would be nicer; scanning for the test's own keys is enough.
     sender = new RecordingSender();
     deps = {
-      store: new OptOutStore(db.doc, db.tables.optOuts),
+      store: new DynamoDbOptOutStore(db.doc, db.tables.optOuts),
       sender,
       unsubscribeQueueUrl: QUEUE,
       secrets: staticWebhookSecrets(CURRENT, PREVIOUS),
