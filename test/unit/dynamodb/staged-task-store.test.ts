@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import { DynamoDbStagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
 import { type StagedRow, stagedItemKey } from '../../../shared/domain/staged-row.js';
-import { FlushLeaseLostError } from '../../../shared/ports/staged-task-store.js';
 
 let db: DynamoTestServer;
 beforeAll(async () => {
@@ -53,23 +52,5 @@ describe('StagedTaskStore', () => {
 
     await store.remove(items.map((s) => s.sk));
     expect((await store.list()).filter((s) => s.sk.startsWith('big#'))).toEqual([]);
-  });
-
-  it('keeps the flush state across leases: members and job id survive a released lease, not a completed flush', async () => {
-    const store = new DynamoDbStagedTaskStore(db.doc, db.tables.staging);
-    expect(await store.acquireFlush('a', { leaseMs: 60_000 })).toEqual({});
-    await store.planFlush('a', 'flush-1', ['x#0', 'y#0']);
-    await store.recordJob('a', '750000000000001AAA');
-    expect(await store.acquireFlush('b', { leaseMs: 60_000 })).toBeUndefined();
-    await store.releaseFlush('a');
-
-    expect(await store.acquireFlush('b', { leaseMs: 60_000 })).toEqual({
-      flushId: 'flush-1',
-      members: ['x#0', 'y#0'],
-      jobId: '750000000000001AAA',
-    });
-    await expect(store.recordJob('a', 'other')).rejects.toBeInstanceOf(FlushLeaseLostError);
-    await store.completeFlush('b');
-    expect(await store.acquireFlush('c', { leaseMs: 60_000 })).toEqual({});
   });
 });

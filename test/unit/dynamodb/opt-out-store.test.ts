@@ -9,7 +9,7 @@ import {
 } from '../../../shared/domain/opt-out-state.js';
 import type { OptOutStore } from '../../../shared/ports/opt-out-store.js';
 
-describe('OptOutStore (on dynalite)', () => {
+describe('DynamoDbOptOutStore (on dynalite): retries and the outbox', () => {
   let db: DynamoTestServer;
   let store: OptOutStore;
 
@@ -30,25 +30,6 @@ describe('OptOutStore (on dynalite)', () => {
     verdict: 'optOut',
     evidence: { eventId: id },
     optedOut: true,
-  });
-
-  it('creates the state on first write and appends history entries in time order', async () => {
-    // Prepare
-    const key = 'first@example.com';
-    // Act
-    await store.update(key, (s) => ({
-      state: { ...s, optedOut: true, optedOutAt: '2026-10-01T00:00:02.000Z' },
-      history: [observed('b', '2026-10-01T00:00:02.000Z')],
-    }));
-    await store.update(key, (s) => ({ state: s, history: [observed('a', '2026-10-01T00:00:01.000Z')] }));
-    // Assess
-    const got = await store.get(key);
-    expect(got?.version).toBe(2);
-    expect(got?.state.optedOut).toBe(true);
-    expect(got?.state.email).toBe(key);
-    const history = await store.history(key);
-    expect(history.map((h) => h.id)).toEqual(['a', 'b']);
-    expect(history[1]).toEqual(observed('b', '2026-10-01T00:00:02.000Z'));
   });
 
   it('loses no update when 30 writers change one person at once', async () => {
@@ -80,13 +61,6 @@ describe('OptOutStore (on dynalite)', () => {
     expect(results.some((r) => r.attempts > 1)).toBe(true);
   });
 
-  it('writes nothing when the change function says nothing changed', async () => {
-    const key = 'nochange@example.com';
-    const r = await store.update(key, () => undefined);
-    expect(r.changed).toBe(false);
-    expect(await store.get(key)).toBeUndefined();
-  });
-
   it('recovers history entries left in the outbox by a crash between the state write and the copy', async () => {
     // Prepare: a STATE item exactly as a crashed writer leaves it.
     const key = 'crashed@example.com';
@@ -102,34 +76,5 @@ describe('OptOutStore (on dynalite)', () => {
     // Assess
     expect((await store.history(key)).map((h) => h.id)).toEqual(['lost?']);
     expect((await store.get(key))?.version).toBe(2);
-  });
-
-  it('claims a webhook event once; a replay sees the stored event and its status', async () => {
-    const key = 'dedupe@example.com';
-    const first = await store.claimEvent(key, { eventId: 'evt-1', receivedAt: '2026-10-01T00:00:00.000Z' });
-    expect(first.claimed).toBe(true);
-    await store.setEventStatus(key, 'evt-1', 'queued');
-    const [a, b] = await Promise.all([
-      store.claimEvent(key, { eventId: 'evt-1', receivedAt: '2026-10-01T00:00:05.000Z' }),
-      store.claimEvent(key, { eventId: 'evt-1', receivedAt: '2026-10-01T00:00:06.000Z' }),
-    ]);
-    expect(a.claimed).toBe(false);
-    expect(b.claimed).toBe(false);
-    expect(a.event).toMatchObject({
-      eventId: 'evt-1',
-      status: 'queued',
-      receivedAt: '2026-10-01T00:00:00.000Z',
-    });
-  });
-
-  it('never moves an event status backwards', async () => {
-    const key = 'status@example.com';
-    await store.claimEvent(key, { eventId: 'evt-2', receivedAt: '2026-10-01T00:00:00.000Z' });
-    await store.setEventStatus(key, 'evt-2', 'applied', {
-      appliedAt: '2026-10-01T00:00:01.000Z',
-      written: 3,
-    });
-    await store.setEventStatus(key, 'evt-2', 'queued');
-    expect(await store.getEvent(key, 'evt-2')).toMatchObject({ status: 'applied', written: 3 });
   });
 });
