@@ -91,6 +91,13 @@ export class InMemoryOptOutStore implements OptOutStore {
     this.events.set(`${key}#${eventId}`, { ...event, ...defined, status, updatedAt: this.now() });
   }
 
+  /** Items the DynamoDB table would hold (states, history entries, events): a test's "wrote nothing" check. */
+  itemCount(): number {
+    let n = this.states.size + this.events.size;
+    for (const h of this.histories.values()) n += h.size;
+    return n;
+  }
+
   private put(key: string, entries: HistoryEntry[]): void {
     const history = this.histories.get(key) ?? new Map<string, HistoryEntry>();
     for (const e of entries) history.set(historySortKey(e), plain(e));
