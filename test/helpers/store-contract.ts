@@ -22,6 +22,7 @@ export interface StoreFactory {
   failures(now: () => number): FailureStore;
 }
 
+/** One staged Task row on a fixed lead. */
 export const stagedRow = (guid: string, description = ''): StagedRow => ({
   marketoGUID: guid,
   runId: 'run-1',
@@ -40,7 +41,8 @@ export const stagedRow = (guid: string, description = ''): StagedRow => ({
   attempts: 0,
 });
 
-const observed = (id: string, at: string): HistoryEntry => ({
+/** A webhook opt-out observation as history records it. */
+export const observed = (id: string, at: string): HistoryEntry => ({
   kind: 'observed',
   id,
   at,

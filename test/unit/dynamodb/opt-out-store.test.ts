@@ -2,12 +2,9 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import { DynamoDbOptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
-import {
-  emptyOptOutState,
-  type HistoryEntry,
-  salesforceTarget,
-} from '../../../shared/domain/opt-out-state.js';
+import { emptyOptOutState, salesforceTarget } from '../../../shared/domain/opt-out-state.js';
 import type { OptOutStore } from '../../../shared/ports/opt-out-store.js';
+import { observed } from '../../helpers/store-contract.js';
 
 describe('DynamoDbOptOutStore (on dynalite): retries and the outbox', () => {
   let db: DynamoTestServer;
@@ -19,17 +16,6 @@ describe('DynamoDbOptOutStore (on dynalite): retries and the outbox', () => {
   });
   afterAll(async () => {
     await db.stop();
-  });
-
-  const observed = (id: string, at: string): HistoryEntry => ({
-    kind: 'observed',
-    id,
-    at,
-    source: 'webhook',
-    value: true,
-    verdict: 'optOut',
-    evidence: { eventId: id },
-    optedOut: true,
   });
 
   it('loses no update when 30 writers change one person at once', async () => {

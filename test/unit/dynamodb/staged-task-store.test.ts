@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import { DynamoDbStagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
-import { type StagedRow, stagedItemKey } from '../../../shared/domain/staged-row.js';
+import { stagedItemKey } from '../../../shared/domain/staged-row.js';
+import { stagedRow } from '../../helpers/store-contract.js';
 
 let db: DynamoTestServer;
 beforeAll(async () => {
@@ -10,24 +11,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db.stop();
-});
-
-const row = (guid: string, description = ''): StagedRow => ({
-  marketoGUID: guid,
-  runId: 'run-1',
-  whoId: '00Q000000000001AAA',
-  leadId: 1,
-  activityTypeName: 'Open Email',
-  activityDate: '2026-01-01T00:00:00Z',
-  task: {
-    WhoId: '00Q000000000001AAA',
-    Subject: 's',
-    Status: 'Completed',
-    Priority: 'Normal',
-    ActivityDate: '2026-01-01',
-    Description: description,
-  },
-  attempts: 0,
 });
 
 describe('StagedTaskStore', () => {
@@ -39,7 +22,9 @@ describe('StagedTaskStore', () => {
   it('splits rows that do not compress under 300 KB into several items, and loads them all back', async () => {
     const store = new DynamoDbStagedTaskStore(db.doc, db.tables.staging);
     // 250 rows × 3,000 random characters: ~750 KB that gzip cannot shrink below 400 KB.
-    const rows = Array.from({ length: 250 }, (_, i) => row(`big-${i}`, randomBytes(2250).toString('base64')));
+    const rows = Array.from({ length: 250 }, (_, i) =>
+      stagedRow(`big-${i}`, randomBytes(2250).toString('base64')),
+    );
 
     await store.stage('big', rows);
 
