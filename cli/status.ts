@@ -1,5 +1,5 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { RunReportStore } from '../shared/adapters/dynamodb/run-report-store.js';
+import { DynamoDbRunReportStore } from '../shared/adapters/dynamodb/run-report-store.js';
 import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
 import type { LocalEnvironment } from './embedded/local-environment.js';
 
@@ -29,7 +29,7 @@ export async function collectStatus(local: LocalEnvironment): Promise<StatusSumm
       watermark: (i.watermark as string | undefined) ?? null,
       activeRunId: (i.activeRunId as string | undefined) ?? null,
     }));
-  const runs = new RunReportStore(doc, tables.runs);
+  const runs = new DynamoDbRunReportStore(doc, tables.runs);
   const lastRuns = [...(await runs.recent('activities', 3)), ...(await runs.recent('optouts', 3))].map(
     (r) => ({
       kind: r.kind,

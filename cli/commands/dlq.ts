@@ -10,15 +10,16 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isConditionalCheckFailed } from '../../shared/adapters/dynamodb/conditional-check.js';
-import {
-  type BodySummary,
-  type FailureRecord,
-  FailureStore,
-  type RedriveState,
-} from '../../shared/adapters/dynamodb/failure-store.js';
+import { DynamoDbFailureStore } from '../../shared/adapters/dynamodb/failure-store.js';
 import { tableNamesFromEnv } from '../../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey } from '../../shared/adapters/sqs/queue-definitions.js';
 import { redact } from '../../shared/observability/logger.js';
+import type {
+  BodySummary,
+  FailureRecord,
+  FailureStore,
+  RedriveState,
+} from '../../shared/ports/failure-store.js';
 import { createDocumentClient, createSqsClient } from '../../shared/runtime/aws-clients.js';
 import { REDRIVEN_FROM_ATTRIBUTE, summariseBody } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
@@ -88,7 +89,7 @@ export function dlqContextFromLocal(local: LocalEnvironment): DlqContext {
   return {
     sqs: local.platform.sqs,
     queues,
-    failures: new FailureStore(local.platform.doc, local.platform.tables.failures),
+    failures: new DynamoDbFailureStore(local.platform.doc, local.platform.tables.failures),
   };
 }
 
@@ -117,7 +118,7 @@ export async function dlqContextFromEnv(
   const doc = createDocumentClient(
     env.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {},
   );
-  return { sqs, queues, failures: new FailureStore(doc, tableNamesFromEnv(env).failures) };
+  return { sqs, queues, failures: new DynamoDbFailureStore(doc, tableNamesFromEnv(env).failures) };
 }
 
 /** The DLQ of a queue, from its RedrivePolicy (deadLetterTargetArn → GetQueueUrl). */

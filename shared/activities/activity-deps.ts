@@ -1,13 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
-import type { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
-import type { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
-import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
-import type { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import type { Settings } from '../config/settings.js';
+import type { CursorStore } from '../ports/cursor-store.js';
+import type { LeadCacheStore } from '../ports/lead-cache-store.js';
+import type { LedgerStore } from '../ports/ledger-store.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
+import type { RunReportStore } from '../ports/run-report-store.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
+import type { StagedTaskStore } from '../ports/staged-task-store.js';
 
 /** Everything the activity pipeline talks to, injected (Lambda builds it from env, the CLI locally). */
 export interface ActivityDeps {

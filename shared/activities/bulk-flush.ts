@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { FlushState, StagedItemSummary, StagedRow } from '../adapters/dynamodb/staged-task-store.js';
+import type { SalesforceRecordError } from '../domain/salesforce-records.js';
+import type { StagedRow } from '../domain/staged-row.js';
+import { isTransientRecordError } from '../domain/task-policy.js';
+import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
 import {
   SalesforceApiError,
   SalesforceApiLimitError,
   SalesforceAuthError,
   SalesforceBulkJobError,
-} from '../adapters/salesforce/errors.js';
-import { isTransientRecordError } from '../domain/task-policy.js';
-import type { SalesforceRecordError, SalesforceSaveResult } from '../ports/salesforce-api.js';
+} from '../ports/salesforce-errors.js';
+import type { FlushState, StagedItemSummary } from '../ports/staged-task-store.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FlushMessage } from './messages.js';

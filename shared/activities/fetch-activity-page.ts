@@ -1,7 +1,7 @@
-import { type ChainState, chainId } from '../adapters/dynamodb/cursor-store.js';
-import { packIntoMessages } from '../adapters/sqs/sqs-message-sender.js';
-import type { Activity } from '../ports/marketo-api.js';
+import type { Activity } from '../domain/activity.js';
+import { type ChainState, chainId } from '../domain/activity-chain.js';
 import { readFirstMarketoPage } from '../ports/marketo-paging.js';
+import { packIntoMessages } from '../ports/pack-into-messages.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage, WriteActivity, WriteMessage } from './messages.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { activitySchema } from '../ports/marketo-api.js';
+import { activitySchema } from '../domain/activity.js';
+import { MARKETO_MAX_ACTIVITY_TYPE_IDS } from '../ports/vendor-limits.js';
 
 /** Fetch one page of one window of one stream. `page` is the chain step this message owns. */
 export const fetchMessageSchema = z.object({
@@ -9,7 +10,7 @@ export const fetchMessageSchema = z.object({
   types: z
     .array(z.object({ id: z.number().int(), name: z.string() }))
     .min(1)
-    .max(10),
+    .max(MARKETO_MAX_ACTIVITY_TYPE_IDS),
   windowIndex: z.number().int().min(0),
   from: z.string().datetime({ offset: true }),
   until: z.string().datetime({ offset: true }).optional(),

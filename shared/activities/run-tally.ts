@@ -1,4 +1,4 @@
-import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import type { RunReportStore } from '../ports/run-report-store.js';
 
 /** Counters for the run reports of several runs, added in one update per run. */
 export class RunTally {

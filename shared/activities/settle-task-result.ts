@@ -1,5 +1,6 @@
+import type { SalesforceRecordError } from '../domain/salesforce-records.js';
 import { isTransientRecordError } from '../domain/task-policy.js';
-import type { SalesforceRecordError, SalesforceSaveResult } from '../ports/salesforce-api.js';
+import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 /** What the ledger needs to know about one activity's Task. */

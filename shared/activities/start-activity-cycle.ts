@@ -1,6 +1,6 @@
-import { chainId } from '../adapters/dynamodb/cursor-store.js';
-import { newRunId } from '../adapters/dynamodb/run-report-store.js';
+import { chainId } from '../domain/activity-chain.js';
 import { allocateWindows, planStreams, splitWindows } from '../domain/activity-streams.js';
+import { newRunId } from '../domain/run-report.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage } from './messages.js';

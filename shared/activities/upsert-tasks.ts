@@ -1,4 +1,5 @@
-import type { SalesforceSaveResult, TaskRecord } from '../ports/salesforce-api.js';
+import type { TaskRecord } from '../domain/salesforce-records.js';
+import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 /**

@@ -1,14 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
-import type { LedgerEntry, LedgerStore } from '../adapters/dynamodb/ledger-store.js';
-import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import type { Settings } from '../config/settings.js';
+import type { Activity } from '../domain/activity.js';
 import { planStreams } from '../domain/activity-streams.js';
+import type { LedgerEntry } from '../domain/ledger-entry.js';
 import { SoqlDate, soql, soqlIdentifier } from '../domain/soql.js';
 import { activityDay } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
-import type { Activity, MarketoApi } from '../ports/marketo-api.js';
+import type { CursorStore } from '../ports/cursor-store.js';
+import type { LedgerStore } from '../ports/ledger-store.js';
+import type { MarketoApi } from '../ports/marketo-api.js';
 import { readMarketoPages } from '../ports/marketo-paging.js';
+import type { RunReportStore } from '../ports/run-report-store.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 import { LEAD_LINK_FIELDS } from './write-activity-tasks.js';
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
-import { type StagedRow, StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
-import { SalesforceApiLimitError, SalesforceAuthError } from '../adapters/salesforce/errors.js';
-import { MAX_COLLECTION_SIZE } from '../adapters/salesforce/salesforce-client.js';
 import { enabledSettingFor } from '../domain/activity-streams.js';
-import { soql, soqlIdentifier } from '../domain/soql.js';
+import type { CachedLead } from '../domain/lead-link.js';
+import type { TaskRecord } from '../domain/salesforce-records.js';
+import { SOQL_IN_BATCH, soql, soqlIdentifier } from '../domain/soql.js';
+import { type StagedRow, stagedItemKey } from '../domain/staged-row.js';
 import { mapActivityToTask } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
-import type { SalesforceSaveResult, TaskRecord } from '../ports/salesforce-api.js';
+import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
+import { SalesforceApiLimitError, SalesforceAuthError } from '../ports/salesforce-errors.js';
+import { MARKETO_MAX_BATCH, SALESFORCE_MAX_COLLECTION_SIZE } from '../ports/vendor-limits.js';
 import type { ActivityDeps } from './activity-deps.js';
 import {
   type FlushMessage,
@@ -22,7 +23,6 @@ import { upsertTasksByExternalId } from './upsert-tasks.js';
 
 /** Marketo lead fields needed to find the Salesforce record. */
 export const LEAD_LINK_FIELDS = ['id', 'sfdcType', 'sfdcLeadId', 'sfdcContactId'];
-const MARKETO_FILTER_MAX = 300;
 
 export interface WriteOutcome {
   written: number;
@@ -273,7 +273,7 @@ async function route(deps: ActivityDeps, items: Item[]): Promise<{ direct: Item[
   }
   const staged = items.filter((i) => bulkRuns.has(i.ref.runId));
   const rest = items.filter((i) => !bulkRuns.has(i.ref.runId));
-  const full = rest.length - (rest.length % MAX_COLLECTION_SIZE);
+  const full = rest.length - (rest.length % SALESFORCE_MAX_COLLECTION_SIZE);
   return { direct: rest.slice(0, full), staged: [...staged, ...rest.slice(full)] };
 }
 
@@ -295,7 +295,7 @@ async function stage(
   await Promise.all(
     [...groups.values()].map(async (group) => {
       const rows = group.map((i): StagedRow => ({ ...i.ref, task: i.task, attempts: 0 }));
-      const key = StagedTaskStore.keyFor(
+      const key = stagedItemKey(
         group[0]!.ref.runId,
         rows.map((r) => r.marketoGUID),
       );
@@ -342,8 +342,8 @@ async function write(
   fail: (ownerIds: Iterable<string>, error: unknown) => void,
 ): Promise<void> {
   let stop: unknown;
-  for (let i = 0; i < items.length; i += MAX_COLLECTION_SIZE) {
-    const chunk = items.slice(i, i + MAX_COLLECTION_SIZE);
+  for (let i = 0; i < items.length; i += SALESFORCE_MAX_COLLECTION_SIZE) {
+    const chunk = items.slice(i, i + SALESFORCE_MAX_COLLECTION_SIZE);
     const owners = chunk.flatMap((item) => item.owners);
     if (stop !== undefined) {
       fail(owners, stop);
@@ -377,8 +377,8 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
   const known = await deps.leadCache.getMany(leadIds);
   const missing = leadIds.filter((id) => !known.has(id));
   const fetched: CachedLead[] = [];
-  for (let i = 0; i < missing.length; i += MARKETO_FILTER_MAX) {
-    const ids = missing.slice(i, i + MARKETO_FILTER_MAX);
+  for (let i = 0; i < missing.length; i += MARKETO_MAX_BATCH) {
+    const ids = missing.slice(i, i + MARKETO_MAX_BATCH);
     const leads = await deps.marketo.getLeads({
       filterType: 'id',
       filterValues: ids,
@@ -438,8 +438,8 @@ async function writeThroughLedger(deps: ActivityDeps, pending: Item[]): Promise<
     if (claim.hadAttempt) unknown.push(p);
   }
   try {
-    for (let i = 0; i < unknown.length; i += 200) {
-      const guids = unknown.slice(i, i + 200).map((p) => p.ref.marketoGUID);
+    for (let i = 0; i < unknown.length; i += SOQL_IN_BATCH) {
+      const guids = unknown.slice(i, i + SOQL_IN_BATCH).map((p) => p.ref.marketoGUID);
       const rows = await deps.salesforce.query<Record<string, unknown>>(
         soql`SELECT Id, ${soqlIdentifier(field)} FROM Task WHERE ${soqlIdentifier(field)} IN ${guids}`,
       );

@@ -1,8 +1,6 @@
 import type { ActivityTypeSetting, Settings } from '../config/settings.js';
-import type { ActivityType } from '../ports/marketo-api.js';
-
-/** Marketo accepts at most 10 activity type ids per activities.json call. */
-export const MAX_TYPE_IDS_PER_CALL = 10;
+import { MARKETO_MAX_ACTIVITY_TYPE_IDS } from '../ports/vendor-limits.js';
+import type { ActivityType } from './activity.js';
 
 export interface ResolvedType {
   id: number;
@@ -48,8 +46,8 @@ export function planStreams(settings: Settings, instanceTypes: ActivityType[]): 
   if (problems.length) throw new UnknownActivityTypeError(problems);
   resolved.sort((a, b) => a.id - b.id);
   const streams: ActivityStream[] = [];
-  for (let i = 0; i < resolved.length; i += MAX_TYPE_IDS_PER_CALL) {
-    const types = resolved.slice(i, i + MAX_TYPE_IDS_PER_CALL);
+  for (let i = 0; i < resolved.length; i += MARKETO_MAX_ACTIVITY_TYPE_IDS) {
+    const types = resolved.slice(i, i + MARKETO_MAX_ACTIVITY_TYPE_IDS);
     streams.push({ key: types.map((t) => t.id).join(','), types });
   }
   return { streams, missingOptional };

@@ -7,6 +7,9 @@
  *   soql`SELECT ${soqlIdentifier(field)} FROM Contact WHERE Id IN ${ids}`
  */
 
+/** Ids (18 characters) per SOQL `IN (...)` list: 200 keep a query well under the REST URI length limit. */
+export const SOQL_IN_BATCH = 200;
+
 declare const soqlQueryBrand: unique symbol;
 
 /**

@@ -1,6 +1,6 @@
 import type { ActivityTypeSetting } from '../config/settings.js';
-import type { Activity } from '../ports/marketo-api.js';
-import type { TaskRecord } from '../ports/salesforce-api.js';
+import type { Activity } from './activity.js';
+import type { TaskRecord } from './salesforce-records.js';
 
 /** Salesforce field limits (Task): longer values are cut, never rejected. */
 export const SUBJECT_MAX = 255;

@@ -1,5 +1,5 @@
-import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
-import type { SalesforceRecordError } from '../ports/salesforce-api.js';
+import type { CachedLead } from './lead-link.js';
+import type { SalesforceRecordError } from './salesforce-records.js';
 
 export type SkipReason =
   | 'typeDisabled'

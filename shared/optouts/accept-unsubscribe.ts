@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
 import { emailRef, normaliseEmail } from '../domain/email.js';
 import { type OptOutPolicy, observe } from '../domain/opt-out-policy.js';
 import type { HistoryEntry } from '../domain/opt-out-state.js';
 import type { MessageSender } from '../ports/message-sender.js';
+import type { OptOutStore } from '../ports/opt-out-store.js';
 import { leadKey, type UnsubscribeMessage } from './messages.js';
 
 export interface AcceptDeps {

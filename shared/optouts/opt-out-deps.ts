@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CursorStore } from '../adapters/dynamodb/cursor-store.js';
-import type { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
-import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import type { Settings } from '../config/settings.js';
 import { type OptOutPolicy, policyFromSettings } from '../domain/opt-out-policy.js';
+import type { CursorStore } from '../ports/cursor-store.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
+import type { OptOutStore } from '../ports/opt-out-store.js';
+import type { RunReportStore } from '../ports/run-report-store.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 
 /** Built on first use: the webhook never needs the vendor clients, the CLI builds them lazily. */

@@ -9,6 +9,7 @@ import {
 import { soql, soqlIdentifier } from '../domain/soql.js';
 import type { Lead, MarketoApi } from '../ports/marketo-api.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
+import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
 
 /**
  * Finding every record that carries a person's email on either side, and writing the opt-out to
@@ -21,8 +22,6 @@ export const SALESFORCE_PERSON_OBJECTS: readonly SalesforcePersonObject[] = ['Le
 const SOQL_EMAILS_PER_QUERY = 100;
 /** Emails per Marketo getLeads call: keeps the URI below 8 KB. */
 const MARKETO_EMAILS_PER_CALL = 100;
-/** Sync Leads takes at most 300 records per call. */
-export const MARKETO_SYNC_BATCH = 300;
 
 export interface PersonRecord {
   target: TargetKey;
@@ -202,7 +201,7 @@ export async function writeMarketo(
     const t = parseTarget(w.target);
     return t.system === 'marketo' ? [{ ...w, leadId: t.leadId }] : [];
   });
-  for (const chunk of chunks(mine, MARKETO_SYNC_BATCH)) {
+  for (const chunk of chunks(mine, MARKETO_MAX_BATCH)) {
     const results = await mk.syncLeads({
       action: 'updateOnly',
       lookupField: 'id',

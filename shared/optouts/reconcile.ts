@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { newRunId } from '../adapters/dynamodb/run-report-store.js';
 import { normaliseEmail } from '../domain/email.js';
 import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
 import { type HistoryEntry, marketoTarget, type OptOutState } from '../domain/opt-out-state.js';
+import { newRunId } from '../domain/run-report.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange } from '../ports/marketo-api.js';
 import { readMarketoPages } from '../ports/marketo-paging.js';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
 import { normaliseEmail } from '../domain/email.js';
 import type { OptOutPolicy } from '../domain/opt-out-policy.js';
 import type { MessageSender } from '../ports/message-sender.js';
+import type { OptOutStore } from '../ports/opt-out-store.js';
 import { acceptUnsubscribe } from './accept-unsubscribe.js';
 import { occurredInstant, unsubscribeBodySchema } from './webhook-body.js';
 import { secretMatches, type WebhookSecrets } from './webhook-secrets.js';

@@ -1,25 +1,11 @@
 import { z } from 'zod';
+import { type Activity, type ActivityType, activityAttributeSchema } from '../domain/activity.js';
 
 /**
  * What the domain needs from Marketo. The hand-written client (marketo-client.ts) implements
  * it over HTTP; vendor responses are validated with these schemas (typed from the Swagger in
  * ../shared/reference/marketo/).
  */
-
-export const activityAttributeSchema = z.object({ name: z.string(), value: z.unknown() });
-
-export const activitySchema = z.object({
-  id: z.number().optional(),
-  marketoGUID: z.string().min(1),
-  leadId: z.number().int(),
-  activityDate: z.string(),
-  activityTypeId: z.number().int(),
-  campaignId: z.number().int().nullish(),
-  primaryAttributeValueId: z.union([z.number(), z.string()]).nullish(),
-  primaryAttributeValue: z.string().nullish(),
-  attributes: z.array(activityAttributeSchema).optional(),
-});
-export type Activity = z.infer<typeof activitySchema>;
 
 export const leadChangeFieldSchema = z.object({
   id: z.number().int(),
@@ -38,15 +24,6 @@ export const leadChangeSchema = z.object({
   attributes: z.array(activityAttributeSchema).optional(),
 });
 export type LeadChange = z.infer<typeof leadChangeSchema>;
-
-export const activityTypeSchema = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  description: z.string().optional(),
-  primaryAttribute: z.object({ name: z.string(), dataType: z.string() }).optional(),
-  attributes: z.array(z.object({ name: z.string(), dataType: z.string() })).optional(),
-});
-export type ActivityType = z.infer<typeof activityTypeSchema>;
 
 /** A Marketo lead as we read it: id plus whatever fields were requested (values may be null). */
 export const leadSchema = z

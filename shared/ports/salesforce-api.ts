@@ -1,3 +1,4 @@
+import type { SalesforceRecordError } from '../domain/salesforce-records.js';
 import type { SoqlQuery } from '../domain/soql.js';
 
 /**
@@ -5,30 +6,11 @@ import type { SoqlQuery } from '../domain/soql.js';
  * (`@jsforce/jsforce-node`). Results come back in input order, one per record.
  */
 
-export interface SalesforceRecordError {
-  statusCode: string;
-  message: string;
-  fields?: string[];
-}
-
 export interface SalesforceSaveResult {
   id?: string | null;
   success: boolean;
   created?: boolean;
   errors: SalesforceRecordError[];
-}
-
-/** A Task as written by us; extra keys are Task fields from the type's field mapping. */
-export interface TaskRecord {
-  WhoId: string;
-  Subject: string;
-  Status: 'Completed';
-  Priority: string;
-  ActivityDate: string;
-  Type?: string;
-  TaskSubtype?: string;
-  Description?: string;
-  [field: string]: string | number | boolean | null | undefined;
 }
 
 export interface SalesforceLimitInfo {

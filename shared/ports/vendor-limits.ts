@@ -18,3 +18,5 @@ export const SALESFORCE_MAX_COLLECTION_SIZE = 200;
 export const SALESFORCE_API_VERSION = '62.0';
 /** SQS SendMessageBatch / DeleteMessageBatch: at most 10 entries per call. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
+/** SQS: one message, and one SendMessageBatch call in total, at most 256 KiB. */
+export const SQS_MAX_BATCH_BYTES = 262_144;

@@ -2,11 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityDeps } from '../activities/activity-deps.js';
-import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
-import { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
-import { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
-import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
-import { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
+import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
+import { DynamoDbLeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
+import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { DynamoDbRunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import { DynamoDbStagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { DynamoDbCallGovernor } from '../adapters/marketo/dynamodb-call-governor.js';
@@ -102,13 +102,13 @@ export function activityDeps(
   clients: Pick<ActivityDeps, 'marketo' | 'salesforce'>,
 ): ActivityDeps {
   const { doc, tables, settings } = platform;
-  const cursors = once(() => new CursorStore(doc, tables.cursors));
-  const runs = once(() => new RunReportStore(doc, tables.runs));
-  const ledger = once(() => new LedgerStore(doc, tables.ledger));
+  const cursors = once(() => new DynamoDbCursorStore(doc, tables.cursors));
+  const runs = once(() => new DynamoDbRunReportStore(doc, tables.runs));
+  const ledger = once(() => new DynamoDbLedgerStore(doc, tables.ledger));
   const leadCache = once(
-    () => new LeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
+    () => new DynamoDbLeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
   );
-  const staging = once(() => new StagedTaskStore(doc, tables.staging));
+  const staging = once(() => new DynamoDbStagedTaskStore(doc, tables.staging));
   return {
     settings,
     logger: platform.logger,

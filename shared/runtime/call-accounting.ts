@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import type { RunReportStore } from '../ports/run-report-store.js';
 
 /** What call accounting reads (the clients' counters) and writes (the run report); ActivityDeps is one. */
 export interface CallAccountingDeps {

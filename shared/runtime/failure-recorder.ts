@@ -1,16 +1,17 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { type BodySummary, type FailureInput, FailureStore } from '../adapters/dynamodb/failure-store.js';
+import { DynamoDbFailureStore } from '../adapters/dynamodb/failure-store.js';
 import type { TableKey } from '../adapters/dynamodb/table-definitions.js';
+import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { redact } from '../observability/logger.js';
+import type { BodySummary, FailureInput, FailureStore } from '../ports/failure-store.js';
 import {
   MarketoApiError,
   MarketoAuthError,
   MarketoResponseValidationError,
   MarketoTransportError,
-} from '../adapters/marketo/errors.js';
-import { SalesforceApiError, SalesforceBulkJobError } from '../adapters/salesforce/errors.js';
-import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
-import { redact } from '../observability/logger.js';
+} from '../ports/marketo-errors.js';
+import { SalesforceApiError, SalesforceBulkJobError } from '../ports/salesforce-errors.js';
 import { once } from './once.js';
 
 /**
@@ -175,5 +176,5 @@ export function failureRecorderFor(
   doc: DynamoDBDocumentClient,
   tables: Pick<Record<TableKey, string>, 'failures'>,
 ): FailureRecorder {
-  return new StoreFailureRecorder(once(() => new FailureStore(doc, tables.failures)));
+  return new StoreFailureRecorder(once(() => new DynamoDbFailureStore(doc, tables.failures)));
 }

@@ -9,15 +9,16 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import { z } from 'zod';
-import { newRunId } from '../adapters/dynamodb/run-report-store.js';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer.js';
+import { newRunId } from '../domain/run-report.js';
 import { createLogger } from '../observability/logger.js';
+import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
 import { type Platform, platformFromEnv } from './activity-runtime.js';
 import { type CallAccountingDeps, runIdOfBatch, withCallsCounted } from './call-accounting.js';
 import { type FailureRecorder, failureRecorderFor } from './failure-recorder.js';
 import { once } from './once.js';
-import { type SqsConsumer, sqsConsumerHandler, type VisibilityDeferrer } from './sqs-batch.js';
+import { type SqsConsumer, sqsConsumerHandler } from './sqs-batch.js';
 
 /**
  * How a family of functions gets its dependencies. `compose` runs at cold start (module load):

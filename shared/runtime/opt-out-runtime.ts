@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
-import { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
-import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
+import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
+import { DynamoDbOptOutStore } from '../adapters/dynamodb/opt-out-store.js';
+import { DynamoDbRunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import { TABLES } from '../adapters/dynamodb/table-definitions.js';
 import { QUEUES } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
@@ -34,13 +34,13 @@ export interface OptOutDepsInput {
 
 export function buildOptOutDeps(input: OptOutDepsInput): OptOutDeps {
   // Built on first use: the webhook consumer is bound to the opt-out table only (least privilege).
-  const cursors = once(() => new CursorStore(input.doc, input.tables.cursors));
-  const runs = once(() => new RunReportStore(input.doc, input.tables.runs));
+  const cursors = once(() => new DynamoDbCursorStore(input.doc, input.tables.cursors));
+  const runs = once(() => new DynamoDbRunReportStore(input.doc, input.tables.runs));
   const unsubscribeQueueUrl = input.queueUrls.unsubscribe;
   return {
     settings: input.settings,
     logger: input.logger,
-    store: new OptOutStore(input.doc, input.tables.optOuts, input.now ? { now: input.now } : {}),
+    store: new DynamoDbOptOutStore(input.doc, input.tables.optOuts, input.now ? { now: input.now } : {}),
     get cursors() {
       return cursors();
     },
@@ -92,7 +92,10 @@ export const optOutRuntime: Runtime<OptOutDeps> = {
 /** The webhook needs only the opt-out table, the unsubscribe queue and its secrets (no vendor clients). */
 export function webhookDeps(platform: Platform, env: NodeJS.ProcessEnv = process.env): WebhookDeps {
   return {
-    store: new OptOutStore(platform.doc, requireEnv(env, TABLES.optOuts.envVar, 'the opt-out table name')),
+    store: new DynamoDbOptOutStore(
+      platform.doc,
+      requireEnv(env, TABLES.optOuts.envVar, 'the opt-out table name'),
+    ),
     sender: new SqsMessageSender({ client: platform.sqs }),
     unsubscribeQueueUrl: requireEnv(env, QUEUES.unsubscribe.envVar, 'the unsubscribe queue URL'),
     secrets: webhookSecretsFromEnv(env),

@@ -1,9 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MarketoDailyQuotaError, MarketoParkedError } from '../adapters/marketo/errors.js';
-import { SalesforceApiLimitError } from '../adapters/salesforce/errors.js';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { MarketoDailyQuotaError, MarketoParkedError } from '../ports/marketo-errors.js';
+import { SalesforceApiLimitError } from '../ports/salesforce-errors.js';
+import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
 import type { FailureRecorder } from './failure-recorder.js';
 
 /** Salesforce sends no Retry-After with REQUEST_LIMIT_EXCEEDED: look again after this long. */
@@ -18,11 +19,6 @@ export function resumeAtFor(err: unknown, now = Date.now()): number | undefined 
   if (err instanceof MarketoParkedError) return err.until.getTime();
   if (err instanceof SalesforceApiLimitError) return now + SALESFORCE_LIMIT_PAUSE_MS;
   return undefined;
-}
-
-/** Hides a message until `resumeAtMs` instead of burning receives (and landing in the DLQ) while a vendor is out of budget. */
-export interface VisibilityDeferrer {
-  defer(record: SQSRecord, resumeAtMs: number): Promise<void>;
 }
 
 /** Longest a failure recorder may hold up a failed record before it is given up on. */

@@ -8,7 +8,7 @@ import {
 } from '../../cli/commands/dlq.js';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
 import { fault } from '../../sandboxes/marketo/fault-controller.js';
-import { FailureStore } from '../../shared/adapters/dynamodb/failure-store.js';
+import { DynamoDbFailureStore } from '../../shared/adapters/dynamodb/failure-store.js';
 import { QUEUES } from '../../shared/adapters/sqs/queue-definitions.js';
 import {
   type Embedded,
@@ -146,7 +146,7 @@ describe('dead letters on the embedded default', () => {
     // The crashed-after-send message went out twice (once per run); everything else once.
     const write = await e.local.queueDepth('write');
     expect(write.visible + write.inFlight).toBe(depth + 1);
-    const records = new FailureStore(e.local.platform.doc, e.local.platform.tables.failures);
+    const records = new DynamoDbFailureStore(e.local.platform.doc, e.local.platform.tables.failures);
     for (const m of finished.summary.messages as { messageId: string; newMessageId: string }[])
       expect((await records.get('write', m.messageId))?.redrive).toMatchObject({
         state: 'sent',

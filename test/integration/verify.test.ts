@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
 import { KEY_PREFIX } from '../../sandboxes/salesforce/salesforce-ids.js';
 import { verifyTasks } from '../../shared/activities/verify-tasks.js';
-import { LedgerStore } from '../../shared/adapters/dynamodb/ledger-store.js';
+import { DynamoDbLedgerStore } from '../../shared/adapters/dynamodb/ledger-store.js';
 import { createScheduleActivitySync } from '../../shared/runtime/activity-handlers.js';
 import { activityDeps, vendorClients } from '../../shared/runtime/activity-runtime.js';
 import { type Embedded, expectedTasks, startEmbedded } from '../helpers/embedded.js';
@@ -18,7 +18,10 @@ const none = { missing: 0, duplicates: 0, orphanTasks: 0, orphanLedgerEntries: 0
 
 async function ledgerSize(env: Embedded): Promise<number> {
   let n = 0;
-  for await (const _ of new LedgerStore(env.local.platform.doc, env.local.platform.tables.ledger).scanAll())
+  for await (const _ of new DynamoDbLedgerStore(
+    env.local.platform.doc,
+    env.local.platform.tables.ledger,
+  ).scanAll())
     n++;
   return n;
 }

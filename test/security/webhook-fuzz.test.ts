@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../cli/embedded/local-dynamodb.js';
 import { type LocalSqs, startLocalSqs } from '../../cli/embedded/local-sqs.js';
-import { OptOutStore } from '../../shared/adapters/dynamodb/opt-out-store.js';
+import { DynamoDbOptOutStore } from '../../shared/adapters/dynamodb/opt-out-store.js';
 import { SqsMessageSender } from '../../shared/adapters/sqs/sqs-message-sender.js';
 import { normaliseEmail } from '../../shared/domain/email.js';
 import { createLogger } from '../../shared/observability/logger.js';
@@ -57,7 +57,7 @@ describe('webhook core under fuzzing (dynalite + fauxqs)', () => {
   beforeAll(async () => {
     [db, sqs] = await Promise.all([startDynamoTestServer(), startLocalSqs()]);
     deps = {
-      store: observe(new OptOutStore(db.doc, db.tables.optOuts), STORE_WRITES, (method) =>
+      store: observe(new DynamoDbOptOutStore(db.doc, db.tables.optOuts), STORE_WRITES, (method) =>
         recorded.storeWrites.push(method),
       ),
       sender: observe(new SqsMessageSender({ client: sqs.client }), new Set(['send']), (_m, args) =>

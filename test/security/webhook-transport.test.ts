@@ -12,7 +12,7 @@ import {
   startDynamoTestServer,
 } from '../../cli/embedded/local-dynamodb.js';
 import { type LocalSqs, startLocalSqs } from '../../cli/embedded/local-sqs.js';
-import { OptOutStore } from '../../shared/adapters/dynamodb/opt-out-store.js';
+import { DynamoDbOptOutStore } from '../../shared/adapters/dynamodb/opt-out-store.js';
 import { SqsMessageSender } from '../../shared/adapters/sqs/sqs-message-sender.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { MAX_WEBHOOK_BODY_BYTES, type WebhookDeps } from '../../shared/optouts/webhook-request.js';
@@ -44,7 +44,7 @@ const writes: string[] = [];
 
 function realDeps(): WebhookDeps {
   return {
-    store: observe(new OptOutStore(db.doc, db.tables.optOuts), STORE_WRITES, (m) => writes.push(m)),
+    store: observe(new DynamoDbOptOutStore(db.doc, db.tables.optOuts), STORE_WRITES, (m) => writes.push(m)),
     sender: observe(new SqsMessageSender({ client: sqs.client }), new Set(['send']), (m) => writes.push(m)),
     unsubscribeQueueUrl: sqs.queueUrls.unsubscribe,
     secrets: staticWebhookSecrets(CURRENT, PREVIOUS),
@@ -240,7 +240,7 @@ describe('webhook Lambda handler (middy stack)', () => {
     const unreachable = dynamoClient('http://127.0.0.1:9');
     const deps = {
       ...realDeps(),
-      store: new OptOutStore(DynamoDBDocumentClient.from(unreachable), 'sync-opt-outs'),
+      store: new DynamoDbOptOutStore(DynamoDBDocumentClient.from(unreachable), 'sync-opt-outs'),
     };
     const handler = await lambdaFor(deps);
     const res = await handler(event('{"email":"outage@example.com"}'), context);
@@ -274,7 +274,7 @@ describe('webhook Lambda handler (middy stack)', () => {
     const unreachable = dynamoClient('http://127.0.0.1:9');
     const handler = await lambdaFor({
       ...realDeps(),
-      store: new OptOutStore(DynamoDBDocumentClient.from(unreachable), 'sync-opt-outs'),
+      store: new DynamoDbOptOutStore(DynamoDBDocumentClient.from(unreachable), 'sync-opt-outs'),
     });
     const cases: [APIGatewayProxyEventV2, number][] = [
       [event('{"email":"a@example.com"}', { 'x-webhook-secret': 'nope' }), 401],

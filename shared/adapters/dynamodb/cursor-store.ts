@@ -1,41 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type ChainState, type StreamCursor, streamId } from '../../domain/activity-chain.js';
+import type { CursorStore } from '../../ports/cursor-store.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
 
-/** The durable cursor of one activity stream: a datetime watermark (tokens are only an optimisation). */
-export interface StreamCursor {
-  id: string;
-  /** Every activity dated before this has been handed to the write queue. */
-  watermark?: string;
-  /** The run that currently owns the stream's chains; only it may advance them. */
-  activeRunId?: string;
-  /** The owning run's upper bound; becomes the watermark when all its windows are done. */
-  runUntil?: string;
-  windowCount?: number;
-  doneWindows?: number[];
-  claimedAt?: string;
-  version: number;
-}
-
-/** The paging state of one window of one run of one stream. */
-export interface ChainState {
-  id: string;
-  runId: string;
-  streamKey: string;
-  windowIndex: number;
-  /** Next page number to fetch (the message carrying it is the only owner of this step). */
-  page: number;
-  token?: string;
-  /** Latest activityDate handed to the write queue: where a fresh token restarts. */
-  resumeFrom: string;
-  done: boolean;
-}
-
-const streamId = (streamKey: string) => `activities#${streamKey}`;
-export const chainId = (runId: string, streamKey: string, windowIndex: number) =>
-  `chain#${runId}#${streamKey}#${windowIndex}`;
-
 /** Cursors and paging chains, all advanced with conditional writes so a stale owner can never move them. */
-export class CursorStore {
+export class DynamoDbCursorStore implements CursorStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,

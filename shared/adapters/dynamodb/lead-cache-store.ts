@@ -1,15 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CachedLead } from '../../domain/lead-link.js';
+import type { LeadCacheStore } from '../../ports/lead-cache-store.js';
 import { batchGetAll, batchPutAll } from './batch.js';
-
-/** What the write path needs to know about a Marketo lead. */
-export interface CachedLead {
-  leadId: number;
-  /** false when Marketo has no such lead (deleted or never existed). */
-  exists: boolean;
-  sfdcType?: string | null;
-  sfdcLeadId?: string | null;
-  sfdcContactId?: string | null;
-}
 
 interface LeadCacheItem extends Omit<CachedLead, 'leadId'> {
   leadId: string;
@@ -18,7 +10,7 @@ interface LeadCacheItem extends Omit<CachedLead, 'leadId'> {
 }
 
 /** Lead → Salesforce link cache, so each lead costs at most one Marketo call per TTL. */
-export class LeadCacheStore {
+export class DynamoDbLeadCacheStore implements LeadCacheStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,

@@ -1,29 +1,11 @@
 import { type DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { LedgerEntry } from '../../domain/ledger-entry.js';
+import type { LedgerStore } from '../../ports/ledger-store.js';
 import { batchGetAll } from './batch.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
 
-/**
- * pending: we are about to create the Task (or did, and do not know the outcome yet);
- * done: the Task exists with `taskId`; failed: Salesforce refused it for good (reason kept);
- * skipped: no Task is due (e.g. the lead has no Salesforce record; reason kept).
- */
-export type LedgerStatus = 'pending' | 'done' | 'failed' | 'skipped';
-
-export interface LedgerEntry {
-  marketoGUID: string;
-  status: LedgerStatus;
-  taskId?: string;
-  whoId?: string;
-  leadId?: number;
-  activityTypeName?: string;
-  activityDate?: string;
-  reason?: string;
-  runId?: string;
-  updatedAt: string;
-}
-
 /** marketoGUID → Task Id. A retry consults it first, so no activity is ever written twice. */
-export class LedgerStore {
+export class DynamoDbLedgerStore implements LedgerStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,

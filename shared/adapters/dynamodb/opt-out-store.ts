@@ -11,6 +11,17 @@ import {
   historySortKey,
   type OptOutState,
 } from '../../domain/opt-out-state.js';
+import {
+  WEBHOOK_EVENT_STATUS_ORDER,
+  type WebhookEventRecord,
+  type WebhookEventStatus,
+} from '../../domain/webhook-event.js';
+import {
+  OptOutConflictError,
+  type OptOutStore,
+  type StateUpdate,
+  type UpdateResult,
+} from '../../ports/opt-out-store.js';
 import { batchPutAll } from './batch.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
 
@@ -29,43 +40,6 @@ import { isConditionalCheckFailed } from './conditional-check.js';
 const STATE_SK = 'STATE';
 const eventSk = (eventId: string) => `E#${eventId}`;
 
-export type WebhookEventStatus = 'accepted' | 'queued' | 'applied' | 'unresolved' | 'superseded';
-
-export interface WebhookEventRecord {
-  eventId: string;
-  status: WebhookEventStatus;
-  receivedAt: string;
-  updatedAt: string;
-  leadId?: number;
-  reason?: string;
-  occurredAt?: string;
-  appliedAt?: string;
-  /** Salesforce/Marketo records written for it. */
-  written?: number;
-}
-
-export interface StateUpdate {
-  state: OptOutState;
-  history: HistoryEntry[];
-}
-
-export interface UpdateResult {
-  state: OptOutState;
-  version: number;
-  history: HistoryEntry[];
-  changed: boolean;
-  attempts: number;
-}
-
-export class OptOutConflictError extends Error {
-  override readonly name = 'OptOutConflictError';
-  constructor(key: string, attempts: number) {
-    super(
-      `Opt-out state ${key} kept changing under us (${attempts} attempts); the operation is safe to retry.`,
-    );
-  }
-}
-
 /** DynamoDB refuses `undefined`; JSON drops it (the values here are plain data). */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -75,7 +49,7 @@ interface StateItem extends OptOutState {
   outbox?: HistoryEntry[];
 }
 
-export class OptOutStore {
+export class DynamoDbOptOutStore implements OptOutStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -258,7 +232,7 @@ export class OptOutStore {
     status: WebhookEventStatus,
     extra: Partial<Pick<WebhookEventRecord, 'appliedAt' | 'written'>> = {},
   ): Promise<void> {
-    const order: WebhookEventStatus[] = ['accepted', 'queued', 'unresolved', 'superseded', 'applied'];
+    const order = WEBHOOK_EVENT_STATUS_ORDER;
     const later = order.slice(order.indexOf(status) + 1);
     const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = { ':s': status, ':u': this.now() };

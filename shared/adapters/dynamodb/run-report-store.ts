@@ -5,30 +5,11 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-
-export type RunKind = 'activities' | 'optouts';
-
-export interface RunReport {
-  kind: RunKind;
-  runId: string;
-  startedAt: string;
-  finishedAt?: string;
-  status: 'running' | 'completed' | 'failed';
-  /** Additive counters: read, written, created, updated, skipped.<reason>, failed, calls.marketo, calls.salesforce … */
-  counts: Record<string, number>;
-  /** Free-form details (streams, windows, errors) set once. */
-  details?: Record<string, unknown>;
-}
-
-/** A time-ordered, unique run id (sorts by start time in the runs table). */
-export function newRunId(now = new Date()): string {
-  return `${now.toISOString()}#${Math.random().toString(36).slice(2, 8)}`;
-}
-
-const COUNTER_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
+import { countersToAdd, type RunKind, type RunReport } from '../../domain/run-report.js';
+import type { RunReportStore } from '../../ports/run-report-store.js';
 
 /** One run report item per cycle; counters are added atomically by every handler that contributes. */
-export class RunReportStore {
+export class DynamoDbRunReportStore implements RunReportStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -46,9 +27,7 @@ export class RunReportStore {
 
   /** Atomically adds to counters (zero and unknown-shaped names are ignored). */
   async add(kind: RunKind, runId: string, counts: Record<string, number>): Promise<void> {
-    const entries = Object.entries(counts).filter(
-      ([k, v]) => v !== 0 && Number.isFinite(v) && COUNTER_NAME.test(k),
-    );
+    const entries = countersToAdd(counts);
     if (entries.length === 0) return;
     const names: Record<string, string> = { '#c': 'counts' };
     const values: Record<string, number> = {};

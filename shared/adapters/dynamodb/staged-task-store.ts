@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type DynamoDBDocumentClient,
@@ -7,38 +6,15 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { TaskRecord } from '../../ports/salesforce-api.js';
+import type { StagedRow } from '../../domain/staged-row.js';
+import {
+  FlushLeaseLostError,
+  type FlushState,
+  type StagedItemSummary,
+  type StagedTaskStore,
+} from '../../ports/staged-task-store.js';
 import { batchDeleteAll, batchGetAll } from './batch.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
-
-/** One mapped Task waiting for a Bulk API 2.0 job, with what the ledger needs once it is written. */
-export interface StagedRow {
-  marketoGUID: string;
-  runId: string;
-  whoId: string;
-  leadId: number;
-  activityTypeName: string;
-  activityDate: string;
-  task: TaskRecord;
-  /** Flushes that already tried this row and hit a transient failure. */
-  attempts: number;
-}
-
-/** A staged item without its rows (what a flush plans with). */
-export interface StagedItemSummary {
-  sk: string;
-  rows: number;
-  /** Uncompressed JSON size of the rows: an upper bound of their CSV size. */
-  bytes: number;
-  stagedAt: string;
-}
-
-/** The one flush in progress: its lease, the staged items it covers and, once created, its Bulk job. */
-export interface FlushState {
-  flushId?: string;
-  members?: string[];
-  jobId?: string;
-}
 
 const ROWS = 'ROWS';
 const META = 'META';
@@ -47,25 +23,16 @@ const MAX_ITEM_BYTES = 300_000;
 
 /**
  * Staging table for Bulk API 2.0 writes. `pk = ROWS`: one item per write message (its mapped Task
- * rows, gzipped JSON, split into parts if ever over 300 KB), key `<runId>#<hash of its GUIDs>` so a
+ * rows, gzipped JSON, split into parts if ever over 300 KB), key stagedItemKey() (`<runId>#<hash of its GUIDs>`) so a
  * redelivered message overwrites its own item instead of adding one. `pk = META`: `lastStaged`
  * (when rows were last staged: the flush waits for a quiet period) and `flush` (lease, members and
  * Bulk job id of the flush in progress, so a restart resumes the same job).
  */
-export class StagedTaskStore {
+export class DynamoDbStagedTaskStore implements StagedTaskStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
-
-  /** Deterministic item key for a set of rows (same rows → same key). */
-  static keyFor(runId: string, guids: readonly string[]): string {
-    const hash = createHash('sha256')
-      .update([...guids].sort().join('\n'))
-      .digest('base64url')
-      .slice(0, 22);
-    return `${runId}#${hash}`;
-  }
 
   /** Stores rows under `key` (overwriting an earlier copy) and records the time. */
   async stage(key: string, rows: StagedRow[], now = new Date()): Promise<void> {
@@ -244,14 +211,6 @@ export class StagedTaskStore {
       if (isConditionalCheckFailed(err)) throw new FlushLeaseLostError(owner, { cause: err });
       throw err;
     }
-  }
-}
-
-/** Another flush took the lease (this one outlived it): stop; the state stays for the owner. */
-export class FlushLeaseLostError extends Error {
-  override readonly name = 'FlushLeaseLostError';
-  constructor(owner: string, options?: { cause?: unknown }) {
-    super(`Flush ${owner} no longer holds the flush lease; another flush continues the work.`, options);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CallGovernorTimeoutError, MarketoParkedError } from './errors.js';
+import { CallGovernorTimeoutError, MarketoParkedError } from '../../ports/marketo-errors.js';
 
 /**
  * Keeps every Marketo caller of this deployment under the instance limits: at most

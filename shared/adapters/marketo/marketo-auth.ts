@@ -1,4 +1,4 @@
-import { MarketoAuthError, MarketoResponseValidationError } from './errors.js';
+import { MarketoAuthError, MarketoResponseValidationError } from '../../ports/marketo-errors.js';
 import { identitySchema } from './marketo-schemas.js';
 import type { MarketoTransport } from './marketo-transport.js';
 

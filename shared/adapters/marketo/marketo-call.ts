@@ -1,5 +1,4 @@
 import type { MarketoCallCounts } from '../../ports/marketo-api.js';
-import type { CallGovernor, Lease } from './call-governor.js';
 import {
   MarketoApiError,
   MarketoAuthError,
@@ -7,7 +6,8 @@ import {
   MarketoPagingTokenError,
   MarketoRequestError,
   MarketoTransportError,
-} from './errors.js';
+} from '../../ports/marketo-errors.js';
+import type { CallGovernor, Lease } from './call-governor.js';
 import { type AccessToken, IDENTITY_ENDPOINT, type MarketoAuth } from './marketo-auth.js';
 import type { Envelope } from './marketo-schemas.js';
 import {

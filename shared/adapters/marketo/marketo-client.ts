@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Activity, ActivityType } from '../../domain/activity.js';
 import type {
-  Activity,
   ActivityPage,
-  ActivityType,
   CustomActivityInput,
   CustomActivityResult,
   Lead,

@@ -1,4 +1,8 @@
-import { MarketoApiError, MarketoResponseValidationError, type TransportFailure } from './errors.js';
+import {
+  MarketoApiError,
+  MarketoResponseValidationError,
+  type TransportFailure,
+} from '../../ports/marketo-errors.js';
 import { type Envelope, envelopeSchema } from './marketo-schemas.js';
 
 /**

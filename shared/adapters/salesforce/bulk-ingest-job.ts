@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import type { SalesforceRecordError } from '../../domain/salesforce-records.js';
 import { soqlIdentifier } from '../../domain/soql.js';
-import type { SalesforceRecordError, SalesforceSaveResult } from '../../ports/salesforce-api.js';
+import type { SalesforceSaveResult } from '../../ports/salesforce-api.js';
+import {
+  SalesforceApiError,
+  SalesforceApiLimitError,
+  SalesforceBulkJobError,
+} from '../../ports/salesforce-errors.js';
 import type { SalesforceEndpoints } from './collections.js';
 import { parseCsvRecords, toCsv } from './csv.js';
-import { SalesforceApiError, SalesforceApiLimitError, SalesforceBulkJobError } from './errors.js';
 
 /** Bulk API 2.0 ingest: an upsert job, resumable by id, its results mapped back to input order. */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { soqlIdentifier } from '../../domain/soql.js';
 import type { SalesforceSaveResult } from '../../ports/salesforce-api.js';
-import { SalesforceApiError } from './errors.js';
+import { SalesforceApiError } from '../../ports/salesforce-errors.js';
 import type { SalesforceCall } from './salesforce-call.js';
 
 /** sObject Collections writes (upsert, create, update, destroy), chunked to the collection size. */

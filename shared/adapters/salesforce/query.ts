@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { SoqlQuery } from '../../domain/soql.js';
 import type { SalesforceLimitInfo } from '../../ports/salesforce-api.js';
+import { SalesforceApiError } from '../../ports/salesforce-errors.js';
 import type { SalesforceEndpoints } from './collections.js';
-import { SalesforceApiError } from './errors.js';
 
 /** SOQL query with every page fetched, and GET /limits. */
 

@@ -1,6 +1,6 @@
 import { Connection, OAuth2 } from '@jsforce/jsforce-node';
 import { z } from 'zod';
-import { SalesforceApiError, SalesforceAuthError } from './errors.js';
+import { SalesforceApiError, SalesforceAuthError } from '../../ports/salesforce-errors.js';
 import type { SalesforceCounter } from './salesforce-call.js';
 
 const tokenResponseSchema = z.object({

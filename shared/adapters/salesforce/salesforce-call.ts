@@ -4,7 +4,7 @@ import {
   SalesforceApiLimitError,
   SalesforceAuthError,
   SalesforceUnknownOutcomeError,
-} from './errors.js';
+} from '../../ports/salesforce-errors.js';
 import type { SalesforceAuth } from './salesforce-auth.js';
 import { decideSalesforceRetry, type SalesforceRetryPolicy } from './salesforce-retry-policy.js';
 import { type ApiRequest, SalesforceAttemptFailure, sendAttempt } from './salesforce-transport.js';

@@ -17,10 +17,10 @@ import type {
   SalesforceLimitInfo,
   SalesforceSaveResult,
 } from '../../ports/salesforce-api.js';
+import { SalesforceApiError } from '../../ports/salesforce-errors.js';
 import { SALESFORCE_API_VERSION, SALESFORCE_MAX_COLLECTION_SIZE } from '../../ports/vendor-limits.js';
 import { BulkIngestJobs, type BulkUpsertOptions } from './bulk-ingest-job.js';
 import { SalesforceCollections, type SalesforceEndpoints } from './collections.js';
-import { SalesforceApiError } from './errors.js';
 import { queryAll, readLimits } from './query.js';
 import { SalesforceAuth } from './salesforce-auth.js';
 import { SalesforceCounter, salesforceCaller } from './salesforce-call.js';

@@ -5,15 +5,10 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type FailedEntry, MessageSendError, MessageTooLargeError } from '../../ports/message-errors.js';
 import type { MessageAttributes, MessageSender, SendOptions } from '../../ports/message-sender.js';
-import { type FailedEntry, MessageSendError, MessageTooLargeError } from './errors.js';
-import { toMessageJson } from './pack-into-messages.js';
-
-export { DEFAULT_PACK_BYTES, jsonByteLength, packIntoMessages } from './pack-into-messages.js';
-
-/** SQS limits for one SendMessageBatch call (and for one message). */
-export const MAX_BATCH_ENTRIES = 10;
-export const MAX_BATCH_BYTES = 262_144;
+import { toMessageJson } from '../../ports/pack-into-messages.js';
+import { SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES } from '../../ports/vendor-limits.js';
 
 export interface SqsMessageSenderOptions {
   client: SQSClient;
@@ -63,7 +58,7 @@ function intoBatches(entries: readonly PreparedEntry[]): PreparedEntry[][] {
   let current: PreparedEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    if (current.length === MAX_BATCH_ENTRIES || bytes + entry.bytes > MAX_BATCH_BYTES) {
+    if (current.length === SQS_MAX_BATCH_ENTRIES || bytes + entry.bytes > SQS_MAX_BATCH_BYTES) {
       batches.push(current);
       current = [];
       bytes = 0;
@@ -107,7 +102,7 @@ export class SqsMessageSender implements MessageSender {
         );
       }
       const bytes = utf8Length(json) + attrBytes;
-      if (bytes > MAX_BATCH_BYTES) throw new MessageTooLargeError(index, bytes, MAX_BATCH_BYTES);
+      if (bytes > SQS_MAX_BATCH_BYTES) throw new MessageTooLargeError(index, bytes, SQS_MAX_BATCH_BYTES);
       return {
         index,
         bytes,

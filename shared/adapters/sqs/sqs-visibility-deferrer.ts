@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import type { VisibilityDeferrer } from '../../runtime/sqs-batch.js';
+import type { VisibilityDeferrer } from '../../ports/visibility-deferrer.js';
 
 /** SQS caps a message's visibility timeout at 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import {
   type SalesforceSandbox,
   startSalesforceSandbox,
@@ -11,14 +10,15 @@ import {
   flushUntilEmpty,
   MAX_FLUSH_ATTEMPTS,
 } from '../../../shared/activities/bulk-flush.js';
-import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
-import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
-import { type StagedRow, StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings, type Settings } from '../../../shared/config/settings.js';
+import { type StagedRow, stagedItemKey } from '../../../shared/domain/staged-row.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
 import type { SalesforceApi } from '../../../shared/ports/salesforce-api.js';
+import { InMemoryLedgerStore } from '../../helpers/in-memory/ledger-store.js';
+import { InMemoryRunReportStore } from '../../helpers/in-memory/run-report-store.js';
+import { InMemoryStagedTaskStore } from '../../helpers/in-memory/staged-task-store.js';
 
 const RUN = '2026-01-01T00:00:00.000Z#flush';
 const LEADS = Array.from({ length: 20 }, (_, i) => ({
@@ -27,7 +27,6 @@ const LEADS = Array.from({ length: 20 }, (_, i) => ({
   Company: 'Acme',
 }));
 
-let db: DynamoTestServer;
 let sf: SalesforceSandbox;
 let deps: FlushDeps & { sent: { body: unknown; options?: SendOptions }[] };
 
@@ -46,7 +45,6 @@ function settings(bulkThreshold: number): Settings {
 }
 
 beforeEach(async () => {
-  db = await startDynamoTestServer();
   sf = await startSalesforceSandbox({ seed: { leads: LEADS }, bulkProcessingDelayMs: 2 });
   const sent: { body: unknown; options?: SendOptions }[] = [];
   const sender: MessageSender = {
@@ -57,9 +55,9 @@ beforeEach(async () => {
   deps = {
     settings: settings(100),
     logger: createLogger('test', { logLevel: 'CRITICAL' }),
-    ledger: new LedgerStore(db.doc, db.tables.ledger),
-    runs: new RunReportStore(db.doc, db.tables.runs),
-    staging: new StagedTaskStore(db.doc, db.tables.staging),
+    ledger: new InMemoryLedgerStore(),
+    runs: new InMemoryRunReportStore(),
+    staging: new InMemoryStagedTaskStore(),
     salesforce: client(),
     sender,
     queueUrls: { flush: 'http://flush' },
@@ -70,7 +68,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await sf.stop();
-  await db.stop();
 });
 
 function rows(n: number, prefix = 'g', whoId?: (i: number) => string): StagedRow[] {
@@ -103,7 +100,7 @@ async function stage(all: StagedRow[]): Promise<void> {
   for (let i = 0; i < all.length; i += 250) {
     const part = all.slice(i, i + 250);
     await deps.staging.stage(
-      StagedTaskStore.keyFor(
+      stagedItemKey(
         RUN,
         part.map((r) => r.marketoGUID),
       ),

@@ -1,6 +1,5 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
 import {
   type SalesforceSandbox,
   startSalesforceSandbox,
@@ -8,17 +7,17 @@ import {
 import type { ActivityDeps } from '../../../shared/activities/activity-deps.js';
 import { flushStagedTasks } from '../../../shared/activities/bulk-flush.js';
 import type { WriteActivity, WriteMessage } from '../../../shared/activities/messages.js';
-import { CursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
-import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
-import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
-import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
-import { StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import type { MarketoApi } from '../../../shared/ports/marketo-api.js';
 import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
 import { createWriteActivityTasks } from '../../../shared/runtime/activity-handlers.js';
+import { InMemoryCursorStore } from '../../helpers/in-memory/cursor-store.js';
+import { InMemoryLeadCacheStore } from '../../helpers/in-memory/lead-cache-store.js';
+import { InMemoryLedgerStore } from '../../helpers/in-memory/ledger-store.js';
+import { InMemoryRunReportStore } from '../../helpers/in-memory/run-report-store.js';
+import { InMemoryStagedTaskStore } from '../../helpers/in-memory/staged-task-store.js';
 
 const RUN = '2026-02-01T00:00:00.000Z#batch';
 const LEADS = Array.from({ length: 40 }, (_, i) => ({
@@ -29,13 +28,11 @@ const LEADS = Array.from({ length: 40 }, (_, i) => ({
 /** Marketo lead ids 1..40 have a Salesforce Lead; 41..45 exist only in Marketo. */
 const LINKED = 40;
 
-let db: DynamoTestServer;
 let sf: SalesforceSandbox;
 let deps: ActivityDeps;
 let sent: { url: string; body: unknown; options?: SendOptions }[];
 
 beforeEach(async () => {
-  db = await startDynamoTestServer();
   sf = await startSalesforceSandbox({ seed: { leads: LEADS }, bulkProcessingDelayMs: 2 });
   sent = [];
   const sender: MessageSender = {
@@ -52,11 +49,11 @@ beforeEach(async () => {
   deps = {
     settings: parseSettings(DEFAULT_SETTINGS_INPUT),
     logger: createLogger('test', { logLevel: 'CRITICAL' }),
-    cursors: new CursorStore(db.doc, db.tables.cursors),
-    runs: new RunReportStore(db.doc, db.tables.runs),
-    ledger: new LedgerStore(db.doc, db.tables.ledger),
-    leadCache: new LeadCacheStore(db.doc, db.tables.leadCache, 3600),
-    staging: new StagedTaskStore(db.doc, db.tables.staging),
+    cursors: new InMemoryCursorStore(),
+    runs: new InMemoryRunReportStore(),
+    ledger: new InMemoryLedgerStore(),
+    leadCache: new InMemoryLeadCacheStore(3600),
+    staging: new InMemoryStagedTaskStore(),
     sender,
     queueUrls: { flush: 'http://flush-queue' },
     marketo,
@@ -80,7 +77,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await sf.stop();
-  await db.stop();
 });
 
 function activity(guid: string, leadId: number): WriteActivity {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activityTypeSettingSchema } from '../../../shared/config/settings.js';
+import type { Activity } from '../../../shared/domain/activity.js';
 import { mapActivityToTask, renderTemplate } from '../../../shared/domain/task-mapping.js';
-import type { Activity } from '../../../shared/ports/marketo-api.js';
 
 const activity: Activity = {
   id: 1,

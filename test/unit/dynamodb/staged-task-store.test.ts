@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import {
-  FlushLeaseLostError,
-  type StagedRow,
-  StagedTaskStore,
-} from '../../../shared/adapters/dynamodb/staged-task-store.js';
+import { DynamoDbStagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
+import { stagedItemKey } from '../../../shared/domain/staged-row.js';
+import { stagedRow } from '../../helpers/store-contract.js';
 
 let db: DynamoTestServer;
 beforeAll(async () => {
@@ -15,34 +13,18 @@ afterAll(async () => {
   await db.stop();
 });
 
-const row = (guid: string, description = ''): StagedRow => ({
-  marketoGUID: guid,
-  runId: 'run-1',
-  whoId: '00Q000000000001AAA',
-  leadId: 1,
-  activityTypeName: 'Open Email',
-  activityDate: '2026-01-01T00:00:00Z',
-  task: {
-    WhoId: '00Q000000000001AAA',
-    Subject: 's',
-    Status: 'Completed',
-    Priority: 'Normal',
-    ActivityDate: '2026-01-01',
-    Description: description,
-  },
-  attempts: 0,
-});
-
 describe('StagedTaskStore', () => {
   it('keys rows by run and GUID set, whatever their order', () => {
-    expect(StagedTaskStore.keyFor('r', ['a', 'b'])).toBe(StagedTaskStore.keyFor('r', ['b', 'a']));
-    expect(StagedTaskStore.keyFor('r', ['a'])).not.toBe(StagedTaskStore.keyFor('r', ['a', 'b']));
+    expect(stagedItemKey('r', ['a', 'b'])).toBe(stagedItemKey('r', ['b', 'a']));
+    expect(stagedItemKey('r', ['a'])).not.toBe(stagedItemKey('r', ['a', 'b']));
   });
 
   it('splits rows that do not compress under 300 KB into several items, and loads them all back', async () => {
-    const store = new StagedTaskStore(db.doc, db.tables.staging);
+    const store = new DynamoDbStagedTaskStore(db.doc, db.tables.staging);
     // 250 rows × 3,000 random characters: ~750 KB that gzip cannot shrink below 400 KB.
-    const rows = Array.from({ length: 250 }, (_, i) => row(`big-${i}`, randomBytes(2250).toString('base64')));
+    const rows = Array.from({ length: 250 }, (_, i) =>
+      stagedRow(`big-${i}`, randomBytes(2250).toString('base64')),
+    );
 
     await store.stage('big', rows);
 
@@ -55,23 +37,5 @@ describe('StagedTaskStore', () => {
 
     await store.remove(items.map((s) => s.sk));
     expect((await store.list()).filter((s) => s.sk.startsWith('big#'))).toEqual([]);
-  });
-
-  it('keeps the flush state across leases: members and job id survive a released lease, not a completed flush', async () => {
-    const store = new StagedTaskStore(db.doc, db.tables.staging);
-    expect(await store.acquireFlush('a', { leaseMs: 60_000 })).toEqual({});
-    await store.planFlush('a', 'flush-1', ['x#0', 'y#0']);
-    await store.recordJob('a', '750000000000001AAA');
-    expect(await store.acquireFlush('b', { leaseMs: 60_000 })).toBeUndefined();
-    await store.releaseFlush('a');
-
-    expect(await store.acquireFlush('b', { leaseMs: 60_000 })).toEqual({
-      flushId: 'flush-1',
-      members: ['x#0', 'y#0'],
-      jobId: '750000000000001AAA',
-    });
-    await expect(store.recordJob('a', 'other')).rejects.toBeInstanceOf(FlushLeaseLostError);
-    await store.completeFlush('b');
-    expect(await store.acquireFlush('c', { leaseMs: 60_000 })).toEqual({});
   });
 });

@@ -10,8 +10,8 @@ import {
   withDefaults,
 } from '../../../shared/adapters/marketo/call-governor.js';
 import { DynamoDbCallGovernor } from '../../../shared/adapters/marketo/dynamodb-call-governor.js';
-import { MarketoParkedError } from '../../../shared/adapters/marketo/errors.js';
 import { MarketoClient } from '../../../shared/adapters/marketo/marketo-client.js';
+import { MarketoParkedError } from '../../../shared/ports/marketo-errors.js';
 import { freshSmallWorld, silentLogger } from './helpers.js';
 
 let db: DynamoTestServer;

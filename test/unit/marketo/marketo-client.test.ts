@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fault } from '../../../sandboxes/marketo/fault-controller.js';
 import { InMemoryCallGovernor } from '../../../shared/adapters/marketo/call-governor.js';
+import { MarketoClient } from '../../../shared/adapters/marketo/marketo-client.js';
+import type { Activity } from '../../../shared/domain/activity.js';
 import {
   MarketoApiError,
   MarketoAuthError,
@@ -9,9 +11,7 @@ import {
   MarketoParkedError,
   MarketoRequestError,
   MarketoTransportError,
-} from '../../../shared/adapters/marketo/errors.js';
-import { MarketoClient } from '../../../shared/adapters/marketo/marketo-client.js';
-import type { Activity } from '../../../shared/ports/marketo-api.js';
+} from '../../../shared/ports/marketo-errors.js';
 import { type Harness, silentLogger, startHarness } from './helpers.js';
 
 const TYPES = 'GET /rest/v1/activities/types.json';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MarketoApiError, MarketoPagingTokenError } from '../../../shared/adapters/marketo/errors.js';
 import type { ActivityPage } from '../../../shared/ports/marketo-api.js';
+import { MarketoApiError, MarketoPagingTokenError } from '../../../shared/ports/marketo-errors.js';
 import {
   MAX_PAGING_TOKEN_REFUSALS,
   MarketoPagingTokensRefusedError,

@@ -1,7 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { OptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { unsubscribeMessageSchema } from '../../../shared/optouts/messages.js';
 import {
@@ -11,6 +8,7 @@ import {
   type WebhookRequest,
 } from '../../../shared/optouts/webhook-request.js';
 import { secretMatches, staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
+import { InMemoryOptOutStore } from '../../helpers/in-memory/opt-out-store.js';
 import { RecordingSender } from './fakes/recording-sender.js';
 
 const CURRENT = 'current-secret-0123456789abcdef';
@@ -18,21 +16,15 @@ const PREVIOUS = 'previous-secret-fedcba9876543210';
 const QUEUE = 'http://queue.local/sync-unsubscribe';
 
 describe('POST /webhooks/unsubscribe (core handler)', () => {
-  let db: DynamoTestServer;
+  let store: InMemoryOptOutStore;
   let sender: RecordingSender;
   let deps: WebhookDeps;
 
-  beforeAll(async () => {
-    db = await startDynamoTestServer();
-  });
-  afterAll(async () => {
-    await db.stop();
-  });
   beforeEach(async () => {
-    // A fresh table prefix per test would be nicer; scanning for the test's own keys is enough.
+    store = new InMemoryOptOutStore();
     sender = new RecordingSender();
     deps = {
-      store: new OptOutStore(db.doc, db.tables.optOuts),
+      store,
       sender,
       unsubscribeQueueUrl: QUEUE,
       secrets: staticWebhookSecrets(CURRENT, PREVIOUS),
@@ -49,8 +41,7 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     }) satisfies WebhookRequest;
 
   async function itemCount(): Promise<number> {
-    const res = await db.doc.send(new ScanCommand({ TableName: db.tables.optOuts, Select: 'COUNT' }));
-    return res.Count ?? 0;
+    return store.itemCount();
   }
 
   async function expectRefused(req: WebhookRequest, status: number, pattern?: RegExp) {

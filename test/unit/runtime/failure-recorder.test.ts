@@ -1,10 +1,11 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embedded/local-dynamodb.js';
-import { FAILURE_TTL_SECONDS, FailureStore } from '../../../shared/adapters/dynamodb/failure-store.js';
-import { MarketoApiError } from '../../../shared/adapters/marketo/errors.js';
-import { SalesforceApiError, SalesforceBulkJobError } from '../../../shared/adapters/salesforce/errors.js';
+import { DynamoDbFailureStore } from '../../../shared/adapters/dynamodb/failure-store.js';
 import { createLogger } from '../../../shared/observability/logger.js';
+import { FAILURE_TTL_SECONDS } from '../../../shared/ports/failure-store.js';
+import { MarketoApiError } from '../../../shared/ports/marketo-errors.js';
+import { SalesforceApiError, SalesforceBulkJobError } from '../../../shared/ports/salesforce-errors.js';
 import {
   describeFailure,
   type FailureRecorder,
@@ -167,7 +168,7 @@ describe('summariseBody', () => {
 describe('sqsBatchHandler with a failure recorder', () => {
   it('records each failure by (queue, MessageId): latest error and attempts, first failure time kept', async () => {
     let now = Date.parse('2026-03-01T10:05:00Z');
-    const store = new FailureStore(db.doc, db.tables.failures, () => now);
+    const store = new DynamoDbFailureStore(db.doc, db.tables.failures, () => now);
     const recorder = new StoreFailureRecorder(() => store);
     let attempt = 0;
     const handler = sqsBatchHandler(

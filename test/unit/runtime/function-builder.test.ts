@@ -2,9 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tableNamesFromEnv } from '../../../shared/adapters/dynamodb/table-definitions.js';
-import { MarketoDailyQuotaError } from '../../../shared/adapters/marketo/errors.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
+import { MarketoDailyQuotaError } from '../../../shared/ports/marketo-errors.js';
+import type { VisibilityDeferrer } from '../../../shared/ports/visibility-deferrer.js';
 import type { Platform } from '../../../shared/runtime/activity-runtime.js';
 import { createDocumentClient, createSqsClient } from '../../../shared/runtime/aws-clients.js';
 import type { CallAccountingDeps } from '../../../shared/runtime/call-accounting.js';
@@ -18,7 +19,6 @@ import {
   sqsFunction,
 } from '../../../shared/runtime/function-builder.js';
 import { webhookRuntime } from '../../../shared/runtime/opt-out-runtime.js';
-import type { VisibilityDeferrer } from '../../../shared/runtime/sqs-batch.js';
 
 const RUN_ID = '2026-03-01T10:00:00.000Z#abc123';
 

@@ -5,17 +5,17 @@ import {
   startSalesforceSandbox,
 } from '../../../sandboxes/salesforce/salesforce-sandbox.js';
 import {
+  SalesforceClient,
+  type SalesforceClientOptions,
+} from '../../../shared/adapters/salesforce/salesforce-client.js';
+import { soql } from '../../../shared/domain/soql.js';
+import {
   SalesforceApiError,
   SalesforceApiLimitError,
   SalesforceAuthError,
   SalesforceBulkJobError,
   SalesforceUnknownOutcomeError,
-} from '../../../shared/adapters/salesforce/errors.js';
-import {
-  SalesforceClient,
-  type SalesforceClientOptions,
-} from '../../../shared/adapters/salesforce/salesforce-client.js';
-import { soql } from '../../../shared/domain/soql.js';
+} from '../../../shared/ports/salesforce-errors.js';
 
 const LEADS = Array.from({ length: 5 }, (_, i) => ({
   Id: `00Q00000000000${String(i).padStart(1, '0')}AAA`,

@@ -4,9 +4,9 @@ import {
   startSalesforceSandbox,
 } from '../../../sandboxes/salesforce/salesforce-sandbox.js';
 import { parseCsv } from '../../../shared/adapters/salesforce/csv.js';
-import { SalesforceUnknownOutcomeError } from '../../../shared/adapters/salesforce/errors.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
 import { soql } from '../../../shared/domain/soql.js';
+import { SalesforceUnknownOutcomeError } from '../../../shared/ports/salesforce-errors.js';
 
 const LEAD = { Id: '00Q000000000001AAA', Email: 'a@example.com', LastName: 'A', Company: 'C' };
 

@@ -2,8 +2,8 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalSqs, startLocalSqs } from '../../../cli/embedded/local-sqs.js';
-import { jsonByteLength, toMessageJson } from '../../../shared/adapters/sqs/pack-into-messages.js';
 import { SqsMessageSender } from '../../../shared/adapters/sqs/sqs-message-sender.js';
+import { jsonByteLength, toMessageJson } from '../../../shared/ports/pack-into-messages.js';
 
 /** What SQS accepts in a body; fauxqs additionally refuses surrogates, so neither may appear. */
 const SQS_VALID = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD]*$/;

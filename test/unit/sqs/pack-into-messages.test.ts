@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MessageTooLargeError } from '../../../shared/adapters/sqs/errors.js';
-import { jsonByteLength, packIntoMessages } from '../../../shared/adapters/sqs/sqs-message-sender.js';
+import { MessageTooLargeError } from '../../../shared/ports/message-errors.js';
+import { jsonByteLength, packIntoMessages } from '../../../shared/ports/pack-into-messages.js';
 
 interface Envelope {
   kind: 'writeTasks';

@@ -7,8 +7,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalSqs, startLocalSqs } from '../../../cli/embedded/local-sqs.js';
-import { MessageSendError, MessageTooLargeError } from '../../../shared/adapters/sqs/errors.js';
-import { MAX_BATCH_BYTES, SqsMessageSender } from '../../../shared/adapters/sqs/sqs-message-sender.js';
+import { SqsMessageSender } from '../../../shared/adapters/sqs/sqs-message-sender.js';
+import { MessageSendError, MessageTooLargeError } from '../../../shared/ports/message-errors.js';
+import { SQS_MAX_BATCH_BYTES } from '../../../shared/ports/vendor-limits.js';
 
 const noSleep = async (): Promise<void> => {};
 
@@ -89,7 +90,7 @@ describe('SqsMessageSender on fauxqs', () => {
           ),
         0,
       );
-      expect(bytes).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+      expect(bytes).toBeLessThanOrEqual(SQS_MAX_BATCH_BYTES);
     }
     expect(inputs[0]?.Entries?.[0]?.MessageAttributes).toEqual({
       kind: { DataType: 'String', StringValue: 'writeTasks' },

@@ -1,14 +1,12 @@
 import {
   type Activity,
-  type ActivityPage,
   type ActivityType,
   activitySchema,
   activityTypeSchema,
-  type LeadChange,
-  leadChangeSchema,
-} from '../../../ports/marketo-api.js';
+} from '../../../domain/activity.js';
+import { type ActivityPage, type LeadChange, leadChangeSchema } from '../../../ports/marketo-api.js';
+import { MarketoRequestError, MarketoResponseValidationError } from '../../../ports/marketo-errors.js';
 import { MARKETO_MAX_ACTIVITY_TYPE_IDS } from '../../../ports/vendor-limits.js';
-import { MarketoRequestError, MarketoResponseValidationError } from '../errors.js';
 import type { MarketoCall } from '../marketo-call.js';
 import { type Operation, opKey } from '../marketo-transport.js';
 import { batchSizeParam, parsePage, parseResult, requirePageToken } from './results.js';

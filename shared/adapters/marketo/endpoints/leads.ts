@@ -4,8 +4,8 @@ import {
   leadSchema,
   type SyncLeadResult,
 } from '../../../ports/marketo-api.js';
+import { MarketoRequestError } from '../../../ports/marketo-errors.js';
 import { MARKETO_MAX_BATCH } from '../../../ports/vendor-limits.js';
-import { MarketoRequestError } from '../errors.js';
 import type { MarketoCall } from '../marketo-call.js';
 import { syncLeadResultSchema } from '../marketo-schemas.js';
 import { type Operation, opKey } from '../marketo-transport.js';

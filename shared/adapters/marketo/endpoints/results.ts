@@ -1,7 +1,7 @@
 import { type ZodType, z } from 'zod';
 import type { ActivityPage } from '../../../ports/marketo-api.js';
+import { MarketoRequestError, MarketoResponseValidationError } from '../../../ports/marketo-errors.js';
 import { MARKETO_MAX_BATCH } from '../../../ports/vendor-limits.js';
-import { MarketoRequestError, MarketoResponseValidationError } from '../errors.js';
 import type { Envelope } from '../marketo-schemas.js';
 
 /** Request checks and result parsing shared by the endpoint modules. */

@@ -1,4 +1,4 @@
-import { MessageTooLargeError } from './errors.js';
+import { MessageTooLargeError } from './message-errors.js';
 
 /** Default budget per message: under SQS's 256 KiB, leaving room for attributes. */
 export const DEFAULT_PACK_BYTES = 240_000;

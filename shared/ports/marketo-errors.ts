@@ -1,4 +1,4 @@
-import type { PagingTokenRefusal } from '../../ports/marketo-paging.js';
+import type { PagingTokenRefusal } from './marketo-paging.js';
 
 /**
  * Every error the Marketo adapter throws. Each says what the caller should do next; none carries
