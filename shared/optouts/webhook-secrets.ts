@@ -30,9 +30,17 @@ export function staticWebhookSecrets(current: string, previous?: string): Webhoo
   return { accepted: async () => list };
 }
 
+/**
+ * The webhook secret document. `previous` is optional: absent, null or "" all mean "no previous
+ * secret" (the stack creates the secret as `{"previous": ""}` plus a generated `current`), and
+ * are dropped, never kept as an accepted empty secret: an empty header must never authenticate.
+ */
 export const webhookSecretDocumentSchema = z.object({
   current: z.string().min(1, 'must be the secret senders use now'),
-  previous: z.string().min(1).nullish(),
+  previous: z
+    .string()
+    .nullish()
+    .transform((v) => (v ? v : undefined)),
 });
 
 /**
