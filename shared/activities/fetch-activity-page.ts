@@ -1,6 +1,7 @@
 import { type ChainState, chainId } from '../adapters/dynamodb/cursor-store.js';
 import { MarketoPagingTokenError } from '../adapters/marketo/errors.js';
 import { packIntoMessages } from '../adapters/sqs/sqs-message-sender.js';
+import { recordJobCompleted } from '../observability/metrics.js';
 import type { Activity } from '../ports/marketo-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
@@ -136,6 +137,9 @@ async function continueChain(
   if (result === 'streamDone') {
     deps.logger.info('Activity stream caught up', { stream: msg.streamKey, runId: msg.runId });
     await deps.runs.add('activities', msg.runId, { streamsDone: 1 });
+    const run = await deps.runs.get('activities', msg.runId);
+    if (run && (run.counts.streamsDone ?? 0) >= (run.counts.streamsStarted ?? 0))
+      recordJobCompleted('activities');
   }
 }
 

@@ -5,6 +5,7 @@ import { normaliseEmail } from '../domain/email.js';
 import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
 import { type HistoryEntry, marketoTarget, type OptOutState } from '../domain/opt-out-state.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
+import { recordJobCompleted } from '../observability/metrics.js';
 import type { LeadChange } from '../ports/marketo-api.js';
 import { alignPeople } from './align-people.js';
 import { nowOf, type OptOutDeps, policyOf } from './opt-out-deps.js';
@@ -360,6 +361,7 @@ export async function reconcileOptOuts(
       'calls.salesforce': report.apiCalls.salesforce,
     });
     await deps.runs.finish('optouts', runId, 'completed', { report });
+    recordJobCompleted('optouts');
     deps.logger.info('Nightly unsubscribe reconciliation done', { report });
     return report;
   } catch (err) {
