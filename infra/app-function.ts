@@ -28,6 +28,8 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __syncCreateRequire } from 'node:module'; const require = __syncCreateRequire(import.meta.url);";
 
 export const SERVICE_NAME = 'marketo-sf-sync';
+/** CloudWatch namespace of the code's metrics (shared/observability/metrics.ts) and the stack's metric filters. */
+export const METRICS_NAMESPACE = 'MarketoSalesforceSync';
 
 /**
  * Least-privilege action sets, exactly the item operations the stores send (Get, BatchGet, Query;
@@ -120,7 +122,7 @@ export class AppFunction extends Construct {
       }),
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: 'MarketoSalesforceSync',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

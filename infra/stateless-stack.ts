@@ -12,6 +12,7 @@ import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   ContextAttribute,
@@ -27,7 +28,7 @@ import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js'
 import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
 import type { Settings } from '../shared/config/settings.js';
 import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
-import { AppFunction } from './app-function.js';
+import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
 import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
 import { SyncAlarms } from './sync-alarms.js';
 
@@ -55,6 +56,8 @@ export interface SyncStatelessStackProps extends StackProps {
   readonly webhookReservedConcurrency?: number;
   /** @default 60 minutes */
   readonly queueAgeAlarm?: Duration;
+  /** 401/403 answers in 5 minutes that alarm. @default 20 */
+  readonly webhookAuthFailureAlarm?: number;
   readonly alarmEmail?: string;
 }
 
@@ -243,6 +246,15 @@ export class SyncStatelessStack extends Stack {
           executionId: ContextAttribute.executionId,
         }),
       });
+    // Scheduler invokes asynchronously: a run that then fails (after Lambda's own 2 retries) is sent
+    // to the same dead-letter queue as an invocation Scheduler could not deliver, which alarms.
+    for (const fn of [scheduleActivitySync, reconcileOptOuts]) {
+      fn.function.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        onFailure: new SqsDestination(props.scheduleDeadLetterQueue),
+      });
+    }
     // LambdaInvoke grants lambda:InvokeFunction on the function ARN and `<arn>:*` (its versions/aliases).
     for (const fn of [scheduleActivitySync, reconcileOptOuts]) {
       const logicalId = this.getLogicalId(fn.function.node.defaultChild as CfnFunction);
@@ -331,8 +343,28 @@ export class SyncStatelessStack extends Stack {
     this.alarms.deadLetterQueueNotEmpty(
       'ScheduleDeadLetterAlarm',
       props.scheduleDeadLetterQueue,
-      'scheduled runs (EventBridge Scheduler)',
+      'scheduled runs (EventBridge Scheduler, and the async invocations it made that failed)',
     );
+    // Every function of this stack, including any added later: found in the construct tree.
+    for (const fn of this.node.findAll().filter((c): c is AppFunction => c instanceof AppFunction)) {
+      this.alarms.functionErrors(`${fn.node.id}ErrorsAlarm`, fn.function, fn.node.id);
+    }
+    this.alarms.apiServerErrors('WebhookServerErrorsAlarm', this.api);
+    this.alarms.webhookAuthFailures(
+      'WebhookAuthFailuresAlarm',
+      accessLogs,
+      METRICS_NAMESPACE,
+      props.webhookAuthFailureAlarm ?? 20,
+    );
+    if (settings.activities.schedule.enabled)
+      this.alarms.jobNotCompleted(
+        'ActivitiesNotCompletedAlarm',
+        'activities',
+        METRICS_NAMESPACE,
+        SERVICE_NAME,
+      );
+    if (settings.optOuts.schedule.enabled)
+      this.alarms.jobNotCompleted('OptOutsNotCompletedAlarm', 'optouts', METRICS_NAMESPACE, SERVICE_NAME);
 
     new CfnOutput(this, 'WebhookUrl', {
       value: this.webhookUrl,

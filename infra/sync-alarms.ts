@@ -1,12 +1,23 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarmAction, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  type AlarmProps,
+  ComparisonOperator,
+  type IAlarmAction,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_DIMENSION, type Job, METRICS } from '../shared/observability/metrics.js';
 
 export interface SyncAlarmsProps {
   /** Subscribed to the topic when set. */
@@ -48,9 +59,89 @@ export class SyncAlarms extends Construct {
     this.action = new SnsAction(this.topic);
   }
 
+  /** An alarm that notifies the topic when it fires and when it is OK again. */
+  private notifying(id: string, props: AlarmProps): Alarm {
+    const alarm = new Alarm(this, id, props);
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    return alarm;
+  }
+
+  /** Alarm on any error of the function in 5 minutes (a throw, a timeout, a crash; each failed SQS batch). */
+  functionErrors(id: string, fn: IFunction, what: string): Alarm {
+    return this.notifying(id, {
+      alarmDescription: `${what}: the function failed (error, timeout or crash). Read its log group for the error; a configuration error names the secret key to fix.`,
+      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Alarm on any 5xx of the API in 5 minutes: a crash, or a misconfigured webhook secret (503). */
+  apiServerErrors(id: string, api: IHttpApi): Alarm {
+    return this.notifying(id, {
+      alarmDescription:
+        'Webhook API answered 5xx: Marketo does not retry webhooks, so those unsubscribes wait for the nightly reconcile. 503 = the webhook secret is malformed (see the receiver log); 500 = DynamoDB/SQS errors.',
+      metric: api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * A spike of 401/403 answers (someone probing the webhook, or a sender with a stale secret after
+   * a rotation), counted from the API access log (`status` field) by a metric filter.
+   */
+  webhookAuthFailures(id: string, accessLogs: ILogGroup, namespace: string, threshold: number): Alarm {
+    const metricName = 'WebhookAuthFailures';
+    accessLogs.addMetricFilter(`${id}Filter`, {
+      filterPattern: FilterPattern.any(
+        FilterPattern.stringValue('$.status', '=', '401'),
+        FilterPattern.stringValue('$.status', '=', '403'),
+      ),
+      metricNamespace: namespace,
+      metricName,
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    return this.notifying(id, {
+      alarmDescription: `Webhook refused at least ${threshold} requests with 401/403 in 5 minutes: someone is probing it, or the sender's X-Webhook-Secret is stale (a rotation not finished).`,
+      metric: new Metric({ namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * "The nightly run did not complete": no JobCompleted metric for `job` (emitted by the code,
+   * shared/observability/metrics.ts) within a day. Missing data is breaching.
+   */
+  jobNotCompleted(id: string, job: Job, namespace: string, service: string): Alarm {
+    return this.notifying(id, {
+      alarmDescription: `The ${job} job did not complete in the last 24 hours (no ${METRICS.jobCompleted.name} metric): check the function errors, the schedule dead-letter queue and the runs table.`,
+      metric: new Metric({
+        namespace,
+        metricName: METRICS.jobCompleted.name,
+        dimensionsMap: { [DEFAULT_DIMENSION]: service, [METRICS.jobCompleted.dimension]: job },
+        period: Duration.days(1),
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+  }
+
   /** Alarm as soon as one message is in the dead-letter queue. */
   deadLetterQueueNotEmpty(id: string, queue: IQueue, what: string): Alarm {
-    const alarm = new Alarm(this, id, {
+    return this.notifying(id, {
       alarmDescription: `${what}: messages in the dead-letter queue. Inspect them, fix the cause, then redrive from the SQS console.`,
       metric: queue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
@@ -61,14 +152,11 @@ export class SyncAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(this.action);
-    alarm.addOkAction(this.action);
-    return alarm;
   }
 
   /** Alarm when the oldest message has waited longer than `maxAge`: consumers are stuck or throttled. */
   oldestMessageTooOld(id: string, queue: IQueue, what: string, maxAge: Duration): Alarm {
-    const alarm = new Alarm(this, id, {
+    return this.notifying(id, {
       alarmDescription: `${what}: oldest message older than ${maxAge.toMinutes()} minutes. Check the consumer's errors and throttles.`,
       metric: queue.metricApproximateAgeOfOldestMessage({
         period: Duration.minutes(5),
@@ -79,8 +167,5 @@ export class SyncAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(this.action);
-    alarm.addOkAction(this.action);
-    return alarm;
   }
 }

@@ -1,5 +1,6 @@
 import type { Activity } from '../domain/activity.js';
 import { type ChainState, chainId } from '../domain/activity-chain.js';
+import { recordJobCompleted } from '../observability/metrics.js';
 import { readFirstMarketoPage } from '../ports/marketo-paging.js';
 import { packIntoMessages } from '../ports/pack-into-messages.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -129,6 +130,9 @@ async function continueChain(
   if (result === 'streamDone') {
     deps.logger.info('Activity stream caught up', { stream: msg.streamKey, runId: msg.runId });
     await deps.runs.add('activities', msg.runId, { streamsDone: 1 });
+    const run = await deps.runs.get('activities', msg.runId);
+    if (run && (run.counts.streamsDone ?? 0) >= (run.counts.streamsStarted ?? 0))
+      recordJobCompleted('activities');
   }
 }
 

@@ -24,9 +24,13 @@ export class OptOutPropagationError extends Error {
   }
 }
 
+/** The webhook secret is missing or malformed: an operator error (503 + alarm), never a request's fault. */
 export class WebhookSecretConfigError extends Error {
   override readonly name = 'WebhookSecretConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The keys of the secret document that are missing or malformed (names only, never values). */
+  readonly keys: readonly string[];
+  constructor(message: string, options?: { cause?: unknown; keys?: readonly string[] }) {
     super(message, options);
+    this.keys = options?.keys ?? [];
   }
 }

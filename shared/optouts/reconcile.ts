@@ -4,6 +4,7 @@ import { type Observation, observeAll, type Verdict } from '../domain/opt-out-po
 import { type HistoryEntry, marketoTarget, type OptOutState } from '../domain/opt-out-state.js';
 import { newRunId } from '../domain/run-report.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
+import { recordJobCompleted } from '../observability/metrics.js';
 import type { LeadChange } from '../ports/marketo-api.js';
 import { readMarketoPages } from '../ports/marketo-paging.js';
 import { alignPeople } from './align-people.js';
@@ -352,6 +353,7 @@ export async function reconcileOptOuts(
       'calls.salesforce': report.apiCalls.salesforce,
     });
     await deps.runs.finish('optouts', runId, 'completed', { report });
+    recordJobCompleted('optouts');
     deps.logger.info('Nightly unsubscribe reconciliation done', { report });
     return report;
   } catch (err) {

@@ -5,14 +5,16 @@ import type { OptOutPolicy } from '../domain/opt-out-policy.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import type { OptOutStore } from '../ports/opt-out-store.js';
 import { acceptUnsubscribe } from './accept-unsubscribe.js';
+import { WebhookSecretConfigError } from './errors.js';
 import { occurredInstant, unsubscribeBodySchema } from './webhook-body.js';
-import { secretMatches, type WebhookSecrets } from './webhook-secrets.js';
+import { SECRET_RETRY_AFTER_SECONDS, secretMatches, type WebhookSecrets } from './webhook-secrets.js';
 
 /**
  * The framework-free core of `POST /webhooks/unsubscribe`, shared by the Lambda (API Gateway HTTP
  * API v2, through middy) and the local `serve` command (node:http). Checks run cheapest first and
  * nothing is written before all of them passed:
- *   401 wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
+ *   503 the webhook secret itself is misconfigured (an operator error, logged once) → 401
+ *   wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
  *   → 400 malformed JSON / invalid body (naming the field) → 202 once durably accepted.
  */
 
@@ -83,6 +85,32 @@ export function webhookEventId(
   return `h-${hash(JSON.stringify([body.email ? normaliseEmail(body.email) : null, body.leadId ?? null, when]))}`;
 }
 
+/** The configuration error last logged per secrets source: logged once, again only when it changes. */
+const loggedConfigErrors = new WeakMap<WebhookSecrets, string>();
+
+/**
+ * A misconfigured webhook secret is the operator's error, not the sender's: 503 with Retry-After
+ * (the secret is re-read that often), nothing written, and one error log naming the keys (never a
+ * value). The 503 counts in the API's 5xx metric, which alarms.
+ */
+function secretMisconfigured(deps: WebhookDeps, error: WebhookSecretConfigError): WebhookResponse {
+  if (loggedConfigErrors.get(deps.secrets) !== error.message) {
+    loggedConfigErrors.set(deps.secrets, error.message);
+    deps.logger.error('Configuration error: the webhook secret is missing or malformed', {
+      configurationError: true,
+      keys: error.keys,
+      error: { name: error.name, message: error.message },
+    });
+  }
+  const response = problem(
+    503,
+    'service_unavailable',
+    'The receiver is misconfigured; the operator has been alerted. Retry later.',
+  );
+  response.headers['retry-after'] = String(SECRET_RETRY_AFTER_SECONDS);
+  return response;
+}
+
 export async function handleUnsubscribeRequest(
   deps: WebhookDeps,
   request: WebhookRequest,
@@ -90,9 +118,16 @@ export async function handleUnsubscribeRequest(
   const headers = lowerCaseHeaders(request.headers);
 
   const presented = headers['x-webhook-secret'];
-  let accepted = await deps.secrets.accepted();
-  if (presented && !secretMatches(presented, accepted)) {
-    accepted = await deps.secrets.accepted({ refresh: true });
+  let accepted: string[];
+  try {
+    accepted = await deps.secrets.accepted();
+    if (presented && !secretMatches(presented, accepted)) {
+      accepted = await deps.secrets.accepted({ refresh: true });
+    }
+    loggedConfigErrors.delete(deps.secrets);
+  } catch (error) {
+    if (!(error instanceof WebhookSecretConfigError)) throw error;
+    return secretMisconfigured(deps, error);
   }
   if (!secretMatches(presented, accepted)) {
     deps.logger.warn('Webhook refused: missing or wrong X-Webhook-Secret', { presented: Boolean(presented) });

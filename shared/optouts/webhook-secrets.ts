@@ -30,38 +30,69 @@ export function staticWebhookSecrets(current: string, previous?: string): Webhoo
   return { accepted: async () => list };
 }
 
+/**
+ * The webhook secret document. `previous` is optional: absent, null or "" all mean "no previous
+ * secret" (the stack creates the secret as `{"previous": ""}` plus a generated `current`), and
+ * are dropped, never kept as an accepted empty secret: an empty header must never authenticate.
+ */
 export const webhookSecretDocumentSchema = z.object({
   current: z.string().min(1, 'must be the secret senders use now'),
-  previous: z.string().min(1).nullish(),
+  previous: z
+    .string()
+    .nullish()
+    .transform((v) => (v ? v : undefined)),
 });
+
+/** How long a sender is told to wait after a 503 for a misconfigured secret (also the re-read interval). */
+export const SECRET_RETRY_AFTER_SECONDS = 30;
 
 /**
  * AWS: one Secrets Manager secret holding `{"current": "...", "previous": "..."}`, cached for
  * `maxAgeSeconds`. A presented secret that matches neither triggers one refresh (at most every
  * 30 s), so a rotation is honoured at once without letting forged requests hammer Secrets Manager.
+ * A document that is not JSON or misses a key throws WebhookSecretConfigError naming the key
+ * (never a value); it is re-read (at most every 30 s) until it is fixed.
  */
 export function secretsManagerWebhookSecrets(
   secretArn: string,
   options: { maxAgeSeconds?: number; fetch?: (arn: string, forceFetch: boolean) => Promise<unknown> } = {},
 ): WebhookSecrets {
+  // The raw string, parsed here: a JSON.parse message quotes the input, i.e. the secret.
   const fetch =
     options.fetch ??
     ((arn: string, forceFetch: boolean) =>
-      getSecret(arn, { transform: 'json', maxAge: options.maxAgeSeconds ?? 300, forceFetch }));
+      getSecret(arn, { maxAge: options.maxAgeSeconds ?? 300, forceFetch }));
   let lastForced = 0;
+  let broken = false;
   return {
     async accepted({ refresh = false } = {}) {
-      const force = refresh && Date.now() - lastForced > 30_000;
+      const force = (refresh || broken) && Date.now() - lastForced > SECRET_RETRY_AFTER_SECONDS * 1000;
       if (force) lastForced = Date.now();
       const raw = await fetch(secretArn, force);
-      const parsed = webhookSecretDocumentSchema.safeParse(raw);
+      let document: unknown = raw;
+      if (typeof raw === 'string') {
+        try {
+          document = JSON.parse(raw);
+        } catch {
+          broken = true;
+          throw new WebhookSecretConfigError(
+            `The webhook secret ${secretArn} is not JSON; it must be {"current": "...", "previous": ""}. Fix the secret value.`,
+            { keys: ['(root)'] },
+          );
+        }
+      }
+      const parsed = webhookSecretDocumentSchema.safeParse(document);
       if (!parsed.success) {
+        broken = true;
+        const keys = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))];
         throw new WebhookSecretConfigError(
           `The webhook secret ${secretArn} must be JSON {"current": "...", "previous": "..."} (${parsed.error.issues
             .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
             .join('; ')}). Fix the secret value.`,
+          { keys },
         );
       }
+      broken = false;
       return [parsed.data.current, ...(parsed.data.previous ? [parsed.data.previous] : [])];
     },
   };

@@ -14,6 +14,8 @@ type FunctionKey = keyof SyncStatelessStack['functions'];
 
 const RW = [...TABLE_ACTIONS.readWrite].sort();
 const SEND = ['sqs:SendMessage'];
+/** The scheduled functions' async-invocation on-failure destination (Lambda sends with the function's role). */
+const ASYNC_FAILURE = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
 const CONSUME = [
   'sqs:ChangeMessageVisibility',
   'sqs:DeleteMessage',
@@ -28,6 +30,7 @@ const RECORD = ['dynamodb:UpdateItem'];
 /** The binding contract: each function's data-plane grants, exactly. */
 const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
   scheduleActivitySync: {
+    'dlq:schedule': ASYNC_FAILURE,
     'table:cursors': RW,
     'table:runs': RW,
     'table:governor': RW,
@@ -77,6 +80,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'secret:salesforce': SECRET_READ,
   },
   reconcileOptOuts: {
+    'dlq:schedule': ASYNC_FAILURE,
     'table:optOuts': RW,
     'table:cursors': RW,
     'table:runs': RW,
@@ -134,7 +138,10 @@ describe('SyncStatelessStack functions', () => {
       Object.entries(vars).filter(([name]) => Object.values(ENV_FOR_LABEL).includes(name)),
     );
     const expected = Object.fromEntries(
-      Object.keys(EXPECTED_GRANTS[key]).map((label) => [ENV_FOR_LABEL[label], label]),
+      Object.keys(EXPECTED_GRANTS[key])
+        // A dead-letter queue (the async on-failure destination) is used by Lambda, not by the code.
+        .filter((label) => !label.startsWith('dlq:'))
+        .map((label) => [ENV_FOR_LABEL[label], label]),
     );
     // The consumed queue's URL is not needed by its consumer.
     const consumedOnly = Object.entries(EXPECTED_GRANTS[key])
