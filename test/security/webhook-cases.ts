@@ -36,6 +36,8 @@ export interface Case {
   idempotencyKey?: string;
   /** The generator built a body the SPEC says must be accepted. */
   mustAccept: boolean;
+  /** The exact status a fixed case must get (overrides what the order of checks implies). */
+  expectStatus?: number;
   /** Strings we sent that the response must not echo. */
   sent: string[];
 }
@@ -304,6 +306,7 @@ export const byteLength = (body: Case['body']) =>
 
 /** What the documented order of checks says, where it can be known without re-implementing it. */
 export function expectedStatus(c: Case): number | 'any' {
+  if (c.expectStatus !== undefined) return c.expectStatus;
   if (!c.secretValid) return 401;
   if (byteLength(c.body) > MAX_WEBHOOK_BODY_BYTES || Number(c.contentLength) > MAX_WEBHOOK_BODY_BYTES)
     return 413;
