@@ -1,4 +1,4 @@
-import { normaliseEmail } from '../domain/email.js';
+import { emailLookupForms, normaliseEmail } from '../domain/email.js';
 import {
   marketoTarget,
   parseTarget,
@@ -77,8 +77,10 @@ export async function findSalesforceRecords(
 ): Promise<PersonRecord[]> {
   const wanted = new Set(emails.map(normaliseEmail));
   const out: PersonRecord[] = [];
+  // A vendor may hold an internationalised domain in Unicode: ask for both forms.
+  const forms = [...new Set([...wanted].flatMap(emailLookupForms))];
   for (const sobject of SALESFORCE_PERSON_OBJECTS) {
-    for (const chunk of chunks([...wanted], SOQL_EMAILS_PER_QUERY)) {
+    for (const chunk of chunks(forms, SOQL_EMAILS_PER_QUERY)) {
       const rows = await sf.query<SalesforceRow>(
         soql`SELECT Id, Email, ${soqlIdentifier(field)}, SystemModstamp FROM ${soqlIdentifier(sobject)} WHERE Email IN ${chunk}`,
       );
@@ -123,7 +125,7 @@ export async function findMarketoLeads(
   now: Date,
 ): Promise<PersonRecord[]> {
   const wanted = new Set(emails.map(normaliseEmail));
-  const usable = [...wanted].filter((e) => !e.includes(','));
+  const usable = [...new Set([...wanted].flatMap(emailLookupForms))].filter((e) => !e.includes(','));
   const out: PersonRecord[] = [];
   for (const chunk of chunks(usable, MARKETO_EMAILS_PER_CALL)) {
     const leads = await mk.getLeads({

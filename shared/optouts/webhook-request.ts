@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
-import { normaliseEmail } from '../domain/email.js';
 import type { OptOutPolicy } from '../domain/opt-out-policy.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import { acceptUnsubscribe } from './accept-unsubscribe.js';
@@ -70,17 +69,21 @@ export function isJsonContentType(value: string | undefined): boolean {
   return params.every((p) => !p.startsWith('charset=') || /^charset="?utf-?8"?$/.test(p));
 }
 
-/** Event id: from the Idempotency-Key header, else a hash of the body's identity fields. */
+/**
+ * Event identity (issue 11): the sender's Idempotency-Key scoped by a hash of the body (the same key
+ * with another body is another event), else a hash of the body and the receipt minute (a replay of
+ * the same request is one event; the same unsubscribe sent again later — after a resubscribe — is a
+ * new one). The body is hashed as received (decoded UTF-8 text).
+ */
 export function webhookEventId(
-  body: { email?: string; leadId?: number; occurredAt?: string },
+  bodyText: string,
   idempotencyKey: string | undefined,
   receivedAt: Date,
 ): string {
   const hash = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 40);
-  if (idempotencyKey !== undefined) return `k-${hash(idempotencyKey)}`;
-  // Without occurredAt, identical bodies on the same UTC day are one event.
-  const when = body.occurredAt ?? `day:${receivedAt.toISOString().slice(0, 10)}`;
-  return `h-${hash(JSON.stringify([body.email ? normaliseEmail(body.email) : null, body.leadId ?? null, when]))}`;
+  const bodyHash = hash(bodyText);
+  if (idempotencyKey !== undefined) return `k-${hash(JSON.stringify([idempotencyKey, bodyHash]))}`;
+  return `h-${hash(JSON.stringify([bodyHash, receivedAt.toISOString().slice(0, 16)]))}`;
 }
 
 export async function handleUnsubscribeRequest(
@@ -155,7 +158,7 @@ export async function handleUnsubscribeRequest(
   const receivedAt = deps.now?.() ?? new Date();
   const exact = occurredInstant(body.occurredAt);
   const at = exact && exact.getTime() < receivedAt.getTime() ? exact : receivedAt;
-  const eventId = webhookEventId(body, idempotencyKey, receivedAt);
+  const eventId = webhookEventId(text, idempotencyKey, receivedAt);
   const { duplicate } = await acceptUnsubscribe(deps, {
     eventId,
     ...(body.email !== undefined ? { email: body.email } : {}),

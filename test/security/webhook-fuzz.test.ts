@@ -44,8 +44,6 @@ import {
 
 /** Adversarial strings that are nevertheless addresses Marketo and Salesforce can look up. */
 const ACCEPTED_ADVERSARIAL_EMAILS: ReadonlySet<string> = new Set([
-  'zero\u200Bwidth@example.com',
-  'ｆｕｌｌｗｉｄｔｈ@ｅｘａｍｐｌｅ.ｃｏｍ',
   'аdmin@example.com',
   '😀@😀.com',
   'ü@münchen.de',

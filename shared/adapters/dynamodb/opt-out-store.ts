@@ -5,6 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { emailRef } from '../../domain/email.js';
 import {
   emptyOptOutState,
   type HistoryEntry,
@@ -60,8 +61,10 @@ export interface UpdateResult {
 export class OptOutConflictError extends Error {
   override readonly name = 'OptOutConflictError';
   constructor(key: string, attempts: number) {
+    // The key is the person's email (or lead#<id>): never in a message that reaches a log.
+    const person = key.startsWith('lead#') ? key : emailRef(key);
     super(
-      `Opt-out state ${key} kept changing under us (${attempts} attempts); the operation is safe to retry.`,
+      `Opt-out state ${person} kept changing under us (${attempts} attempts); the operation is safe to retry.`,
     );
   }
 }

@@ -216,23 +216,59 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     expect(await deps.store.history('replay@example.com')).toHaveLength(1);
   });
 
-  it('uses the Idempotency-Key header as the event identity when given', async () => {
-    const a = await handleUnsubscribeRequest(
+  it('scopes the Idempotency-Key by the body: same key and body is one event, another body another', async () => {
+    const send = (body: Record<string, unknown>) =>
+      handleUnsubscribeRequest(
+        deps,
+        request({ headers: { 'Idempotency-Key': 'req-1' }, body: JSON.stringify(body) }),
+      );
+    const a = JSON.parse((await send({ email: 'idem@example.com' })).body);
+    const replay = JSON.parse((await send({ email: 'idem@example.com' })).body);
+    const other = JSON.parse((await send({ email: 'idem@example.com', reason: 'again' })).body);
+    expect(replay).toEqual({ ...a, duplicate: true });
+    expect(other.eventId).not.toBe(a.eventId);
+    expect(other.duplicate).toBeUndefined();
+    expect(sender.sent).toHaveLength(2);
+  });
+
+  it('without a key, the same body is one event within its receipt minute and a new one later', async () => {
+    let now = new Date('2026-10-15T12:00:05.000Z');
+    deps.now = () => now;
+    const req = request({ body: JSON.stringify({ email: 'again@example.com' }) });
+    const first = JSON.parse((await handleUnsubscribeRequest(deps, req)).body);
+    now = new Date('2026-10-15T12:00:55.000Z');
+    const sameMinute = JSON.parse((await handleUnsubscribeRequest(deps, req)).body);
+    // A genuine second unsubscribe the same day (say after a resubscribe) is not dropped.
+    now = new Date('2026-10-15T15:30:00.000Z');
+    const later = JSON.parse((await handleUnsubscribeRequest(deps, req)).body);
+    expect(sameMinute).toEqual({ ...first, duplicate: true });
+    expect(later.eventId).not.toBe(first.eventId);
+    expect(later.duplicate).toBeUndefined();
+    expect(sender.sent).toHaveLength(2);
+    expect(await deps.store.history('again@example.com')).toHaveLength(2);
+  });
+
+  it('refuses addresses that cannot be a key with 400 naming the field, never quoting the address', async () => {
+    const cases: [string, RegExp][] = [
+      ['zero\u200bwidth@example.com', /^email: .*invisible/],
+      ['\u212aelvin@example.com', /^email: .*stand in for ASCII/],
+      ['a,b@example.com', /^email: .*comma/],
+      ['\uff46ull@example.com', /^email: .*stand in for ASCII/],
+    ];
+    for (const [email, message] of cases) {
+      const body = await expectRefused(request({ body: `{"email":"${email}"}` }), 400, message);
+      expect(body.fields).toEqual(['email']);
+      expect(body.message).not.toMatch(/@|example|a,b/);
+    }
+  });
+
+  it('keys an internationalised address by its NFC form with an ASCII domain', async () => {
+    const res = await handleUnsubscribeRequest(
       deps,
-      request({
-        headers: { 'Idempotency-Key': 'req-1' },
-        body: JSON.stringify({ email: 'idem@example.com' }),
-      }),
+      request({ body: JSON.stringify({ email: ' Ju\u0308rgen@M\u00fcnchen.DE ' }) }),
     );
-    const b = await handleUnsubscribeRequest(
-      deps,
-      request({
-        headers: { 'Idempotency-Key': 'req-1' },
-        body: JSON.stringify({ email: 'idem@example.com', reason: 'again' }),
-      }),
-    );
-    expect(JSON.parse(b.body).eventId).toBe(JSON.parse(a.body).eventId);
-    expect(JSON.parse(b.body).duplicate).toBe(true);
+    expect(res.statusCode).toBe(202);
+    expect(sender.sent[0]?.body).toMatchObject({ key: 'j\u00fcrgen@xn--mnchen-3ya.de' });
   });
 
   it('completes a half-done acceptance when the sender retries after a queue outage', async () => {
