@@ -1,5 +1,6 @@
 import { emailRef, normaliseEmail } from '../domain/email.js';
 import { observe } from '../domain/opt-out-policy.js';
+import { resumeAtFor } from '../runtime/sqs-batch.js';
 import { alignPeople } from './align-people.js';
 import { InvalidUnsubscribeMessageError, OptOutPropagationError } from './errors.js';
 import { type UnsubscribeMessage, unsubscribeMessageSchema } from './messages.js';
@@ -12,7 +13,9 @@ export type ApplyOutcome =
   /** The event was applied before (a redelivery). */
   | { status: 'duplicate' }
   /** Only a lead id, and Marketo has no such lead (or it has no email): recorded, nothing to apply. */
-  | { status: 'unresolved' };
+  | { status: 'unresolved' }
+  /** A vendor's daily budget is spent: re-sent (delayed) to resume then; this delivery is done. */
+  | { status: 'parked'; until: string };
 
 export function parseUnsubscribeMessage(body: string): UnsubscribeMessage {
   let json: unknown;
@@ -86,6 +89,66 @@ const LEAD_IDS_PER_CALL = 300;
  * it (a retryable write failure on one of its person's records; the other messages still complete).
  */
 export async function applyUnsubscribeBatch(
+  deps: OptOutDeps,
+  msgs: readonly UnsubscribeMessage[],
+): Promise<(ApplyOutcome | Error)[]> {
+  const now = nowOf(deps).getTime();
+  const results: (ApplyOutcome | Error | undefined)[] = new Array(msgs.length).fill(undefined);
+  // Still parked: straight back to the queue, no vendor call.
+  const waiting = msgs.flatMap((m, i) =>
+    m.parkedUntil && Date.parse(m.parkedUntil) > now ? [{ m, i, until: Date.parse(m.parkedUntil) }] : [],
+  );
+  for (const { m, i, until } of waiting) results[i] = await park(deps, [m], until);
+  const ready = msgs.flatMap((m, i) => (results[i] ? [] : [{ m, i }]));
+  try {
+    const done = await alignBatch(
+      deps,
+      ready.map(({ m }) => m),
+    );
+    ready.forEach(({ i }, j) => {
+      results[i] = done[j];
+    });
+  } catch (err) {
+    // Salesforce REQUEST_LIMIT_EXCEEDED / Marketo's daily quota: park outside the receive count.
+    const resumeAt = resumeAtFor(err, now);
+    if (resumeAt === undefined) throw err;
+    const outcome = await park(
+      deps,
+      ready.map(({ m }) => m),
+      resumeAt,
+    );
+    for (const { i } of ready) results[i] = outcome;
+  }
+  return results.map((r) => r ?? new Error('unsubscribe message was not handled; it will be retried'));
+}
+
+/** SQS delays a message at most 15 minutes: a longer park hops, each hop without a vendor call. */
+const MAX_DELAY_SECONDS = 900;
+
+async function park(
+  deps: OptOutDeps,
+  msgs: readonly UnsubscribeMessage[],
+  until: number,
+): Promise<ApplyOutcome> {
+  const parkedUntil = new Date(until).toISOString();
+  const delaySeconds = Math.max(
+    1,
+    Math.min(MAX_DELAY_SECONDS, Math.ceil((until - nowOf(deps).getTime()) / 1000)),
+  );
+  await deps.sender.send(
+    deps.unsubscribeQueueUrl,
+    msgs.map((m) => ({ ...m, parkedUntil })),
+    { delaySeconds },
+  );
+  deps.logger.warn('Vendor budget spent: unsubscribes parked until it is back', {
+    messages: msgs.length,
+    parkedUntil,
+    eventIds: msgs.slice(0, 10).map((m) => m.eventId),
+  });
+  return { status: 'parked', until: parkedUntil };
+}
+
+async function alignBatch(
   deps: OptOutDeps,
   msgs: readonly UnsubscribeMessage[],
 ): Promise<(ApplyOutcome | Error)[]> {

@@ -90,4 +90,40 @@ describe('batch alignment of webhook unsubscribes (embedded default)', () => {
     const again = await applyUnsubscribeBatch(h.deps, messages);
     expect(again.every((r) => !(r instanceof Error) && r.status === 'duplicate')).toBe(true);
   }, 120_000);
+
+  it('parks on Salesforce REQUEST_LIMIT_EXCEEDED outside the receive count, and resumes after it', async () => {
+    const people = Array.from({ length: 3 }, (_, i) => {
+      const email = uniqueEmail(`parked${i}`);
+      return { email, ...h.person({ email, sfContacts: [email] }) };
+    });
+    const messages = await accept(people.map((p) => ({ email: p.email })));
+    const parkedSends = new RecordingSender();
+    const t0 = Date.now();
+    h.local.salesforceSandbox?.faults.inject('REQUEST_LIMIT_EXCEEDED', { count: 1 });
+    const parked = await applyUnsubscribeBatch({ ...h.deps, sender: parkedSends }, messages);
+    // Every delivery is done (deleted): copies carrying parkedUntil were sent, delayed ≤ 15 min.
+    expect(parked.map((r) => !(r instanceof Error) && r.status)).toEqual(['parked', 'parked', 'parked']);
+    expect(parkedSends.sent).toHaveLength(3);
+    const copies = parkedSends.sent.map((s) => unsubscribeMessageSchema.parse(s.body));
+    const until = Date.parse(copies[0]?.parkedUntil ?? '');
+    expect(until).toBeGreaterThanOrEqual(t0 + 3_600_000 - 5_000);
+    expect(parkedSends.sent.every((s) => s.options?.delaySeconds === 900)).toBe(true);
+    expect(copies.map((c) => c.eventId)).toEqual(messages.map((m) => m.eventId));
+
+    // A copy arriving before parkedUntil goes straight back: no vendor call at all.
+    const sf = await h.deps.salesforce();
+    const mk = await h.deps.marketo();
+    const before = { s: sf.callCounts().total, m: mk.callCounts().total };
+    const again = new RecordingSender();
+    const hop = await applyUnsubscribeBatch({ ...h.deps, sender: again }, copies);
+    expect(hop.every((r) => !(r instanceof Error) && r.status === 'parked')).toBe(true);
+    expect(calls0(sf, mk, before)).toEqual({ salesforce: 0, marketo: 0 });
+    expect(again.sent).toHaveLength(3);
+
+    // After parkedUntil: applied.
+    const later = { ...h.deps, now: () => new Date(until + 1_000) };
+    const resumed = await applyUnsubscribeBatch(later, copies);
+    expect(resumed.every((r) => !(r instanceof Error) && r.status === 'applied')).toBe(true);
+    for (const p of people) expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+  }, 120_000);
 });
