@@ -4,6 +4,7 @@ import type { OptOutStore } from '../adapters/dynamodb/opt-out-store.js';
 import type { OptOutPolicy } from '../domain/opt-out-policy.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import { acceptUnsubscribe } from './accept-unsubscribe.js';
+import { sourceAllowList } from './source-allow-list.js';
 import { occurredInstant, unsubscribeBodySchema } from './webhook-body.js';
 import { secretMatches, type WebhookSecrets } from './webhook-secrets.js';
 
@@ -11,7 +12,7 @@ import { secretMatches, type WebhookSecrets } from './webhook-secrets.js';
  * The framework-free core of `POST /webhooks/unsubscribe`, shared by the Lambda (API Gateway HTTP
  * API v2, through middy) and the local `serve` command (node:http). Checks run cheapest first and
  * nothing is written before all of them passed:
- *   401 wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
+ *   403 source not on the optional allow-list → 401 wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
  *   → 400 malformed JSON / invalid body (naming the field) → 202 once durably accepted.
  */
 
@@ -24,6 +25,8 @@ export interface WebhookRequest {
   headers: Readonly<Record<string, string | undefined>>;
   /** Raw body bytes (or a string, counted as UTF-8). */
   body: string | Uint8Array | undefined;
+  /** The peer address (API Gateway requestContext.http.sourceIp; the socket's in `serve`). */
+  sourceIp?: string;
 }
 
 export interface WebhookResponse {
@@ -40,6 +43,18 @@ export interface WebhookDeps {
   policy: OptOutPolicy;
   logger: Logger;
   now?: () => Date;
+  /** Optional source allow-list (CIDRs); when set, any other source gets 403 before anything else. */
+  allowedSources?: readonly string[];
+}
+
+const allowLists = new WeakMap<readonly string[], (ip: string | undefined) => boolean>();
+function sourceAllowed(entries: readonly string[], ip: string | undefined): boolean {
+  let check = allowLists.get(entries);
+  if (!check) {
+    check = sourceAllowList(entries);
+    allowLists.set(entries, check);
+  }
+  return check(ip);
 }
 
 const json = (statusCode: number, body: Record<string, unknown>): WebhookResponse => ({
@@ -91,6 +106,11 @@ export async function handleUnsubscribeRequest(
   request: WebhookRequest,
 ): Promise<WebhookResponse> {
   const headers = lowerCaseHeaders(request.headers);
+
+  if (deps.allowedSources?.length && !sourceAllowed(deps.allowedSources, request.sourceIp)) {
+    deps.logger.warn('Webhook refused: source address not on the allow-list');
+    return problem(403, 'forbidden_source', 'Requests from this address are not accepted.');
+  }
 
   const presented = headers['x-webhook-secret'];
   let accepted = await deps.secrets.accepted();

@@ -32,6 +32,7 @@ const NOT_PERSON_DATA: Record<string, string> = {
   InvalidCredentialsConfigError: 'credential source and issue paths',
   UnknownActivityTypeError: 'activity type names',
   MissingEnvironmentError: 'environment variable names',
+  InvalidSourceAllowListError: 'a webhook allow-list settings entry (a CIDR)',
   VendorNotGrantedError: 'vendor and operation names',
   UnprocessedItemsError: 'DynamoDB operation and table names',
   FlushLeaseLostError: 'the lease owner (an invocation id)',

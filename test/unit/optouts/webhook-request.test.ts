@@ -4,6 +4,7 @@ import { type DynamoTestServer, startDynamoTestServer } from '../../../cli/embed
 import { OptOutStore } from '../../../shared/adapters/dynamodb/opt-out-store.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { unsubscribeMessageSchema } from '../../../shared/optouts/messages.js';
+import { InvalidSourceAllowListError, sourceAllowList } from '../../../shared/optouts/source-allow-list.js';
 import {
   handleUnsubscribeRequest,
   MAX_WEBHOOK_BODY_BYTES,
@@ -282,6 +283,33 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     expect(JSON.parse(retry.body).duplicate).toBeUndefined();
     expect(sender.sent).toHaveLength(1);
     expect(await deps.store.history('outage@example.com')).toHaveLength(1);
+  });
+
+  it('refuses sources outside the optional allow-list with 403 before anything else', async () => {
+    deps.allowedSources = ['192.28.144.0/20', '2001:db8::/32', '52.20.211.99'];
+    const from = (sourceIp: string | undefined, email: string) => ({
+      ...request({ body: JSON.stringify({ email }) }),
+      ...(sourceIp ? { sourceIp } : {}),
+    });
+    for (const ip of ['192.28.160.1', '10.0.0.1', '52.20.211.98', undefined, 'not-an-ip']) {
+      const body = await expectRefused(from(ip, 'outside@example.com'), 403);
+      expect(body.error).toBe('forbidden_source');
+    }
+    // Even a wrong secret is answered 403: an outsider learns nothing about the secret.
+    await expectRefused(
+      { ...from('10.0.0.1', 'x@example.com'), headers: { 'X-Webhook-Secret': 'nope' } },
+      403,
+    );
+    for (const [ip, email] of [
+      ['192.28.159.254', 'in-a@example.com'],
+      ['::ffff:192.28.144.7', 'in-b@example.com'],
+      ['2001:db8:1::5', 'in-c@example.com'],
+      ['52.20.211.99', 'in-d@example.com'],
+    ] as const) {
+      expect((await handleUnsubscribeRequest(deps, from(ip, email))).statusCode, ip).toBe(202);
+    }
+    expect(() => sourceAllowList(['192.28.144.0/33'])).toThrow(InvalidSourceAllowListError);
+    expect(() => sourceAllowList(['example.com'])).toThrow(/not an IPv4\/IPv6 address or CIDR/);
   });
 
   it('accepts a body with only a lead id and records it under the lead', async () => {
