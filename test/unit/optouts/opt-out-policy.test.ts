@@ -63,14 +63,21 @@ const policyArb: fc.Arbitrary<OptOutPolicy> = fc
  * The reference model: observations in time order (ties in input order, as observeAll sorts), each
  * with its effective prior value — the one it carries, else the value last seen on its record.
  */
-function withPriors(obs: readonly Observation[]): { o: Observation; prior: boolean | undefined }[] {
-  const last = new Map<string, boolean>();
+function withPriors(
+  obs: readonly Observation[],
+): { o: Observation; prior: boolean | undefined; resubAt: number }[] {
+  const last = new Map<string, { value: boolean; at: number }>();
   return [...obs]
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
     .map((o) => {
-      const prior = o.priorValue ?? (o.target === undefined ? undefined : last.get(o.target));
-      if (o.target !== undefined) last.set(o.target, o.value);
-      return { o, prior };
+      const seen = o.target === undefined ? undefined : last.get(o.target);
+      const prior = o.priorValue ?? seen?.value;
+      // A resubscribe known only from the stored value is dated just after that sighting.
+      const resubAt =
+        o.priorValue === undefined && seen ? Math.min(seen.at + 1, Date.parse(o.at)) : Date.parse(o.at);
+      if (o.target !== undefined && (!seen || Date.parse(o.at) >= seen.at))
+        last.set(o.target, { value: o.value, at: Date.parse(o.at) });
+      return { o, prior, resubAt };
     });
 }
 const isOptOut = ({ o, prior }: { o: Observation; prior: boolean | undefined }) => o.value && prior !== true;
@@ -130,7 +137,7 @@ describe('opt-out policy', () => {
         const state = observeAll(fresh(), obs, policy).state;
         const seen = withPriors(obs);
         const optOuts = seen.filter(isOptOut).map(({ o }) => Date.parse(o.at));
-        const resubs = seen.filter((x) => isAllowedResubscribe(x, policy)).map(({ o }) => Date.parse(o.at));
+        const resubs = seen.filter((x) => isAllowedResubscribe(x, policy)).map(({ resubAt }) => resubAt);
         // The stored-prior path was taken whenever an observation came without its prior value.
         const lastOptOut = optOuts.length ? Math.max(...optOuts) : undefined;
         const lastResub = resubs.length ? Math.max(...resubs) : undefined;
@@ -245,6 +252,51 @@ describe('opt-out policy', () => {
   describe('examples', () => {
     const mkto = marketoTarget(7);
     const sf = salesforceTarget('Contact', '003000000000007');
+
+    it('dates a resubscribe seen only on a record by the last sighting, not by SystemModstamp', () => {
+      const policy: OptOutPolicy = { resubscribeSources: ['salesforce'] };
+      // Seen opted out at 10; Marketo opts the person out at 50; the Salesforce record is found
+      // subscribed with SystemModstamp 90 (someone edited another field after an earlier resubscribe).
+      let s = observe(
+        fresh(),
+        { source: 'salesforce-nightly', target: sf, value: true, at: iso(10), evidence: {} },
+        policy,
+      ).state;
+      s = observe(
+        s,
+        {
+          source: 'marketo-nightly',
+          target: mkto,
+          value: true,
+          priorValue: false,
+          at: iso(50),
+          evidence: {},
+        },
+        policy,
+      ).state;
+      const r = observe(
+        s,
+        { source: 'salesforce-nightly', target: sf, value: false, at: iso(90), evidence: {} },
+        policy,
+      );
+      expect(r.state.resubscribedAt).toBe(new Date(Date.parse(iso(10)) + 1).toISOString());
+      expect(r.verdict).toBe('resubscribeRejected');
+      expect(r.state.optedOut).toBe(true);
+      // The same change with field-history evidence (the prior value, its own time) is dated by it.
+      const exact = observe(
+        s,
+        {
+          source: 'salesforce-nightly',
+          target: sf,
+          value: false,
+          priorValue: true,
+          at: iso(90),
+          evidence: {},
+        },
+        policy,
+      );
+      expect(exact.verdict).toBe('resubscribe');
+    });
 
     it('records a resubscribe from a source that is not allowed, and keeps the opt-out', () => {
       const policy = { resubscribeSources: [] };
