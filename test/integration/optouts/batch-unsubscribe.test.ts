@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyUnsubscribeBatch } from '../../../shared/optouts/apply-unsubscribe.js';
+import { OptOutPropagationError } from '../../../shared/optouts/errors.js';
 import { type UnsubscribeMessage, unsubscribeMessageSchema } from '../../../shared/optouts/messages.js';
 import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import { handleUnsubscribeRequest } from '../../../shared/optouts/webhook-request.js';
@@ -89,6 +90,29 @@ describe('batch alignment of webhook unsubscribes (embedded default)', () => {
     // A redelivery of the whole batch is a no-op: no vendor write, every message a duplicate.
     const again = await applyUnsubscribeBatch(h.deps, messages);
     expect(again.every((r) => !(r instanceof Error) && r.status === 'duplicate')).toBe(true);
+  }, 120_000);
+
+  it("fails only the message whose person's write failed retryably; the rest of the batch completes", async () => {
+    const people = Array.from({ length: 3 }, (_, i) => {
+      const email = uniqueEmail(`locked${i}`);
+      return { email, ...h.person({ email, sfContacts: [email] }) };
+    });
+    const messages = await accept(people.map((p) => ({ email: p.email })));
+    // Per record: one Contact of the collection write is locked (UNABLE_TO_LOCK_ROW, retryable).
+    h.local.salesforceSandbox?.faults.inject('UNABLE_TO_LOCK_ROW', { count: 1 });
+    const results = await applyUnsubscribeBatch(h.deps, messages);
+    const failed = results.filter((r) => r instanceof OptOutPropagationError);
+    const applied = results.filter((r) => !(r instanceof Error) && r.status === 'applied');
+    expect([failed.length, applied.length]).toEqual([1, 2]);
+    expect(String(failed[0])).not.toMatch(/@/);
+    // Redelivered: the failed one completes, the done ones are duplicates.
+    const again = await applyUnsubscribeBatch(h.deps, messages);
+    expect(again.map((r) => !(r instanceof Error) && r.status).sort()).toEqual([
+      'applied',
+      'duplicate',
+      'duplicate',
+    ]);
+    for (const p of people) expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
   }, 120_000);
 
   it('parks on Salesforce REQUEST_LIMIT_EXCEEDED outside the receive count, and resumes after it', async () => {
