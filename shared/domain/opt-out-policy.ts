@@ -106,6 +106,20 @@ export function isEcho(state: OptOutState, obs: Observation, policy: OptOutPolic
   );
 }
 
+/**
+ * When a resubscribe happened, by evidence that the opt-out field itself changed. A change event
+ * that carries the prior value (Marketo's Change Data Value activity, field history) is dated by
+ * itself. A record that merely reads "subscribed" where we last saw "opted out" is dated just after
+ * that sighting — the lower bound of when the field can have changed — never by its SystemModstamp /
+ * updatedAt, which any edit of any field moves (so an old resubscribe could outdate a newer opt-out).
+ */
+export function resubscribeDate(state: OptOutState, obs: Observation): string {
+  const seen = obs.target === undefined ? undefined : state.records[obs.target];
+  if (obs.priorValue !== undefined || !seen) return obs.at;
+  const lowerBound = Math.min(ms(seen.at) + 1, ms(obs.at));
+  return new Date(lowerBound).toISOString();
+}
+
 /** Applies one observation. Never throws; never mutates its input. */
 export function observe(state: OptOutState, obs: Observation, policy: OptOutPolicy): ObserveResult {
   const before = state.optedOut;
@@ -141,7 +155,7 @@ export function observe(state: OptOutState, obs: Observation, policy: OptOutPoli
   }
 
   const allowed = prior === true && policy.resubscribeSources.includes(originOf(obs.source));
-  if (allowed) next.resubscribedAt = maxIso(state.resubscribedAt, obs.at);
+  if (allowed) next.resubscribedAt = maxIso(state.resubscribedAt, resubscribeDate(state, obs));
   if (!before) return done('alreadySubscribed');
   if (prior !== true) return done('drift');
   const after = decide(next.optedOutAt, next.resubscribedAt);

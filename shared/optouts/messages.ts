@@ -12,6 +12,11 @@ export const unsubscribeMessageSchema = z.object({
   /** When the opt-out happened (the webhook's occurredAt, or when we received it). */
   at: z.string().datetime({ offset: true }),
   receivedAt: z.string().datetime({ offset: true }),
+  /**
+   * Set when the consumer parked the message (a vendor's daily budget was spent): it is re-sent,
+   * delayed, until then without a vendor call, so parking never spends the original's receives.
+   */
+  parkedUntil: z.string().datetime({ offset: true }).optional(),
 });
 export type UnsubscribeMessage = z.infer<typeof unsubscribeMessageSchema>;
 

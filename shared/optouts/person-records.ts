@@ -1,4 +1,4 @@
-import { normaliseEmail } from '../domain/email.js';
+import { emailLookupForms, normaliseEmail } from '../domain/email.js';
 import {
   marketoTarget,
   parseTarget,
@@ -18,10 +18,19 @@ import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
  */
 
 export const SALESFORCE_PERSON_OBJECTS: readonly SalesforcePersonObject[] = ['Lead', 'Contact'];
-/** Emails per SOQL `IN (...)`: keeps the query far below the 16 KB URI limit. */
-const SOQL_EMAILS_PER_QUERY = 100;
-/** Emails per Marketo getLeads call: keeps the URI below 8 KB. */
-const MARKETO_EMAILS_PER_CALL = 100;
+/**
+ * Encoded characters an `IN (...)` list may take in a query URL: the client refuses a query URL over
+ * 15,000 characters (QUERY_TOO_LONG; Salesforce's URI limit is 16 KB), and the rest of the query
+ * needs room. Chunked by encoded length, not by count: 100 non-ASCII emails can exceed it.
+ */
+export const SOQL_IN_LIST_BUDGET = 12_000;
+/**
+ * Emails per Marketo getLeads call: Marketo takes up to 300 filter values; the client re-sends a
+ * URI over 8 KB as POST with `_method=GET`.
+ */
+const MARKETO_EMAILS_PER_CALL = 300;
+/** Sync Leads takes at most 300 records per call. */
+export const MARKETO_SYNC_BATCH = 300;
 
 export interface PersonRecord {
   target: TargetKey;
@@ -46,6 +55,30 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 };
+
+/** What one value adds to a SOQL IN list once quoted, escaped and URL-encoded. */
+export function encodedInListCost(value: string): number {
+  return encodeURIComponent(`'${value.replace(/['\\]/g, '\\$&')}',`).length;
+}
+
+/** Splits values into IN lists whose encoded length stays within `budget` (one value per list at least). */
+export function inListChunks(values: readonly string[], budget = SOQL_IN_LIST_BUDGET): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let used = 0;
+  for (const v of values) {
+    const cost = encodedInListCost(v);
+    if (current.length && used + cost > budget) {
+      out.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(v);
+    used += cost;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
 
 type SalesforceRow = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<
   string,
@@ -76,8 +109,10 @@ export async function findSalesforceRecords(
 ): Promise<PersonRecord[]> {
   const wanted = new Set(emails.map(normaliseEmail));
   const out: PersonRecord[] = [];
+  // A vendor may hold an internationalised domain in Unicode: ask for both forms.
+  const forms = [...new Set([...wanted].flatMap(emailLookupForms))];
   for (const sobject of SALESFORCE_PERSON_OBJECTS) {
-    for (const chunk of chunks([...wanted], SOQL_EMAILS_PER_QUERY)) {
+    for (const chunk of inListChunks(forms)) {
       const rows = await sf.query<SalesforceRow>(
         soql`SELECT Id, Email, ${soqlIdentifier(field)}, SystemModstamp FROM ${soqlIdentifier(sobject)} WHERE Email IN ${chunk}`,
       );
@@ -122,7 +157,7 @@ export async function findMarketoLeads(
   now: Date,
 ): Promise<PersonRecord[]> {
   const wanted = new Set(emails.map(normaliseEmail));
-  const usable = [...wanted].filter((e) => !e.includes(','));
+  const usable = [...new Set([...wanted].flatMap(emailLookupForms))].filter((e) => !e.includes(','));
   const out: PersonRecord[] = [];
   for (const chunk of chunks(usable, MARKETO_EMAILS_PER_CALL)) {
     const leads = await mk.getLeads({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailProblem } from '../domain/email.js';
 
 /**
  * The webhook body (SPEC Interfaces): `{"email", "leadId", "reason", "occurredAt"}`, email or
@@ -35,7 +36,14 @@ export const unsubscribeBodySchema = z
   .object({
     email: z.preprocess(
       (v) => (typeof v === 'string' ? blankToUndefined(v.trim()) : blankToUndefined(v)),
-      z.string().refine(isPlausibleEmail, 'must be an email address').optional(),
+      z
+        .string()
+        .superRefine((v, ctx) => {
+          // Our wording only: the address itself is never quoted back.
+          const problem = emailProblem(v) ?? (isPlausibleEmail(v) ? undefined : 'must be an email address');
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
     ),
     leadId: z.preprocess(
       (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : blankToUndefined(v)),

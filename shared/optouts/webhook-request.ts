@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { normaliseEmail } from '../domain/email.js';
 import type { OptOutPolicy } from '../domain/opt-out-policy.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import type { OptOutStore } from '../ports/opt-out-store.js';
 import { acceptUnsubscribe } from './accept-unsubscribe.js';
 import { WebhookSecretConfigError } from './errors.js';
+import { sourceAllowList } from './source-allow-list.js';
 import { occurredInstant, unsubscribeBodySchema } from './webhook-body.js';
 import { SECRET_RETRY_AFTER_SECONDS, secretMatches, type WebhookSecrets } from './webhook-secrets.js';
 
@@ -13,7 +13,7 @@ import { SECRET_RETRY_AFTER_SECONDS, secretMatches, type WebhookSecrets } from '
  * The framework-free core of `POST /webhooks/unsubscribe`, shared by the Lambda (API Gateway HTTP
  * API v2, through middy) and the local `serve` command (node:http). Checks run cheapest first and
  * nothing is written before all of them passed:
- *   503 the webhook secret itself is misconfigured (an operator error, logged once) → 401
+ *   403 source not on the optional allow-list → 503 the webhook secret itself is misconfigured (an operator error, logged once) → 401
  *   wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
  *   → 400 malformed JSON / invalid body (naming the field) → 202 once durably accepted.
  */
@@ -27,6 +27,8 @@ export interface WebhookRequest {
   headers: Readonly<Record<string, string | undefined>>;
   /** Raw body bytes (or a string, counted as UTF-8). */
   body: string | Uint8Array | undefined;
+  /** The peer address (API Gateway requestContext.http.sourceIp; the socket's in `serve`). */
+  sourceIp?: string;
 }
 
 export interface WebhookResponse {
@@ -43,6 +45,18 @@ export interface WebhookDeps {
   policy: OptOutPolicy;
   logger: Logger;
   now?: () => Date;
+  /** Optional source allow-list (CIDRs); when set, any other source gets 403 before anything else. */
+  allowedSources?: readonly string[];
+}
+
+const allowLists = new WeakMap<readonly string[], (ip: string | undefined) => boolean>();
+function sourceAllowed(entries: readonly string[], ip: string | undefined): boolean {
+  let check = allowLists.get(entries);
+  if (!check) {
+    check = sourceAllowList(entries);
+    allowLists.set(entries, check);
+  }
+  return check(ip);
 }
 
 const json = (statusCode: number, body: Record<string, unknown>): WebhookResponse => ({
@@ -72,17 +86,21 @@ export function isJsonContentType(value: string | undefined): boolean {
   return params.every((p) => !p.startsWith('charset=') || /^charset="?utf-?8"?$/.test(p));
 }
 
-/** Event id: from the Idempotency-Key header, else a hash of the body's identity fields. */
+/**
+ * Event identity (issue 11): the sender's Idempotency-Key scoped by a hash of the body (the same key
+ * with another body is another event), else a hash of the body and the receipt minute (a replay of
+ * the same request is one event; the same unsubscribe sent again later — after a resubscribe — is a
+ * new one). The body is hashed as received (decoded UTF-8 text).
+ */
 export function webhookEventId(
-  body: { email?: string; leadId?: number; occurredAt?: string },
+  bodyText: string,
   idempotencyKey: string | undefined,
   receivedAt: Date,
 ): string {
   const hash = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 40);
-  if (idempotencyKey !== undefined) return `k-${hash(idempotencyKey)}`;
-  // Without occurredAt, identical bodies on the same UTC day are one event.
-  const when = body.occurredAt ?? `day:${receivedAt.toISOString().slice(0, 10)}`;
-  return `h-${hash(JSON.stringify([body.email ? normaliseEmail(body.email) : null, body.leadId ?? null, when]))}`;
+  const bodyHash = hash(bodyText);
+  if (idempotencyKey !== undefined) return `k-${hash(JSON.stringify([idempotencyKey, bodyHash]))}`;
+  return `h-${hash(JSON.stringify([bodyHash, receivedAt.toISOString().slice(0, 16)]))}`;
 }
 
 /** The configuration error last logged per secrets source: logged once, again only when it changes. */
@@ -116,6 +134,11 @@ export async function handleUnsubscribeRequest(
   request: WebhookRequest,
 ): Promise<WebhookResponse> {
   const headers = lowerCaseHeaders(request.headers);
+
+  if (deps.allowedSources?.length && !sourceAllowed(deps.allowedSources, request.sourceIp)) {
+    deps.logger.warn('Webhook refused: source address not on the allow-list');
+    return problem(403, 'forbidden_source', 'Requests from this address are not accepted.');
+  }
 
   const presented = headers['x-webhook-secret'];
   let accepted: string[];
@@ -190,7 +213,7 @@ export async function handleUnsubscribeRequest(
   const receivedAt = deps.now?.() ?? new Date();
   const exact = occurredInstant(body.occurredAt);
   const at = exact && exact.getTime() < receivedAt.getTime() ? exact : receivedAt;
-  const eventId = webhookEventId(body, idempotencyKey, receivedAt);
+  const eventId = webhookEventId(text, idempotencyKey, receivedAt);
   const { duplicate } = await acceptUnsubscribe(deps, {
     eventId,
     ...(body.email !== undefined ? { email: body.email } : {}),

@@ -1,3 +1,4 @@
+import { emailRef } from '../domain/email.js';
 import type { HistoryEntry, OptOutState } from '../domain/opt-out-state.js';
 import type { WebhookEventRecord, WebhookEventStatus } from '../domain/webhook-event.js';
 
@@ -61,8 +62,10 @@ export interface OptOutStore {
 export class OptOutConflictError extends Error {
   override readonly name = 'OptOutConflictError';
   constructor(key: string, attempts: number) {
+    // The key is the person's email (or lead#<id>): never in a message that reaches a log.
+    const person = key.startsWith('lead#') ? key : emailRef(key);
     super(
-      `Opt-out state ${key} kept changing under us (${attempts} attempts); the operation is safe to retry.`,
+      `Opt-out state ${person} kept changing under us (${attempts} attempts); the operation is safe to retry.`,
     );
   }
 }

@@ -11,9 +11,10 @@ import { ADVERSARIAL_STRINGS, injectionStrings } from './hostile-inputs.js';
 
 export const CURRENT = 'whsec-current-7d1f0c9a4e2b4b8f9a31c6d2e5f70812';
 export const PREVIOUS = 'whsec-previous-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d';
-export const STATUSES = new Set([202, 400, 401, 413, 415]);
+export const STATUSES = new Set([202, 400, 401, 403, 413, 415]);
 export const ERRORS = new Set([
   'unauthorized',
+  'forbidden_source',
   'payload_too_large',
   'unsupported_media_type',
   'invalid_header',
@@ -36,6 +37,8 @@ export interface Case {
   idempotencyKey?: string;
   /** The generator built a body the SPEC says must be accepted. */
   mustAccept: boolean;
+  /** The exact status a fixed case must get (overrides what the order of checks implies). */
+  expectStatus?: number;
   /** Strings we sent that the response must not echo. */
   sent: string[];
 }
@@ -304,6 +307,7 @@ export const byteLength = (body: Case['body']) =>
 
 /** What the documented order of checks says, where it can be known without re-implementing it. */
 export function expectedStatus(c: Case): number | 'any' {
+  if (c.expectStatus !== undefined) return c.expectStatus;
   if (!c.secretValid) return 401;
   if (byteLength(c.body) > MAX_WEBHOOK_BODY_BYTES || Number(c.contentLength) > MAX_WEBHOOK_BODY_BYTES)
     return 413;

@@ -49,6 +49,9 @@ export interface Harness {
     crashBeforeHandling?: (record: SQSRecord) => boolean;
     beforeDelete?: (records: SQSRecord[]) => Promise<void>;
     concurrency?: number;
+    /** Messages per handler call (default 10); over 10 needs a batching window, as in Lambda. */
+    batchSize?: number;
+    maxBatchingWindowMs?: number;
   }): Promise<SqsEventSource>;
   stop(): Promise<void>;
 }
@@ -159,7 +162,8 @@ export async function startHarness(
         client: local.platform.sqs,
         queueUrl: deps.unsubscribeQueueUrl,
         handler,
-        batchSize: 10,
+        batchSize: opts.batchSize ?? 10,
+        ...(opts.maxBatchingWindowMs ? { maxBatchingWindowMs: opts.maxBatchingWindowMs } : {}),
         concurrency: opts.concurrency ?? 2,
         waitTimeSeconds: 1,
         logger,

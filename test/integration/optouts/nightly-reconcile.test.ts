@@ -57,6 +57,21 @@ describe('nightly unsubscribe reconciliation (embedded default: dynalite + sandb
     console.log('[nightly] run 1 report', JSON.stringify({ ...report, verdicts: report.verdicts }));
   });
 
+  it('does not stall on 100 non-ASCII emails (one IN list would be QUERY_TOO_LONG), tonight or later', async () => {
+    const people = Array.from({ length: 100 }, (_, i) => {
+      const email = `александра.петровна.${i}.${Date.now().toString(36)}@почта.example.ru`;
+      const p = h.person({ email, sfContacts: [email] });
+      h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+      return p;
+    });
+    const report = await reconcileOptOuts(h.deps);
+    expect(report.writes.failed).toBe(0);
+    for (const p of people) expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+    // The cursor moved on: the next night neither fails nor sees these changes again as new.
+    const next = await reconcileOptOuts(h.deps);
+    expect(next.changesApplied.marketoToSalesforce).toBe(0);
+  }, 120_000);
+
   it('does not take its own writes for new changes on the next run (no ping-pong)', async () => {
     // Prepare: an opt-out carried over by one run…
     const c = uniqueEmail('carol.echo');

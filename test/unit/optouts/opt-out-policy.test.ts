@@ -29,27 +29,62 @@ const targetArb = fc.constantFrom(
   salesforceTarget('Lead', '00Q000000000001'),
   salesforceTarget('Contact', '003000000000001'),
 );
-/** A change event with an explicit prior value (what Marketo's oldValue or our record view says). */
+/**
+ * A change event, with an explicit prior value (Marketo's oldValue) or without one — then the
+ * policy falls back to the value it stored for the record (the stored-prior-value path).
+ */
 const observationArb: fc.Arbitrary<Observation> = fc
   .record({
     source: sourceArb,
     target: targetArb,
     value: fc.boolean(),
     at: fc.integer({ min: 0, max: 10_000 }),
-    priorValue: fc.boolean(),
+    priorValue: fc.option(fc.boolean(), { nil: undefined }),
   })
   .map(({ source, target, value, at, priorValue }) =>
     source === 'webhook'
       ? { source, value: true, at: iso(at), evidence: { eventId: `e${at}` } }
-      : { source, target, value, at: iso(at), priorValue, evidence: {} },
+      : {
+          source,
+          target,
+          value,
+          at: iso(at),
+          ...(priorValue === undefined ? {} : { priorValue }),
+          evidence: {},
+        },
   );
+/** Observations that all carry their prior value (or are webhooks, which need none). */
+const explicitPriorArb = observationArb.filter((o) => o.source === 'webhook' || o.priorValue !== undefined);
 const policyArb: fc.Arbitrary<OptOutPolicy> = fc
   .subarray<OptOutOrigin>(['webhook', 'marketo', 'salesforce'])
   .map((resubscribeSources) => ({ resubscribeSources }));
 
-const isOptOut = (o: Observation) => o.value && o.priorValue !== true;
-const isAllowedResubscribe = (o: Observation, p: OptOutPolicy) =>
-  !o.value && o.priorValue === true && p.resubscribeSources.includes(originOf(o.source));
+/**
+ * The reference model: observations in time order (ties in input order, as observeAll sorts), each
+ * with its effective prior value — the one it carries, else the value last seen on its record.
+ */
+function withPriors(
+  obs: readonly Observation[],
+): { o: Observation; prior: boolean | undefined; resubAt: number }[] {
+  const last = new Map<string, { value: boolean; at: number }>();
+  return [...obs]
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    .map((o) => {
+      const seen = o.target === undefined ? undefined : last.get(o.target);
+      const prior = o.priorValue ?? seen?.value;
+      // A resubscribe known only from the stored value is dated just after that sighting.
+      const resubAt =
+        o.priorValue === undefined && seen ? Math.min(seen.at + 1, Date.parse(o.at)) : Date.parse(o.at);
+      if (o.target !== undefined && (!seen || Date.parse(o.at) >= seen.at))
+        last.set(o.target, { value: o.value, at: Date.parse(o.at) });
+      return { o, prior, resubAt };
+    });
+}
+const isOptOut = ({ o, prior }: { o: Observation; prior: boolean | undefined }) => o.value && prior !== true;
+const isAllowedResubscribe = (
+  { o, prior }: { o: Observation; prior: boolean | undefined },
+  p: OptOutPolicy,
+) => !o.value && prior === true && p.resubscribeSources.includes(originOf(o.source));
 
 describe('opt-out policy', () => {
   it('never loses an opt-out with the default settings, whatever comes after it', () => {
@@ -58,19 +93,25 @@ describe('opt-out policy', () => {
         const policy: OptOutPolicy = { resubscribeSources: [] };
         let state = fresh();
         let seenOptOut = false;
+        const last = new Map<string, boolean>();
         for (const o of obs) {
           state = observe(state, o, policy).state;
-          seenOptOut ||= isOptOut(o);
+          // An opt-out is a change to true: from the prior it carries, else from the stored value.
+          const prior = o.priorValue ?? (o.target === undefined ? undefined : last.get(o.target));
+          if (o.target !== undefined) last.set(o.target, o.value);
+          seenOptOut ||= isOptOut({ o, prior });
           if (seenOptOut) expect(state.optedOut).toBe(true);
         }
       }),
     );
   });
 
+  // Only where every observation carries its prior value (Marketo oldValue, webhooks): a stored prior
+  // is the record's latest known value, so it depends on what was read before (see the next test).
   it('decides from the set of observations, not from the order they were processed in', () => {
     fc.assert(
       fc.property(
-        fc.array(observationArb, { maxLength: 20 }),
+        fc.array(explicitPriorArb, { maxLength: 20 }),
         policyArb,
         fc.infiniteStream(fc.nat()),
         (obs, policy, seeds) => {
@@ -94,13 +135,47 @@ describe('opt-out policy', () => {
     fc.assert(
       fc.property(fc.array(observationArb, { maxLength: 25 }), policyArb, (obs, policy) => {
         const state = observeAll(fresh(), obs, policy).state;
-        const optOuts = obs.filter(isOptOut).map((o) => Date.parse(o.at));
-        const resubs = obs.filter((o) => isAllowedResubscribe(o, policy)).map((o) => Date.parse(o.at));
+        const seen = withPriors(obs);
+        const optOuts = seen.filter(isOptOut).map(({ o }) => Date.parse(o.at));
+        const resubs = seen.filter((x) => isAllowedResubscribe(x, policy)).map(({ resubAt }) => resubAt);
+        // The stored-prior path was taken whenever an observation came without its prior value.
         const lastOptOut = optOuts.length ? Math.max(...optOuts) : undefined;
         const lastResub = resubs.length ? Math.max(...resubs) : undefined;
         const expected = lastOptOut !== undefined && (lastResub === undefined || lastResub <= lastOptOut);
         expect(state.optedOut).toBe(expected);
       }),
+    );
+  });
+
+  it('follows one Salesforce record read night after night without prior values (stored priors)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.record({ at: fc.integer({ min: 0, max: 10_000 }), value: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 12,
+          selector: (r) => r.at,
+        }),
+        fc.boolean(),
+        (reads, allowSalesforce) => {
+          const policy: OptOutPolicy = { resubscribeSources: allowSalesforce ? ['salesforce'] : [] };
+          const target = salesforceTarget('Lead', '00Q000000000009');
+          const sorted = [...reads].sort((a, b) => a.at - b.at);
+          const state = sorted.reduce(
+            (s, r) =>
+              observe(
+                s,
+                { source: 'salesforce-nightly', target, value: r.value, at: iso(r.at), evidence: {} },
+                policy,
+              ).state,
+            fresh(),
+          );
+          // Each change is judged against the value stored from the previous read: with resubscribes
+          // allowed the decision is the record's latest value; without, any opt-out ever seen.
+          const expected = allowSalesforce ? sorted.at(-1)?.value : sorted.some((r) => r.value);
+          expect(state.optedOut).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
@@ -177,6 +252,51 @@ describe('opt-out policy', () => {
   describe('examples', () => {
     const mkto = marketoTarget(7);
     const sf = salesforceTarget('Contact', '003000000000007');
+
+    it('dates a resubscribe seen only on a record by the last sighting, not by SystemModstamp', () => {
+      const policy: OptOutPolicy = { resubscribeSources: ['salesforce'] };
+      // Seen opted out at 10; Marketo opts the person out at 50; the Salesforce record is found
+      // subscribed with SystemModstamp 90 (someone edited another field after an earlier resubscribe).
+      let s = observe(
+        fresh(),
+        { source: 'salesforce-nightly', target: sf, value: true, at: iso(10), evidence: {} },
+        policy,
+      ).state;
+      s = observe(
+        s,
+        {
+          source: 'marketo-nightly',
+          target: mkto,
+          value: true,
+          priorValue: false,
+          at: iso(50),
+          evidence: {},
+        },
+        policy,
+      ).state;
+      const r = observe(
+        s,
+        { source: 'salesforce-nightly', target: sf, value: false, at: iso(90), evidence: {} },
+        policy,
+      );
+      expect(r.state.resubscribedAt).toBe(new Date(Date.parse(iso(10)) + 1).toISOString());
+      expect(r.verdict).toBe('resubscribeRejected');
+      expect(r.state.optedOut).toBe(true);
+      // The same change with field-history evidence (the prior value, its own time) is dated by it.
+      const exact = observe(
+        s,
+        {
+          source: 'salesforce-nightly',
+          target: sf,
+          value: false,
+          priorValue: true,
+          at: iso(90),
+          evidence: {},
+        },
+        policy,
+      );
+      expect(exact.verdict).toBe('resubscribe');
+    });
 
     it('records a resubscribe from a source that is not allowed, and keeps the opt-out', () => {
       const policy = { resubscribeSources: [] };

@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { unsubscribeMessageSchema } from '../../../shared/optouts/messages.js';
+import { InvalidSourceAllowListError, sourceAllowList } from '../../../shared/optouts/source-allow-list.js';
 import {
   handleUnsubscribeRequest,
   MAX_WEBHOOK_BODY_BYTES,
   type WebhookDeps,
   type WebhookRequest,
 } from '../../../shared/optouts/webhook-request.js';
-import { secretMatches, staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
+import { staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
 import { InMemoryOptOutStore } from '../../helpers/in-memory/opt-out-store.js';
 import { RecordingSender } from './fakes/recording-sender.js';
 
@@ -80,12 +81,7 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
   });
 
-  it('compares secrets without leaking length (every candidate, hashed)', () => {
-    expect(secretMatches(CURRENT, [PREVIOUS, CURRENT])).toBe(true);
-    expect(secretMatches(CURRENT.slice(0, 5), [CURRENT])).toBe(false);
-    expect(secretMatches('', [''])).toBe(false);
-    expect(secretMatches(undefined, [CURRENT])).toBe(false);
-  });
+  // The constant-time comparison itself: webhook-secret-compare.test.ts.
 
   it('answers malformed JSON with 400 naming the problem, and writes nothing', async () => {
     const body = await expectRefused(
@@ -212,23 +208,59 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     expect(await deps.store.history('replay@example.com')).toHaveLength(1);
   });
 
-  it('uses the Idempotency-Key header as the event identity when given', async () => {
-    const a = await handleUnsubscribeRequest(
+  it('scopes the Idempotency-Key by the body: same key and body is one event, another body another', async () => {
+    const send = (body: Record<string, unknown>) =>
+      handleUnsubscribeRequest(
+        deps,
+        request({ headers: { 'Idempotency-Key': 'req-1' }, body: JSON.stringify(body) }),
+      );
+    const a = JSON.parse((await send({ email: 'idem@example.com' })).body);
+    const replay = JSON.parse((await send({ email: 'idem@example.com' })).body);
+    const other = JSON.parse((await send({ email: 'idem@example.com', reason: 'again' })).body);
+    expect(replay).toEqual({ ...a, duplicate: true });
+    expect(other.eventId).not.toBe(a.eventId);
+    expect(other.duplicate).toBeUndefined();
+    expect(sender.sent).toHaveLength(2);
+  });
+
+  it('without a key, the same body is one event within its receipt minute and a new one later', async () => {
+    let now = new Date('2026-10-15T12:00:05.000Z');
+    deps.now = () => now;
+    const req = request({ body: JSON.stringify({ email: 'again@example.com' }) });
+    const first = JSON.parse((await handleUnsubscribeRequest(deps, req)).body);
+    now = new Date('2026-10-15T12:00:55.000Z');
+    const sameMinute = JSON.parse((await handleUnsubscribeRequest(deps, req)).body);
+    // A genuine second unsubscribe the same day (say after a resubscribe) is not dropped.
+    now = new Date('2026-10-15T15:30:00.000Z');
+    const later = JSON.parse((await handleUnsubscribeRequest(deps, req)).body);
+    expect(sameMinute).toEqual({ ...first, duplicate: true });
+    expect(later.eventId).not.toBe(first.eventId);
+    expect(later.duplicate).toBeUndefined();
+    expect(sender.sent).toHaveLength(2);
+    expect(await deps.store.history('again@example.com')).toHaveLength(2);
+  });
+
+  it('refuses addresses that cannot be a key with 400 naming the field, never quoting the address', async () => {
+    const cases: [string, RegExp][] = [
+      ['zero\u200bwidth@example.com', /^email: .*invisible/],
+      ['\u212aelvin@example.com', /^email: .*stand in for ASCII/],
+      ['a,b@example.com', /^email: .*comma/],
+      ['\uff46ull@example.com', /^email: .*stand in for ASCII/],
+    ];
+    for (const [email, message] of cases) {
+      const body = await expectRefused(request({ body: `{"email":"${email}"}` }), 400, message);
+      expect(body.fields).toEqual(['email']);
+      expect(body.message).not.toMatch(/@|example|a,b/);
+    }
+  });
+
+  it('keys an internationalised address by its NFC form with an ASCII domain', async () => {
+    const res = await handleUnsubscribeRequest(
       deps,
-      request({
-        headers: { 'Idempotency-Key': 'req-1' },
-        body: JSON.stringify({ email: 'idem@example.com' }),
-      }),
+      request({ body: JSON.stringify({ email: ' Ju\u0308rgen@M\u00fcnchen.DE ' }) }),
     );
-    const b = await handleUnsubscribeRequest(
-      deps,
-      request({
-        headers: { 'Idempotency-Key': 'req-1' },
-        body: JSON.stringify({ email: 'idem@example.com', reason: 'again' }),
-      }),
-    );
-    expect(JSON.parse(b.body).eventId).toBe(JSON.parse(a.body).eventId);
-    expect(JSON.parse(b.body).duplicate).toBe(true);
+    expect(res.statusCode).toBe(202);
+    expect(sender.sent[0]?.body).toMatchObject({ key: 'j\u00fcrgen@xn--mnchen-3ya.de' });
   });
 
   it('completes a half-done acceptance when the sender retries after a queue outage', async () => {
@@ -242,6 +274,33 @@ describe('POST /webhooks/unsubscribe (core handler)', () => {
     expect(JSON.parse(retry.body).duplicate).toBeUndefined();
     expect(sender.sent).toHaveLength(1);
     expect(await deps.store.history('outage@example.com')).toHaveLength(1);
+  });
+
+  it('refuses sources outside the optional allow-list with 403 before anything else', async () => {
+    deps.allowedSources = ['192.28.144.0/20', '2001:db8::/32', '52.20.211.99'];
+    const from = (sourceIp: string | undefined, email: string) => ({
+      ...request({ body: JSON.stringify({ email }) }),
+      ...(sourceIp ? { sourceIp } : {}),
+    });
+    for (const ip of ['192.28.160.1', '10.0.0.1', '52.20.211.98', undefined, 'not-an-ip']) {
+      const body = await expectRefused(from(ip, 'outside@example.com'), 403);
+      expect(body.error).toBe('forbidden_source');
+    }
+    // Even a wrong secret is answered 403: an outsider learns nothing about the secret.
+    await expectRefused(
+      { ...from('10.0.0.1', 'x@example.com'), headers: { 'X-Webhook-Secret': 'nope' } },
+      403,
+    );
+    for (const [ip, email] of [
+      ['192.28.159.254', 'in-a@example.com'],
+      ['::ffff:192.28.144.7', 'in-b@example.com'],
+      ['2001:db8:1::5', 'in-c@example.com'],
+      ['52.20.211.99', 'in-d@example.com'],
+    ] as const) {
+      expect((await handleUnsubscribeRequest(deps, from(ip, email))).statusCode, ip).toBe(202);
+    }
+    expect(() => sourceAllowList(['192.28.144.0/33'])).toThrow(InvalidSourceAllowListError);
+    expect(() => sourceAllowList(['example.com'])).toThrow(/not an IPv4\/IPv6 address or CIDR/);
   });
 
   it('accepts a body with only a lead id and records it under the lead', async () => {
