@@ -10,6 +10,7 @@ import {
   type WorldLead,
   type WorldOptions,
 } from '../world.js';
+import { registerCustomActivityRoutes } from './custom-activity-routes.js';
 import { FaultController, type MarketoFault } from './fault-controller.js';
 import {
   type ActivityPosition,
@@ -485,7 +486,11 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
       apiName: body.apiName,
       name: body.name,
       description: body.description ?? '',
-      primaryAttribute: { name: body.primaryAttribute.name, dataType: 'string' },
+      primaryAttribute: {
+        apiName: body.primaryAttribute.apiName ?? body.primaryAttribute.name,
+        name: body.primaryAttribute.name,
+        dataType: 'string',
+      },
       attributes: [],
       status: 'draft' as const,
     };
@@ -504,6 +509,15 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
       world.activityTypes.push(plain);
     }
     return { result: [approved] };
+  });
+
+  registerCustomActivityRoutes({
+    route,
+    customTypes,
+    world,
+    fail: (code, message) => {
+      throw new EnvelopeError(code, message);
+    },
   });
 
   route('GET', '/rest/v1/leads.json', (ctx) => {

@@ -95,6 +95,9 @@ interface Operation {
   paged?: boolean;
 }
 
+/** An endpoint for MarketoClient.request: `idempotent` = safe to re-send after an ambiguous failure. */
+export type MarketoRequest = Pick<Operation, 'method' | 'path' | 'idempotent'>;
+
 const OPS = {
   pagingToken: {
     method: 'GET',
@@ -393,6 +396,14 @@ export class MarketoClient implements MarketoApi {
     if (!approved)
       throw new MarketoResponseValidationError('Approve returned no record.', { endpoint: key(op) });
     return approved;
+  }
+
+  /**
+   * A documented endpoint the methods above do not wrap (custom-activity-endpoints.ts uses it),
+   * through the same governor, retry table and error mapping as every other call.
+   */
+  async request(op: MarketoRequest, query: Record<string, string> = {}, body?: unknown): Promise<Envelope> {
+    return this.call({ ...op, timeout: op.method === 'GET' ? 'activities' : 'writes' }, query, body);
   }
 
   // ---- the one place errors and retries are handled -------------------------------------------
