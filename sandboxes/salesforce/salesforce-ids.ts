@@ -21,6 +21,8 @@ export const KEY_PREFIX = {
   Lead: '00Q',
   Contact: '003',
   Task: '00T',
+  /** Event key prefix (Salesforce: Standard Field Record ID Prefix Decoder). */
+  Event: '00U',
   User: '005',
   Account: '001',
   Organization: '00D',

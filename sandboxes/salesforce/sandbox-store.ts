@@ -20,8 +20,8 @@ export interface SaveResult {
   created?: boolean;
 }
 
-export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'User';
-export const SOBJECTS: readonly SObjectName[] = ['Lead', 'Contact', 'Task', 'User'];
+export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'Event' | 'User';
+export const SOBJECTS: readonly SObjectName[] = ['Lead', 'Contact', 'Task', 'Event', 'User'];
 
 export interface SeedLead {
   Id: string;
@@ -47,6 +47,7 @@ export interface SandboxSeed {
   leads?: SeedLead[];
   contacts?: SeedContact[];
   tasks?: SfRecord[];
+  events?: SfRecord[];
   users?: SfRecord[];
 }
 
@@ -105,6 +106,7 @@ export class SandboxStore {
   readonly leads = new Map<string, SfRecord>();
   readonly contacts = new Map<string, SfRecord>();
   readonly tasks = new Map<string, SfRecord>();
+  readonly events = new Map<string, SfRecord>();
   readonly users = new Map<string, SfRecord>();
   /** Ids of deleted (or merged-away) records, by object: writes referencing them get ENTITY_IS_DELETED. */
   readonly deleted = new Map<string, SObjectName>();
@@ -140,6 +142,7 @@ export class SandboxStore {
     load(this.leads, seed.leads, { HasOptedOutOfEmail: false, IsConverted: false, ConvertedContactId: null });
     load(this.contacts, seed.contacts, { HasOptedOutOfEmail: false });
     load(this.tasks, seed.tasks, {});
+    load(this.events, seed.events, {});
     load(this.users, seed.users, {});
     if (this.users.size === 0) {
       const id = this.ids.next(KEY_PREFIX.User);
@@ -163,6 +166,8 @@ export class SandboxStore {
         return this.contacts;
       case 'Task':
         return this.tasks;
+      case 'Event':
+        return this.events;
       case 'User':
         return this.users;
     }
@@ -381,6 +386,9 @@ export class SandboxStore {
     this.table(sobject).set(id, {
       ...defaults,
       ...this.clean(record),
+      // Task.IsClosed is read-only, derived from Status; "Completed" is the closed value of the
+      // default TaskStatus picklist (Salesforce Object Reference: Task, TaskStatus.IsClosed).
+      ...(sobject === 'Task' ? { IsClosed: record.Status === 'Completed' } : {}),
       Id: id,
       CreatedDate: stamp,
       LastModifiedDate: stamp,
