@@ -10,8 +10,13 @@ export interface SalesActivityLedgerEntry {
   recordId: string;
   state: LedgerState;
   leadId: number;
-  /** When the send started: where a read-back for an unknown outcome begins. */
+  /** When the send started. */
   sentAt: string;
+  /**
+   * The activity's `activityDate`: Marketo pages activities by activityDate (Get Paging Token
+   * `sinceDatetime`), so a read-back for an unknown outcome starts here, not at `sentAt`.
+   */
+  activityDate: string;
   /** SystemModstamp of the version that was sent (a later one is an edit, never re-sent). */
   systemModstamp: string;
   marketoGUID?: string;

@@ -52,7 +52,7 @@ export interface SalesActivityReport {
   typeActions: string[];
 }
 
-/** Read-backs start this long before the earliest unknown send (clock skew between us and Marketo). */
+/** Read-backs start this long before the earliest unknown activity's date (time-zone and rounding slack). */
 const READ_BACK_MARGIN_MS = 10 * 60_000;
 
 /**
@@ -146,6 +146,7 @@ async function sendChunk(
     state: 'sending',
     leadId: item.leadId,
     sentAt,
+    activityDate: item.activityDate,
     systemModstamp: record.systemModstamp,
   }));
   await deps.store.putLedger(pending);
@@ -180,7 +181,7 @@ async function resolveUnknownOutcomes(
 ): Promise<void> {
   const unknown = [...ledger.values()].filter((e) => e.state === 'sending');
   if (unknown.length === 0) return;
-  const earliest = Math.min(...unknown.map((e) => Date.parse(e.sentAt)));
+  const earliest = Math.min(...unknown.map((e) => Date.parse(e.activityDate)));
   const found = await deps.marketo.readActivities(typeId, new Date(earliest - READ_BACK_MARGIN_MS));
   const byRecord = new Map<string, string>();
   for (const a of found)

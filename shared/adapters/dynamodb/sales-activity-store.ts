@@ -15,6 +15,7 @@ const ledgerItem = z.object({
   state: z.enum(['sending', 'added', 'rejected']),
   leadId: z.number().int(),
   sentAt: z.string(),
+  activityDate: z.string(),
   systemModstamp: z.string(),
   marketoGUID: z.string().optional(),
 });

@@ -18,6 +18,7 @@ describe('DynamoDbSalesActivityStore', () => {
     const base = {
       leadId: 7,
       sentAt: '2026-12-01T00:00:00.000Z',
+      activityDate: '2026-11-29T00:00:00.000Z',
       systemModstamp: '2026-11-30T00:00:00.000Z',
     };
     await store.putLedger([

@@ -100,13 +100,16 @@ export class InMemoryMarketo implements CustomActivityApi {
   }
   async readActivities(activityTypeId: number, since: Date): Promise<ReadBackActivity[]> {
     this.count('read');
-    return this.activities
-      .filter((a) => a.activityTypeId === activityTypeId && a.addedAt >= since.getTime())
-      .map((a) => ({
-        leadId: a.leadId,
-        marketoGUID: a.marketoGUID,
-        primaryAttributeValue: a.primaryAttributeValue,
-      }));
+    return (
+      this.activities
+        // As Marketo: paged by activityDate (Get Paging Token sinceDatetime), not by when it was added.
+        .filter((a) => a.activityTypeId === activityTypeId && Date.parse(a.activityDate) >= since.getTime())
+        .map((a) => ({
+          leadId: a.leadId,
+          marketoGUID: a.marketoGUID,
+          primaryAttributeValue: a.primaryAttributeValue,
+        }))
+    );
   }
   async findLeads(filterType: 'sfdcLeadId' | 'sfdcContactId' | 'email', values: readonly string[]) {
     if (values.length === 0) return [];

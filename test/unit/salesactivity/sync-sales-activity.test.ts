@@ -171,6 +171,7 @@ describe('syncSalesActivity', () => {
       state: 'sending',
       leadId: 1,
       sentAt: new Date(NOW - 60_000).toISOString(),
+      activityDate: '2026-11-30T10:00:00.000Z',
       systemModstamp: '2026-11-30T10:00:00.000Z',
     });
     const report = await syncSalesActivity(deps(w));
