@@ -169,6 +169,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
           contacts: [...s.contacts.values()],
           tasks: [...s.tasks.values()],
           events: [...s.events.values()],
+          campaigns: Object.fromEntries(
+            Object.entries(s.campaigns).map(([k, m]) => [k, [...(m as Map<string, unknown>).values()]]),
+          ),
           users: [...s.users.values()],
         });
       }

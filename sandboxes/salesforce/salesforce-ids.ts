@@ -23,6 +23,9 @@ export const KEY_PREFIX = {
   Task: '00T',
   /** Event key prefix (Salesforce: Standard Field Record ID Prefix Decoder). */
   Event: '00U',
+  Campaign: '701',
+  CampaignMember: '00v',
+  CampaignMemberStatus: '01Y',
   User: '005',
   Account: '001',
   Organization: '00D',
