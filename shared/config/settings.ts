@@ -92,6 +92,36 @@ const salesActivitiesSchema = z
   .strict()
   .default(SALES_ACTIVITY_DEFAULTS);
 
+const campaignsSchema = z
+  .object({
+    /** First run reads email activity this far back. */
+    lookbackDays: z.number().int().min(1).max(365).default(90),
+    /** Later runs re-read this far behind the watermark (Send Email is committed late). */
+    overlapMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(60),
+    /** Case-insensitive regular expression on the program name; unset = every program with email activity. */
+    programFilter: z
+      .string()
+      .min(1)
+      .refine((v) => {
+        try {
+          new RegExp(v, 'i');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .optional(),
+    /** Long-text field on Lead and Contact for the last five statuses (metadata in salesforce/); null = off. */
+    lastFiveField: z.string().regex(TASK_FIELD).nullable().default('Marketo_Last_Campaign_Statuses__c'),
+  })
+  .strict()
+  .default({ lookbackDays: 90, overlapMinutes: 60, lastFiveField: 'Marketo_Last_Campaign_Statuses__c' });
+
 export const settingsSchema = z
   .object({
     activities: z
@@ -197,6 +227,8 @@ export const settingsSchema = z
       }),
     /** Job 4a: Salesforce sales activity → Marketo custom activities (seeds 002, 003). */
     salesActivities: salesActivitiesSchema,
+    /** Job 4b: Marketo email programs → Salesforce Campaigns with member status (seed 004). */
+    campaigns: campaignsSchema,
   })
   .strict()
   .superRefine((s, ctx) => {
