@@ -8,6 +8,7 @@ import {
   type MembershipStatus,
   programOf,
 } from '../domain/campaign-status.js';
+import { readWindow } from '../domain/read-window.js';
 import type {
   CampaignStateStore,
   CampaignWriter,
@@ -64,12 +65,7 @@ const keyOf = (p: Person) => `${p.sobject}:${p.id}`;
  */
 export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyncReport> {
   const { settings } = deps;
-  const now = (deps.clock ?? Date.now)();
-  const watermark = await deps.store.getWatermark();
-  const since = watermark
-    ? new Date(Date.parse(watermark) - settings.overlapMinutes * 60_000)
-    : new Date(now - settings.lookbackDays * 86_400_000);
-  const until = new Date(now);
+  const { since, until } = readWindow(await deps.store.getWatermark(), settings, (deps.clock ?? Date.now)());
   const report: CampaignSyncReport = {
     since: since.toISOString(),
     until: until.toISOString(),

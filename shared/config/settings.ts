@@ -46,6 +46,14 @@ const scheduleSchema = z
   })
   .strict();
 
+/** Minutes re-read behind a watermark (jobs 4a and 4b). */
+const overlapMinutesSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 60)
+  .default(60);
+
 const SALES_ACTIVITY_DEFAULTS = {
   kinds: { call: true, email: true, task: true, meeting: true },
   lookbackDays: 90,
@@ -68,12 +76,7 @@ const salesActivitiesSchema = z
     /** First run reads this far back (SystemModstamp). */
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark. */
-    overlapMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(24 * 60)
-      .default(60),
+    overlapMinutes: overlapMinutesSchema,
     /** The one custom activity type (with a `kind` attribute) the sync creates and approves. */
     activityType: z
       .object({
@@ -97,12 +100,7 @@ const campaignsSchema = z
     /** First run reads email activity this far back. */
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark (Send Email is committed late). */
-    overlapMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(24 * 60)
-      .default(60),
+    overlapMinutes: overlapMinutesSchema,
     /** Case-insensitive regular expression on the program name; unset = every program with email activity. */
     programFilter: z
       .string()

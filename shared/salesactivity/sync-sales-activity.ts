@@ -1,4 +1,5 @@
 import { normaliseEmail } from '../domain/email.js';
+import { readWindow } from '../domain/read-window.js';
 import {
   type CustomActivityItem,
   type SalesActivityKind,
@@ -64,12 +65,7 @@ const READ_BACK_MARGIN_MS = 10 * 60_000;
 export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesActivityReport> {
   const clock = deps.clock ?? Date.now;
   const { settings } = deps;
-  const now = clock();
-  const watermark = await deps.store.getWatermark();
-  const since = watermark
-    ? new Date(Date.parse(watermark) - settings.overlapMinutes * 60_000)
-    : new Date(now - settings.lookbackDays * 86_400_000);
-  const until = new Date(now);
+  const { since, until } = readWindow(await deps.store.getWatermark(), settings, clock());
   const report: SalesActivityReport = {
     since: since.toISOString(),
     until: until.toISOString(),
