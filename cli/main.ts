@@ -12,6 +12,8 @@ const USAGE = `Usage: npm run sync -- <command> [options]
 Commands:
   activities              one complete activity cycle (cursor or look-back → every eligible Task written)
   optouts                 one nightly unsubscribe reconciliation, both directions
+  tasks                   one Salesforce → Marketo cycle: closed Tasks / ended Events → custom activities
+  campaigns               one Campaign cycle: Marketo email programs → Salesforce Campaigns and member status
   optouts history <email> the opt-out history of one person
   serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
   status                  cursors, last runs, queue and dead-letter depths
@@ -19,7 +21,7 @@ Commands:
                           duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
   dlq list|show <id>|redrive [--queue fetch|write|unsubscribe] [--since T]
                           dead letters with why they failed; redrive sends them back (idempotent)
-  start                   what \`npm start\` runs: an activity cycle, then an opt-out reconciliation
+  start                   what \`npm start\` runs: an activity cycle, an opt-out reconciliation, a tasks and a campaigns cycle
 
 Options:
   --json                  the last line of stdout is one JSON object summarising the run
@@ -116,11 +118,23 @@ async function dispatch(
       const activities = await runActivityCycle(local, { progress: options.progress });
       const { runOptOutsCommand } = await import('./commands/optouts.js');
       const optouts = await runOptOutsCommand(local, []);
-      return { command: 'start', activities, optouts, durationMs: Date.now() - started };
+      const { runTasksCommand } = await import('./commands/tasks.js');
+      const tasks = await runTasksCommand(local);
+      const { runCampaignsCommand } = await import('./commands/campaigns.js');
+      const campaigns = await runCampaignsCommand(local);
+      return { command: 'start', activities, optouts, tasks, campaigns, durationMs: Date.now() - started };
     }
     case 'optouts': {
       const { runOptOutsCommand } = await import('./commands/optouts.js');
       return runOptOutsCommand(local, rest);
+    }
+    case 'tasks': {
+      const { runTasksCommand } = await import('./commands/tasks.js');
+      return runTasksCommand(local) as unknown as Promise<Record<string, unknown>>;
+    }
+    case 'campaigns': {
+      const { runCampaignsCommand } = await import('./commands/campaigns.js');
+      return runCampaignsCommand(local) as unknown as Promise<Record<string, unknown>>;
     }
     case 'serve': {
       const { runServeCommandLocal } = await import('./commands/optouts.js');

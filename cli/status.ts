@@ -1,5 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbCampaignStateStore } from '../shared/adapters/dynamodb/campaign-state-store.js';
 import { DynamoDbRunReportStore } from '../shared/adapters/dynamodb/run-report-store.js';
+import { DynamoDbSalesActivityStore } from '../shared/adapters/dynamodb/sales-activity-store.js';
 import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
 import type { LocalEnvironment } from './embedded/local-environment.js';
 
@@ -16,6 +18,8 @@ export interface StatusSummary {
   }[];
   queues: Record<QueueKey, { visible: number; inFlight: number; delayed: number; deadLetters: number }>;
   ledger: { entries: number };
+  /** Jobs 4a (tasks) and 4b (campaigns): where the next run starts (less the overlap). */
+  jobs: { tasks: { watermark: string | null }; campaigns: { watermark: string | null } };
 }
 
 /** Cursors, last runs, queue and dead-letter depths. Read-only. */
@@ -46,7 +50,15 @@ export async function collectStatus(local: LocalEnvironment): Promise<StatusSumm
     queues[key] = { visible: d.visible, inFlight: d.inFlight, delayed: d.delayed, deadLetters: d.dlq };
   }
   const ledger = await doc.send(new ScanCommand({ TableName: tables.ledger, Select: 'COUNT' }));
-  return { command: 'status', cursors, lastRuns, queues, ledger: { entries: ledger.Count ?? 0 } };
+  const jobs = {
+    tasks: {
+      watermark: (await new DynamoDbSalesActivityStore(doc, tables.salesActivity).getWatermark()) ?? null,
+    },
+    campaigns: {
+      watermark: (await new DynamoDbCampaignStateStore(doc, tables.campaigns).getWatermark()) ?? null,
+    },
+  };
+  return { command: 'status', cursors, lastRuns, queues, ledger: { entries: ledger.Count ?? 0 }, jobs };
 }
 
 async function scanAll(

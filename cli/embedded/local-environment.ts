@@ -6,6 +6,7 @@ import {
   type MarketoSandboxOptions,
   startMarketoSandbox,
 } from '../../sandboxes/marketo/marketo-sandbox.js';
+import { seedSalesActivity } from '../../sandboxes/salesforce/sales-activity-seed.js';
 import {
   type SalesforceSandbox,
   type SalesforceSandboxOptions,
@@ -136,6 +137,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
         seed: persisted ?? world.salesforce,
       });
       stops.push(salesforceSandbox.stop);
+      // A fresh default org also holds reps' Tasks and Events (job 4's source); tests bring their own.
+      if (!persisted && !(options.world instanceof World))
+        seedSalesActivity(salesforceSandbox.state, { now: world.now });
     }
     // Sandbox endpoints stand in for the variables of the vendor that is not configured.
     const credentials = credentialsFromEnv({
@@ -164,6 +168,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
           leads: [...s.leads.values()],
           contacts: [...s.contacts.values()],
           tasks: [...s.tasks.values()],
+          events: [...s.events.values()],
+          campaigns: Object.fromEntries(
+            Object.entries(s.campaigns).map(([k, m]) => [k, [...(m as Map<string, unknown>).values()]]),
+          ),
           users: [...s.users.values()],
         });
       }

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { World } from '../world.js';
+import { registerCustomActivityRoutes } from './custom-activity-routes.js';
+import { EnvelopeError } from './envelope.js';
 import type { FaultController } from './fault-controller.js';
 import { sendJson } from './http.js';
 import { handleRequest } from './pipeline.js';
@@ -65,6 +67,14 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
   const router = new Router();
   activityRoutes(router, state);
   customActivityRoutes(router, state);
+  registerCustomActivityRoutes({
+    route: (method, path, handler) => router.route(method as 'GET' | 'POST', path, handler),
+    customTypes: state.customTypes,
+    world: state.world,
+    fail: (code, message) => {
+      throw new EnvelopeError(code, message);
+    },
+  });
   leadRoutes(router, state);
 
   const server: Server = createServer((req, res) => {

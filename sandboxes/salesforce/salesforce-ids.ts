@@ -21,6 +21,11 @@ export const KEY_PREFIX = {
   Lead: '00Q',
   Contact: '003',
   Task: '00T',
+  /** Event key prefix (Salesforce: Standard Field Record ID Prefix Decoder). */
+  Event: '00U',
+  Campaign: '701',
+  CampaignMember: '00v',
+  CampaignMemberStatus: '01Y',
   User: '005',
   Account: '001',
   Organization: '00D',

@@ -1,3 +1,4 @@
+import { CAMPAIGN_OBJECTS, type CampaignObject } from './campaign-rules.js';
 /** The sandbox org's record shapes, seed, write log and save results (the shapes the REST API answers). */
 
 export type SfValue = string | number | boolean | null;
@@ -16,8 +17,15 @@ export interface SaveResult {
   created?: boolean;
 }
 
-export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'User';
-export const SOBJECTS: readonly SObjectName[] = ['Lead', 'Contact', 'Task', 'User'];
+export type SObjectName = 'Lead' | 'Contact' | 'Task' | 'Event' | 'User' | CampaignObject;
+export const SOBJECTS: readonly SObjectName[] = [
+  'Lead',
+  'Contact',
+  'Task',
+  'Event',
+  'User',
+  ...CAMPAIGN_OBJECTS,
+];
 
 export interface SeedLead {
   Id: string;
@@ -43,6 +51,8 @@ export interface SandboxSeed {
   leads?: SeedLead[];
   contacts?: SeedContact[];
   tasks?: SfRecord[];
+  events?: SfRecord[];
+  campaigns?: Partial<Record<CampaignObject, SfRecord[]>>;
   users?: SfRecord[];
 }
 

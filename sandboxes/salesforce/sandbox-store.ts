@@ -2,6 +2,13 @@
  * The sandbox org's data and its DML rules: what Salesforce validates on Lead, Contact and
  * Task writes, with the documented per-record status codes.
  */
+import {
+  CAMPAIGN_OBJECTS,
+  type CampaignObject,
+  type CampaignTables,
+  checkCampaignWrite,
+  defaultMemberStatuses,
+} from './campaign-rules.js';
 import { IdFactory, KEY_PREFIX } from './salesforce-ids.js';
 
 import {
@@ -38,6 +45,12 @@ export class SandboxStore {
   readonly leads = new Map<string, SfRecord>();
   readonly contacts = new Map<string, SfRecord>();
   readonly tasks = new Map<string, SfRecord>();
+  readonly events = new Map<string, SfRecord>();
+  readonly campaigns: CampaignTables = {
+    Campaign: new Map(),
+    CampaignMember: new Map(),
+    CampaignMemberStatus: new Map(),
+  };
   readonly users = new Map<string, SfRecord>();
   /** Ids of deleted (or merged-away) records, by object: writes referencing them get ENTITY_IS_DELETED. */
   readonly deleted = new Map<string, SObjectName>();
@@ -73,6 +86,8 @@ export class SandboxStore {
     load(this.leads, seed.leads, { HasOptedOutOfEmail: false, IsConverted: false, ConvertedContactId: null });
     load(this.contacts, seed.contacts, { HasOptedOutOfEmail: false });
     load(this.tasks, seed.tasks, {});
+    load(this.events, seed.events, {});
+    for (const o of CAMPAIGN_OBJECTS) load(this.campaigns[o], seed.campaigns?.[o], {});
     load(this.users, seed.users, {});
     if (this.users.size === 0) {
       const id = this.ids.next(KEY_PREFIX.User);
@@ -96,8 +111,12 @@ export class SandboxStore {
         return this.contacts;
       case 'Task':
         return this.tasks;
+      case 'Event':
+        return this.events;
       case 'User':
         return this.users;
+      default:
+        return this.campaigns[sobject];
     }
   }
 
@@ -301,7 +320,10 @@ export class SandboxStore {
     if (record.Id !== undefined || record.id !== undefined) {
       return fail('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
     }
-    const invalid = this.validate(sobject, record, true) ?? this.uniqueConflict(sobject, record);
+    const invalid =
+      this.validate(sobject, record, true) ??
+      this.uniqueConflict(sobject, record) ??
+      checkCampaignWrite(this.campaigns, sobject, record, undefined);
     if (invalid) return invalid;
     const id = this.ids.next(KEY_PREFIX[sobject]);
     const stamp = this.stamp();
@@ -314,6 +336,9 @@ export class SandboxStore {
     this.table(sobject).set(id, {
       ...defaults,
       ...this.clean(record),
+      // Task.IsClosed is read-only, derived from Status; "Completed" is the closed value of the
+      // default TaskStatus picklist (Salesforce Object Reference: Task, TaskStatus.IsClosed).
+      ...(sobject === 'Task' ? { IsClosed: record.Status === 'Completed' } : {}),
       Id: id,
       CreatedDate: stamp,
       LastModifiedDate: stamp,
@@ -321,6 +346,11 @@ export class SandboxStore {
       IsDeleted: false,
     });
     if (sobject === 'Task') this.indexTask(this.tasks.get(id) as SfRecord);
+    if (sobject === 'Campaign')
+      for (const s of defaultMemberStatuses(id, stamp)) {
+        const statusId = this.ids.next(KEY_PREFIX.CampaignMemberStatus);
+        this.campaigns.CampaignMemberStatus.set(statusId, { ...s, Id: statusId });
+      }
     this.log(ctx, sobject, id, 'create');
     return { id, success: true, errors: [] };
   }
@@ -339,7 +369,10 @@ export class SandboxStore {
       return { id, ...fail('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead') };
     }
     const changes = this.clean(record);
-    const invalid = this.validate(sobject, changes, false) ?? this.uniqueConflict(sobject, changes, id);
+    const invalid =
+      this.validate(sobject, changes, false) ??
+      this.uniqueConflict(sobject, changes, id) ??
+      checkCampaignWrite(this.campaigns, sobject, changes, existing);
     if (invalid) return { id, ...invalid };
     const stamp = this.stamp();
     Object.assign(existing, changes, { LastModifiedDate: stamp, SystemModstamp: stamp });

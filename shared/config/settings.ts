@@ -47,6 +47,80 @@ const scheduleSchema = z
   })
   .strict();
 
+/** Minutes re-read behind a watermark (jobs 4a and 4b). */
+const overlapMinutesSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 60)
+  .default(60);
+
+const SALES_ACTIVITY_DEFAULTS = {
+  kinds: { call: true, email: true, task: true, meeting: true },
+  lookbackDays: 90,
+  overlapMinutes: 60,
+  activityType: { apiName: 'mktosfsync_salesActivity', name: 'Salesforce Sales Activity' },
+};
+
+const salesActivitiesSchema = z
+  .object({
+    /** Which Tasks (by TaskSubtype/Type) and Events sync; all on by default (seed 002). */
+    kinds: z
+      .object({
+        call: z.boolean().default(true),
+        email: z.boolean().default(true),
+        task: z.boolean().default(true),
+        meeting: z.boolean().default(true),
+      })
+      .strict()
+      .default(SALES_ACTIVITY_DEFAULTS.kinds),
+    /** First run reads this far back (SystemModstamp). */
+    lookbackDays: z.number().int().min(1).max(365).default(90),
+    /** Later runs re-read this far behind the watermark. */
+    overlapMinutes: overlapMinutesSchema,
+    /** The one custom activity type (with a `kind` attribute) the sync creates and approves. */
+    activityType: z
+      .object({
+        /** Alphanumeric with at least one letter; Marketo recommends a namespace prefix (Swagger CustomActivityType.apiName). */
+        apiName: z
+          .string()
+          .regex(
+            /^(?=.*[A-Za-z])[A-Za-z0-9_]{1,64}$/,
+            'must be alphanumeric (underscores allowed) with a letter',
+          ),
+        name: z.string().min(1).max(255),
+      })
+      .strict()
+      .default(SALES_ACTIVITY_DEFAULTS.activityType),
+  })
+  .strict()
+  .default(SALES_ACTIVITY_DEFAULTS);
+
+const campaignsSchema = z
+  .object({
+    /** First run reads email activity this far back. */
+    lookbackDays: z.number().int().min(1).max(365).default(90),
+    /** Later runs re-read this far behind the watermark (Send Email is committed late). */
+    overlapMinutes: overlapMinutesSchema,
+    /** Case-insensitive regular expression on the program name; unset = every program with email activity. */
+    programFilter: z
+      .string()
+      .min(1)
+      .refine((v) => {
+        try {
+          new RegExp(v, 'i');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .optional(),
+    /** Long-text field on Lead and Contact for the last five statuses (metadata in salesforce/); null = off. */
+    lastFiveField: z.string().regex(TASK_FIELD).nullable().default('Marketo_Last_Campaign_Statuses__c'),
+  })
+  .strict()
+  .default({ lookbackDays: 90, overlapMinutes: 60, lastFiveField: 'Marketo_Last_Campaign_Statuses__c' });
+
 export const settingsSchema = z
   .object({
     activities: z
@@ -150,6 +224,10 @@ export const settingsSchema = z
         schedule: { enabled: true, cron: 'cron(0 20 * * ? *)', timeZone: 'America/Los_Angeles' },
         lookbackDays: 1,
       }),
+    /** Job 4a: Salesforce sales activity → Marketo custom activities (seeds 002, 003). */
+    salesActivities: salesActivitiesSchema,
+    /** Job 4b: Marketo email programs → Salesforce Campaigns with member status (seed 004). */
+    campaigns: campaignsSchema,
   })
   .strict()
   .superRefine((s, ctx) => {

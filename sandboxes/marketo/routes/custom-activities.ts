@@ -46,7 +46,11 @@ export function customActivityRoutes(router: Router, state: MarketoState): void 
       apiName: body.apiName,
       name: body.name,
       description: body.description ?? '',
-      primaryAttribute: { name: body.primaryAttribute.name, dataType: 'string' },
+      primaryAttribute: {
+        apiName: body.primaryAttribute.apiName ?? body.primaryAttribute.name,
+        name: body.primaryAttribute.name,
+        dataType: 'string',
+      },
       attributes: [],
       status: 'draft' as const,
     };

@@ -45,6 +45,10 @@ export const TABLES = {
     sortKey: 'messageId',
     ttlAttribute: 'expiresAt',
   },
+  /** Job 4a: Salesforce Task/Event watermark, one ledger entry per record sent to Marketo, type set-up lease. */
+  salesActivity: { envVar: 'SALES_ACTIVITY_TABLE', localName: 'sync-sales-activity', partitionKey: 'pk' },
+  /** Job 4b: email-activity watermark, each person's campaign memberships and last-five text, programs' first send. */
+  campaigns: { envVar: 'CAMPAIGNS_TABLE', localName: 'sync-campaigns', partitionKey: 'pk' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKey = keyof typeof TABLES;

@@ -17,8 +17,8 @@ import * as customActivities from './endpoints/custom-activities.js';
 import * as leads from './endpoints/leads.js';
 import { MarketoAuth } from './marketo-auth.js';
 import { type MarketoCall, MarketoCaller, type MarketoLogger } from './marketo-call.js';
-import type { CustomActivityType } from './marketo-schemas.js';
-import { type Deadline, MarketoTransport, type TimeoutKind } from './marketo-transport.js';
+import type { CustomActivityType, Envelope } from './marketo-schemas.js';
+import { type Deadline, MarketoTransport, type Operation, type TimeoutKind } from './marketo-transport.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions } from './retry-policy.js';
 
 export type { MarketoLogger } from './marketo-call.js';
@@ -166,4 +166,15 @@ export class MarketoClient implements MarketoApi {
   approveCustomActivityType(apiName: string): Promise<CustomActivityType> {
     return customActivities.approveCustomActivityType(this.call, apiName);
   }
+
+  /**
+   * A documented endpoint the methods above do not wrap (custom-activity-endpoints.ts uses it),
+   * through the same governor, retry table and error mapping as every other call.
+   */
+  request(op: MarketoRequest, query: Record<string, string> = {}, body?: unknown): Promise<Envelope> {
+    return this.call({ ...op, timeout: op.method === 'GET' ? 'activities' : 'writes' }, query, body);
+  }
 }
+
+/** An endpoint for MarketoClient.request: `idempotent` = safe to re-send after an ambiguous failure. */
+export type MarketoRequest = Pick<Operation, 'method' | 'path' | 'idempotent'>;

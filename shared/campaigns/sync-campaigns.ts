@@ -1,0 +1,227 @@
+import {
+  EMAIL_ACTIVITY_STATUS,
+  type EmailEvent,
+  foldMemberships,
+  lastFiveStatuses,
+  MEMBER_STATUSES,
+  type MemberStatus,
+  type MembershipStatus,
+  programOf,
+} from '../domain/campaign-status.js';
+import { readWindow } from '../domain/read-window.js';
+import type {
+  CampaignStateStore,
+  CampaignWriter,
+  EmailActivitySource,
+  LinkedPerson,
+  MemberWrite,
+} from '../ports/campaign-writer.js';
+
+export interface CampaignSyncSettings {
+  lookbackDays: number;
+  overlapMinutes: number;
+  /** Programs whose name matches sync (a case-insensitive regular expression); unset = every program. */
+  programFilter?: string | undefined;
+  /** Write the last-five-statuses field on Lead and Contact. */
+  lastFiveField: boolean;
+}
+
+export interface CampaignSyncDeps {
+  source: EmailActivitySource;
+  writer: CampaignWriter;
+  store: CampaignStateStore;
+  settings: CampaignSyncSettings;
+  clock?: () => number;
+}
+
+export interface CampaignSyncReport {
+  since: string;
+  until: string;
+  read: number;
+  campaignsCreated: number;
+  memberStatusesAdded: number;
+  membersWritten: number;
+  membersByStatus: Record<MemberStatus, number>;
+  convertedReplaced: number;
+  lastFiveWritten: number;
+  skipped: {
+    noProgram: number;
+    filteredOut: number;
+    noSalesforcePerson: number;
+    optedOutBeforeFirstSend: number;
+    unchanged: number;
+  };
+  failed: number;
+}
+
+type Person = { sobject: 'Lead' | 'Contact'; id: string };
+const keyOf = (p: Person) => `${p.sobject}:${p.id}`;
+
+/**
+ * One job-4b cycle: Marketo email activity since the watermark → one Salesforce Campaign per
+ * program (created with its member statuses when missing) and one CampaignMember per person at the
+ * furthest status reached; people who opted out before the program's first send are left out and a
+ * converted Lead is replaced by its Contact.
+ */
+export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyncReport> {
+  const { settings } = deps;
+  const { since, until } = readWindow(await deps.store.getWatermark(), settings, (deps.clock ?? Date.now)());
+  const report: CampaignSyncReport = {
+    since: since.toISOString(),
+    until: until.toISOString(),
+    read: 0,
+    campaignsCreated: 0,
+    memberStatusesAdded: 0,
+    membersWritten: 0,
+    membersByStatus: { Sent: 0, Delivered: 0, Opened: 0, Clicked: 0, Bounced: 0, Unsubscribed: 0 },
+    convertedReplaced: 0,
+    lastFiveWritten: 0,
+    skipped: {
+      noProgram: 0,
+      filteredOut: 0,
+      noSalesforcePerson: 0,
+      optedOutBeforeFirstSend: 0,
+      unchanged: 0,
+    },
+    failed: 0,
+  };
+  const filter = settings.programFilter ? new RegExp(settings.programFilter, 'i') : undefined;
+  const rows = await deps.source.readEmailActivities(since, until);
+  report.read = rows.length;
+
+  const usable: { leadId: number; campaign: string; status: MemberStatus; at: string }[] = [];
+  for (const r of rows) {
+    const status = EMAIL_ACTIVITY_STATUS.get(r.activityTypeId);
+    if (!status) continue;
+    const campaign = programOf(r.emailName);
+    if (!campaign) report.skipped.noProgram += 1;
+    else if (filter && !filter.test(campaign)) report.skipped.filteredOut += 1;
+    else usable.push({ leadId: r.leadId, campaign, status, at: new Date(r.activityDate).toISOString() });
+  }
+
+  // The program's first send, kept across runs (the exclusion compares opt-outs with it).
+  const programs = [...new Set(usable.map((u) => u.campaign))];
+  const firstSends = await deps.store.getFirstSends(programs);
+  const changedFirst = new Map<string, string>();
+  for (const u of usable)
+    if (u.status === 'Sent' && (!firstSends.has(u.campaign) || u.at < (firstSends.get(u.campaign) ?? ''))) {
+      firstSends.set(u.campaign, u.at);
+      changedFirst.set(u.campaign, u.at);
+    }
+
+  const linked = await deps.source.linkedPeople([...new Set(usable.map((u) => u.leadId))]);
+  const converted = await deps.writer.convertedContacts(
+    [...linked.values()].filter((p) => p.sobject === 'Lead').map((p) => p.id),
+  );
+  const personOf = (p: LinkedPerson): Person => {
+    const contact = p.sobject === 'Lead' ? converted.get(p.id) : undefined;
+    return contact ? { sobject: 'Contact', id: contact } : { sobject: p.sobject, id: p.id };
+  };
+  report.convertedReplaced = [...linked.values()].filter(
+    (p) => p.sobject === 'Lead' && converted.has(p.id),
+  ).length;
+
+  const people = new Map<string, Person>();
+  const events: EmailEvent[] = [];
+  for (const u of usable) {
+    const l = linked.get(u.leadId);
+    if (!l) {
+      report.skipped.noSalesforcePerson += 1;
+      continue;
+    }
+    const person = personOf(l);
+    people.set(keyOf(person), person);
+    events.push({ personKey: keyOf(person), campaign: u.campaign, status: u.status, at: u.at });
+  }
+  const optedOut = await deps.writer.optedOutAt([...people.values()]);
+  const excluded = new Set<string>();
+  const kept = events.filter((e) => {
+    const out = optedOut.get(e.personKey);
+    const first = firstSends.get(e.campaign);
+    if (out && (!first || out < first)) {
+      excluded.add(`${e.personKey}\u0000${e.campaign}`);
+      return false;
+    }
+    return true;
+  });
+  report.skipped.optedOutBeforeFirstSend = excluded.size;
+
+  const state = await deps.store.getPeople([...people.keys()]);
+  const writes: (MemberWrite & { key: string; membership: MembershipStatus })[] = [];
+  const next = new Map<string, MembershipStatus[]>();
+  for (const [key, person] of people) {
+    const before = new Map(
+      (state.get(key)?.memberships ?? []).map((m) => [`${key}\u0000${m.campaign}`, { ...m, personKey: key }]),
+    );
+    const after = foldMemberships(
+      before,
+      kept.filter((e) => e.personKey === key),
+    );
+    next.set(
+      key,
+      [...after.values()].map(({ personKey: _p, ...m }) => m),
+    );
+    for (const [k, m] of after) {
+      const had = before.get(k);
+      if (had && had.status === m.status) {
+        if (kept.some((e) => `${e.personKey}\u0000${e.campaign}` === k)) report.skipped.unchanged += 1;
+        continue;
+      }
+      writes.push({ key, campaignId: '', person, status: m.status, membership: m });
+    }
+  }
+
+  // Campaigns: one per program, created with every member status the sync writes.
+  const names = [...new Set(writes.map((w) => w.membership.campaign))];
+  const campaigns = await deps.writer.campaignsByName(names);
+  for (const name of names) {
+    const found = campaigns.get(name);
+    if (!found) {
+      campaigns.set(name, await deps.writer.createCampaign(name, MEMBER_STATUSES));
+      report.campaignsCreated += 1;
+    } else {
+      const missing = MEMBER_STATUSES.filter((s) => !found.memberStatuses.includes(s));
+      if (missing.length > 0) {
+        await deps.writer.addMemberStatuses(found.id, missing);
+        report.memberStatusesAdded += missing.length;
+      }
+    }
+  }
+  for (const w of writes) w.campaignId = campaigns.get(w.membership.campaign)?.id ?? '';
+  const results = writes.length > 0 ? await deps.writer.upsertMembers(writes) : [];
+  const failedKeys = new Set<string>();
+  results.forEach((r, i) => {
+    const w = writes[i];
+    if (!w) return;
+    if (r.ok) {
+      report.membersWritten += 1;
+      report.membersByStatus[w.status] += 1;
+    } else {
+      report.failed += 1;
+      failedKeys.add(w.key);
+    }
+  });
+
+  // Persist what Salesforce now holds; a person with a failed write keeps the old state (retried).
+  const toStore: { key: string; memberships: MembershipStatus[]; lastFive?: string }[] = [];
+  const lastFiveWrites: { sobject: 'Lead' | 'Contact'; id: string; value: string }[] = [];
+  for (const [key, person] of people) {
+    if (failedKeys.has(key)) continue;
+    const memberships = next.get(key) ?? [];
+    const previous = state.get(key)?.lastFive;
+    let lastFive = previous;
+    if (settings.lastFiveField) {
+      lastFive = lastFiveStatuses(memberships);
+      if (lastFive !== previous) lastFiveWrites.push({ ...person, value: lastFive });
+    }
+    toStore.push({ key, memberships, ...(lastFive !== undefined ? { lastFive } : {}) });
+  }
+  if (lastFiveWrites.length > 0) {
+    await deps.writer.writeLastFive(lastFiveWrites);
+    report.lastFiveWritten = lastFiveWrites.length;
+  }
+  await deps.store.putPeople(toStore);
+  if (changedFirst.size > 0) await deps.store.putFirstSends(changedFirst);
+  if (report.failed === 0) await deps.store.putWatermark(until.toISOString());
+  return report;
+}

@@ -1,0 +1,243 @@
+import { normaliseEmail } from '../domain/email.js';
+import { readWindow } from '../domain/read-window.js';
+import {
+  type CustomActivityItem,
+  type SalesActivityKind,
+  type SalesActivityRecord,
+  salesActivityTypeDefinition,
+  toCustomActivity,
+  whoObject,
+} from '../domain/sales-activity.js';
+import type { CustomActivityApi, MarketoLeadRef } from '../ports/custom-activity-api.js';
+import type { SalesActivitySource } from '../ports/sales-activity-source.js';
+import type { SalesActivityLedgerEntry, SalesActivityStore } from '../ports/sales-activity-store.js';
+import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
+import { ensureActivityType } from './ensure-activity-type.js';
+
+export interface SalesActivitySettings {
+  kinds: Record<SalesActivityKind, boolean>;
+  lookbackDays: number;
+  overlapMinutes: number;
+  activityType: { apiName: string; name: string };
+}
+
+export interface SalesActivityDeps {
+  source: SalesActivitySource;
+  marketo: CustomActivityApi;
+  store: SalesActivityStore;
+  settings: SalesActivitySettings;
+  runId: string;
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type SalesActivitySkipReason =
+  | 'ownTask'
+  | 'alreadySent'
+  | 'editedAfterSend'
+  | 'noPerson'
+  | 'noMarketoLead';
+
+export interface SalesActivityReport {
+  since: string;
+  until: string;
+  read: number;
+  readByKind: Record<SalesActivityKind, number>;
+  added: number;
+  /** Unknown outcomes (a crash after a send) found already added by reading the lead's activities back. */
+  recoveredByReadBack: number;
+  skipped: Record<SalesActivitySkipReason, number>;
+  /** Items Marketo skipped, by error code (sent again if the record is read again). */
+  failed: Record<string, number>;
+  activityTypeId?: number;
+  typeActions: string[];
+}
+
+/** Read-backs start this long before the earliest unknown activity's date (time-zone and rounding slack). */
+const READ_BACK_MARGIN_MS = 10 * 60_000;
+
+/**
+ * One job-4a cycle: closed Tasks / ended Events since the watermark (less the overlap; the
+ * look-back on the first run) → exactly one Marketo custom activity per record on the person's
+ * lead. The ledger entry is written before each send, so a crash between send and record leaves
+ * an unknown outcome that the next run settles by reading the type's activities back.
+ */
+export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesActivityReport> {
+  const clock = deps.clock ?? Date.now;
+  const { settings } = deps;
+  const { since, until } = readWindow(await deps.store.getWatermark(), settings, clock());
+  const report: SalesActivityReport = {
+    since: since.toISOString(),
+    until: until.toISOString(),
+    read: 0,
+    readByKind: { call: 0, email: 0, task: 0, meeting: 0 },
+    added: 0,
+    recoveredByReadBack: 0,
+    skipped: { ownTask: 0, alreadySent: 0, editedAfterSend: 0, noPerson: 0, noMarketoLead: 0 },
+    failed: {},
+    typeActions: [],
+  };
+  const kinds = (Object.keys(settings.kinds) as SalesActivityKind[]).filter((k) => settings.kinds[k]);
+  const records = kinds.length > 0 ? await deps.source.readEligible({ since, until, kinds }) : [];
+  report.read = records.length;
+  for (const r of records) report.readByKind[r.kind] += 1;
+
+  const candidates: SalesActivityRecord[] = [];
+  for (const r of records) {
+    if (r.marketoActivityId) report.skipped.ownTask += 1;
+    else candidates.push(r);
+  }
+  if (candidates.length > 0) {
+    const ledger = await deps.store.getLedger(candidates.map((r) => r.id));
+    const type = await ensureActivityType(
+      deps.marketo,
+      deps.store,
+      salesActivityTypeDefinition(settings.activityType.apiName, settings.activityType.name),
+      { owner: deps.runId, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    );
+    report.activityTypeId = type.id;
+    report.typeActions = type.actions;
+    await resolveUnknownOutcomes(deps, type.id, ledger, report);
+
+    const toSend: SalesActivityRecord[] = [];
+    for (const r of candidates) {
+      const entry = ledger.get(r.id);
+      if (entry?.state === 'added') {
+        if (r.systemModstamp > entry.systemModstamp) report.skipped.editedAfterSend += 1;
+        else report.skipped.alreadySent += 1;
+      } else toSend.push(r);
+    }
+    const leadOf = await resolveLeads(deps, toSend);
+    const items: { record: SalesActivityRecord; item: CustomActivityItem }[] = [];
+    const instanceUrl = deps.source.instanceUrl();
+    for (const r of toSend) {
+      const lead = r.whoId ? leadOf.get(r.whoId) : undefined;
+      if (!r.whoId || !whoObject(r.whoId)) {
+        report.skipped.noPerson += 1;
+        continue;
+      }
+      if (lead === undefined || lead === null) {
+        report.skipped.noMarketoLead += 1;
+        continue;
+      }
+      items.push({ record: r, item: toCustomActivity(r, lead, type.id, instanceUrl) });
+    }
+    for (let i = 0; i < items.length; i += MARKETO_MAX_BATCH) {
+      await sendChunk(deps, items.slice(i, i + MARKETO_MAX_BATCH), clock, report);
+    }
+  }
+  await deps.store.putWatermark(until.toISOString());
+  return report;
+}
+
+async function sendChunk(
+  deps: SalesActivityDeps,
+  chunk: { record: SalesActivityRecord; item: CustomActivityItem }[],
+  clock: () => number,
+  report: SalesActivityReport,
+): Promise<void> {
+  const sentAt = new Date(clock()).toISOString();
+  const pending: SalesActivityLedgerEntry[] = chunk.map(({ record, item }) => ({
+    recordId: record.id,
+    state: 'sending',
+    leadId: item.leadId,
+    sentAt,
+    activityDate: item.activityDate,
+    systemModstamp: record.systemModstamp,
+  }));
+  await deps.store.putLedger(pending);
+  const results = await deps.marketo.addActivities(chunk.map((c) => c.item));
+  const settled: SalesActivityLedgerEntry[] = [];
+  results.forEach((result, i) => {
+    const entry = pending[i];
+    if (!entry) return;
+    if (result.status === 'added') {
+      report.added += 1;
+      settled.push({
+        ...entry,
+        state: 'added',
+        ...(result.marketoGUID ? { marketoGUID: result.marketoGUID } : {}),
+      });
+    } else {
+      const code = result.errors?.[0]?.code ?? 'unknown';
+      report.failed[code] = (report.failed[code] ?? 0) + 1;
+      // Marketo says it did not add it: the record is sent again when next read (an edit or the overlap).
+      settled.push({ ...entry, state: 'rejected' });
+    }
+  });
+  await deps.store.putLedger(settled);
+}
+
+/** Ledger entries left `sending` by a crash: added if the type's activities hold the record Id, else sent again. */
+async function resolveUnknownOutcomes(
+  deps: SalesActivityDeps,
+  typeId: number,
+  ledger: Map<string, SalesActivityLedgerEntry>,
+  report: SalesActivityReport,
+): Promise<void> {
+  const unknown = [...ledger.values()].filter((e) => e.state === 'sending');
+  if (unknown.length === 0) return;
+  const earliest = Math.min(...unknown.map((e) => Date.parse(e.activityDate)));
+  const found = await deps.marketo.readActivities(typeId, new Date(earliest - READ_BACK_MARGIN_MS));
+  const byRecord = new Map<string, string>();
+  for (const a of found)
+    if (a.primaryAttributeValue) byRecord.set(`${a.leadId}#${a.primaryAttributeValue}`, a.marketoGUID);
+  const settled: SalesActivityLedgerEntry[] = [];
+  for (const e of unknown) {
+    const guid = byRecord.get(`${e.leadId}#${e.recordId}`);
+    if (guid) {
+      const added = { ...e, state: 'added' as const, marketoGUID: guid };
+      settled.push(added);
+      ledger.set(e.recordId, added);
+      report.recoveredByReadBack += 1;
+    } else ledger.delete(e.recordId);
+  }
+  if (settled.length > 0) await deps.store.putLedger(settled);
+}
+
+/**
+ * WhoId → Marketo lead id: Lead by sfdcLeadId, Contact by sfdcContactId (a converted Lead by its
+ * ConvertedContactId), else by normalised email. Several Marketo leads: the newest (highest id).
+ * A WhoId with no Marketo lead maps to null.
+ */
+async function resolveLeads(
+  deps: SalesActivityDeps,
+  records: readonly SalesActivityRecord[],
+): Promise<Map<string, number | null>> {
+  const whoIds = [...new Set(records.map((r) => r.whoId).filter((w): w is string => !!w && !!whoObject(w)))];
+  const out = new Map<string, number | null>();
+  if (whoIds.length === 0) return out;
+  const people = await deps.source.people(whoIds);
+  const leadIds: string[] = [];
+  const contactIds: string[] = [];
+  for (const p of people.values()) {
+    if (p.sobject === 'Lead' && p.convertedContactId) contactIds.push(p.convertedContactId);
+    else if (p.sobject === 'Lead') leadIds.push(p.id);
+    else contactIds.push(p.id);
+  }
+  const newest = (a: MarketoLeadRef | undefined, b: MarketoLeadRef) => (!a || b.id > a.id ? b : a);
+  const bySfdc = new Map<string, MarketoLeadRef>();
+  for (const l of await deps.marketo.findLeads('sfdcLeadId', leadIds))
+    if (l.sfdcLeadId) bySfdc.set(l.sfdcLeadId, newest(bySfdc.get(l.sfdcLeadId), l));
+  for (const l of await deps.marketo.findLeads('sfdcContactId', contactIds))
+    if (l.sfdcContactId) bySfdc.set(l.sfdcContactId, newest(bySfdc.get(l.sfdcContactId), l));
+  const unlinked: { whoId: string; email: string }[] = [];
+  for (const whoId of whoIds) {
+    const p = people.get(whoId);
+    if (!p) {
+      out.set(whoId, null);
+      continue;
+    }
+    const key = p.sobject === 'Lead' && p.convertedContactId ? p.convertedContactId : p.id;
+    const linked = bySfdc.get(key);
+    if (linked) out.set(whoId, linked.id);
+    else if (p.email) unlinked.push({ whoId, email: normaliseEmail(p.email) });
+    else out.set(whoId, null);
+  }
+  const byEmail = new Map<string, MarketoLeadRef>();
+  const emails = [...new Set(unlinked.map((u) => u.email))];
+  for (const l of await deps.marketo.findLeads('email', emails))
+    if (l.email) byEmail.set(normaliseEmail(l.email), newest(byEmail.get(normaliseEmail(l.email)), l));
+  for (const u of unlinked) out.set(u.whoId, byEmail.get(u.email)?.id ?? null);
+  return out;
+}
