@@ -4,7 +4,6 @@
  */
 import {
   CAMPAIGN_OBJECTS,
-  type CampaignObject,
   type CampaignTables,
   checkCampaignWrite,
   defaultMemberStatuses,
