@@ -53,6 +53,10 @@ export interface ActivityCycleSummary {
   durationMs: number;
   streams: { streamKey: string; status: string; windows: number; from: string; until: string }[];
   deadLetters: { fetch: number; write: number };
+  /** Enabled optional activity types this Marketo instance lacks (skipped). */
+  typesMissing: string[];
+  /** How each enabled type was matched to the instance's catalogue (id, and by what). */
+  catalogue: { setting: string; id: number; by: string; instanceName: string }[];
   /** Bulk API 2.0 jobs this run created (large cycles; 0 when every Task went through collections). */
   bulkJobs?: number;
   /** Salesforce daily API use after the run, when the org reported it. */
@@ -166,6 +170,8 @@ export async function runActivityCycle(
     durationMs: Date.now() - started,
     streams: cycle.streams,
     deadLetters: { fetch: fetchDepth.dlq, write: writeDepth.dlq },
+    typesMissing: cycle.typesMissing,
+    catalogue: cycle.resolutions,
     ...(report.counts.bulkJobs ? { bulkJobs: report.counts.bulkJobs } : {}),
     ...(usage ? { salesforceApiUsage: usage } : {}),
   };
