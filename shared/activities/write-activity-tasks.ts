@@ -16,6 +16,7 @@ import {
   type WriteMessage,
   writeMessageSchema,
 } from './messages.js';
+import { redirectConvertedLeads } from './redirect-converted-leads.js';
 import { RunTally } from './run-tally.js';
 import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
 import { upsertTasksByExternalId } from './upsert-tasks.js';
@@ -350,13 +351,14 @@ async function write(
       continue;
     }
     try {
-      const results =
+      const writeItems = (its: Item[]) =>
         deps.settings.salesforce.upsertMode === 'externalId'
-          ? await upsertTasksByExternalId(
+          ? upsertTasksByExternalId(
               deps,
-              chunk.map((item) => item.task),
+              its.map((item) => item.task),
             )
-          : await writeThroughLedger(deps, chunk);
+          : writeThroughLedger(deps, its);
+      const results = await redirectConvertedLeads(deps, chunk, await writeItems(chunk), writeItems);
       const settled = await Promise.all(chunk.map((item, j) => settleTaskResult(deps, item.ref, results[j])));
       for (const [j, item] of chunk.entries()) settle(item, settled[j]!);
     } catch (error) {

@@ -24,13 +24,19 @@ export function isTransientRecordError(e: SalesforceRecordError): boolean {
   return TRANSIENT_RECORD_CODES.has(e.statusCode);
 }
 
-/** WhoId per `sfdcType`: Lead → sfdcLeadId, Contact → sfdcContactId; nothing else gets a Task. */
+/**
+ * WhoId per `sfdcType`: Lead → sfdcLeadId, Contact → sfdcContactId; nothing else gets a Task. A
+ * Lead Salesforce converted goes to its ConvertedContactId (Salesforce refuses a converted Lead as
+ * WhoId), also while Marketo still says sfdcType Lead.
+ */
 export function resolveWhoId(
   lead: CachedLead | undefined,
 ): { ok: true; whoId: string } | { ok: false; reason: 'leadNotFound' | 'noSalesforceRecord' } {
   if (!lead?.exists) return { ok: false, reason: 'leadNotFound' };
   const type = lead.sfdcType?.toLowerCase();
   if (type === 'contact' && lead.sfdcContactId) return { ok: true, whoId: lead.sfdcContactId };
+  if (lead.convertedContactId && (type === 'lead' || !type))
+    return { ok: true, whoId: lead.convertedContactId };
   if (type === 'lead' && lead.sfdcLeadId) return { ok: true, whoId: lead.sfdcLeadId };
   // sfdcType can lag behind a conversion: prefer the Contact, which survives conversion.
   if (!type && lead.sfdcContactId) return { ok: true, whoId: lead.sfdcContactId };
