@@ -53,6 +53,8 @@ export interface ActivityCycleSummary {
   durationMs: number;
   streams: { streamKey: string; status: string; windows: number; from: string; until: string }[];
   deadLetters: { fetch: number; write: number };
+  /** Activities waiting for their person to reach Salesforce, and those written now that they have. */
+  pending: { people: number; activities: number; requeued: number };
   /** Enabled optional activity types this Marketo instance lacks (skipped). */
   typesMissing: string[];
   /** How each enabled type was matched to the instance's catalogue (id, and by what). */
@@ -170,6 +172,7 @@ export async function runActivityCycle(
     durationMs: Date.now() - started,
     streams: cycle.streams,
     deadLetters: { fetch: fetchDepth.dlq, write: writeDepth.dlq },
+    pending: cycle.pending,
     typesMissing: cycle.typesMissing,
     catalogue: cycle.resolutions,
     ...(report.counts.bulkJobs ? { bulkJobs: report.counts.bulkJobs } : {}),

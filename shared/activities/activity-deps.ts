@@ -7,6 +7,7 @@ import type { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js'
 import type { Settings } from '../config/settings.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
+import type { PendingActivityStore } from '../ports/pending-activity-store.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 
 /** Everything the activity pipeline talks to, injected (Lambda builds it from env, the CLI locally). */
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   leadCache: LeadCacheStore;
   /** Tasks waiting for a Bulk API 2.0 job (externalId mode, large cycles). */
   staging: StagedTaskStore;
+  /** Activities whose lead has no Salesforce record yet, revisited each run inside their look-back. */
+  pending: PendingActivityStore;
   sender: MessageSender;
   /** Only the queues this function sends to are present (least privilege); see requireQueueUrl. */
   queueUrls: Partial<Record<'fetch' | 'write' | 'flush', string>>;

@@ -9,6 +9,7 @@ import {
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage } from './messages.js';
+import { type PendingRevisit, revisitPendingActivities } from './revisit-pending.js';
 
 export interface StartedStream {
   streamKey: string;
@@ -26,6 +27,8 @@ export interface StartedCycle {
   typesMissing: string[];
   /** How each enabled type was matched to the instance's catalogue. */
   resolutions: TypeResolution[];
+  /** Activities waiting for their person to reach Salesforce (revisited at the start of this run). */
+  pending: PendingRevisit;
 }
 
 /** An earlier run older than this is presumed stalled and is taken over. */
@@ -126,9 +129,13 @@ export async function startActivityCycle(
       status: 'started',
     });
   }
+  const pending = await revisitPendingActivities(deps, runId);
   await deps.runs.add('activities', runId, {
     streamsStarted: started.filter((s) => s.status === 'started').length,
     windowsStarted: started.reduce((n, s) => n + s.windows, 0),
+    'pending.people': pending.people,
+    'pending.activities': pending.activities,
+    'pending.requeued': pending.requeued,
   });
-  return { runId, streams: started, typesMissing: plan.typesMissing, resolutions: plan.resolutions };
+  return { runId, streams: started, typesMissing: plan.typesMissing, resolutions: plan.resolutions, pending };
 }

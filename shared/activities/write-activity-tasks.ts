@@ -207,11 +207,14 @@ async function prepare(
     const entry = ledger.get(activity.marketoGUID);
     if (entry?.status === 'done') skip(id, 'alreadyWritten');
     else if (entry?.status === 'failed') skip(id, 'previouslyFailed');
-    else if (entry?.status === 'skipped') skip(id, 'alreadySkipped');
+    // "No Salesforce record" is never final (an entry an earlier version recorded is revisited too).
+    else if (entry?.status === 'skipped' && entry.reason !== 'noSalesforceRecord') skip(id, 'alreadySkipped');
     else return true;
     return false;
   });
   const leads = await resolveLeads(deps, [...new Set(fresh.map((e) => e.activity.leadId))]);
+  const now = deps.now?.() ?? new Date();
+  const waiting: { activity: WriteActivity; keepUntil: Date }[] = [];
   const items = new Map<string, Item>();
   for (const { id, runId, activity } of fresh) {
     const known = items.get(activity.marketoGUID);
@@ -220,6 +223,15 @@ async function prepare(
       continue;
     }
     const who = resolveWhoId(leads.get(activity.leadId));
+    if (!who.ok && who.reason === 'noSalesforceRecord') {
+      // The person may reach Salesforce later: kept and revisited each run inside the type's look-back.
+      const keepUntil = waitsUntil(deps.settings, activity);
+      if (keepUntil > now) {
+        waiting.push({ activity, keepUntil });
+        skip(id, 'noSalesforceRecord');
+        continue;
+      }
+    }
     if (!who.ok) {
       const first = await deps.ledger.markSkipped({
         marketoGUID: activity.marketoGUID,
@@ -252,7 +264,15 @@ async function prepare(
       owners: [id],
     });
   }
+  await deps.pending.put(waiting);
   return [...items.values()];
+}
+
+/** When an activity stops waiting for its person to reach Salesforce: its date plus its type's look-back. */
+export function waitsUntil(settings: ActivityDeps['settings'], activity: WriteActivity): Date {
+  const days =
+    enabledSettingFor(settings, activity.activityTypeName)?.lookbackDays ?? settings.activities.lookbackDays;
+  return new Date(Date.parse(activity.activityDate) + days * 86_400_000);
 }
 
 /**
@@ -374,9 +394,15 @@ function dedupe(activities: WriteActivity[]): WriteActivity[] {
   return [...seen.values()];
 }
 
-/** Cache first; the rest from Marketo in ≤ 300-id calls; leads Marketo does not return are cached as absent. */
+/**
+ * Cache first; the rest from Marketo in ≤ 300-id calls. Only leads linked to a Salesforce record
+ * are cached: a negative answer (no link yet, or no such lead) is never kept beyond this call, so
+ * a person who reaches Salesforce is seen by the next look-up.
+ */
 async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<number, CachedLead>> {
-  const known = await deps.leadCache.getMany(leadIds);
+  const known = new Map(
+    [...(await deps.leadCache.getMany(leadIds))].filter(([, lead]) => resolveWhoId(lead).ok),
+  );
   const missing = leadIds.filter((id) => !known.has(id));
   const fetched: CachedLead[] = [];
   for (let i = 0; i < missing.length; i += MARKETO_FILTER_MAX) {
@@ -402,7 +428,7 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
       );
     }
   }
-  await deps.leadCache.putMany(fetched);
+  await deps.leadCache.putMany(fetched.filter((l) => resolveWhoId(l).ok));
   for (const l of fetched) known.set(l.leadId, l);
   return known;
 }

@@ -30,6 +30,12 @@ export const activityTypeSettingSchema = z
     fieldMapping: z
       .record(z.string().regex(TASK_FIELD, 'must be a Salesforce field API name'), z.string())
       .default({}),
+    /**
+     * Days an activity of this type waits for its person to reach Salesforce: skipped for "no
+     * Salesforce record", it is revisited each run and written once the lead is linked, while it is
+     * younger than this (seed 002: emails 30 days, forms 1 year). Default: activities.lookbackDays.
+     */
+    lookbackDays: z.number().int().min(1).max(365).optional(),
     /** What to do with the Task when the Marketo lead is deleted (seed 002). */
     onLeadDeleted: z.enum(['deleteTask', 'doNothing']).default('doNothing'),
   })

@@ -6,6 +6,7 @@ import type { ActivityDeps } from '../activities/activity-deps.js';
 import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
 import { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { DynamoDbPendingActivityStore } from '../adapters/dynamodb/pending-activity-store.js';
 import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
@@ -109,6 +110,7 @@ export function activityDeps(
     () => new LeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
   );
   const staging = lazy(() => new StagedTaskStore(doc, tables.staging));
+  const pending = lazy(() => new DynamoDbPendingActivityStore(doc, tables.pending));
   return {
     settings,
     logger: platform.logger,
@@ -126,6 +128,9 @@ export function activityDeps(
     },
     get staging() {
       return staging();
+    },
+    get pending() {
+      return pending();
     },
     sender: new SqsMessageSender({ client: platform.sqs }),
     queueUrls: {

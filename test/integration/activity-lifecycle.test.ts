@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { runVerifyCommand } from '../../cli/commands/verify.js';
 import type { SettingsInput } from '../../shared/config/settings.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
 
@@ -15,7 +16,65 @@ const tasksFor = (e: Embedded, guid: string) =>
 const liveSalesforceLeads = (e: Embedded) =>
   e.world.leads.filter((l) => l.sfdcType === 'Lead' && l.sfdcLeadId && !e!.world.deletedLeadIds.has(l.id));
 
+/** Per-type look-backs (seed 002: marketing emails 30 days, forms a year). */
+const typeLookbacks = (days: Record<string, number>) => (input: SettingsInput) => {
+  const out = input as unknown as { activities: { types: Record<string, unknown>[] } };
+  for (const t of out.activities.types) if (String(t.name) in days) t.lookbackDays = days[String(t.name)];
+  return out as unknown as SettingsInput;
+};
+
+const DAY = 86_400_000;
+
 describe('activity lifecycle on the embedded default', () => {
+  it('writes the activities of a person who reaches Salesforce after a first run on the next run, each inside its type’s look-back; verify counts them pending meanwhile', async () => {
+    e = await startEmbedded({
+      world: { activities: 600 },
+      settings: typeLookbacks({ 'Open Email': 30, 'Fill Out Form': 365 }),
+    });
+    const person = e.world.leads.find((l) => l.sfdcType === null && !e!.world.deletedLeadIds.has(l.id))!;
+    const now = Date.now();
+    const add = (ageMs: number, activityTypeId: number) =>
+      e!.world.addActivity({
+        leadId: person.id,
+        activityDate: new Date(now - ageMs).toISOString(),
+        activityTypeId,
+        primaryAttributeValue: `Asset ${activityTypeId}`,
+      });
+    const form = add(60 * DAY, 2);
+    const oldOpen = add(45 * DAY, 10);
+    const recentOpen = add(5 * DAY, 10);
+
+    const first = await e.runCycle();
+    expect(first.skipped.noSalesforceRecord).toBeGreaterThan(0);
+    expect([form, oldOpen, recentOpen].map((a) => tasksFor(e!, a.marketoGUID).length)).toEqual([0, 0, 0]);
+
+    // The person reaches Salesforce (Marketo's CRM sync links the lead).
+    const sf = e.local.salesforceSandbox!.state;
+    const created = sf.create(
+      'Lead',
+      { LastName: 'Later', Company: 'Later Ltd', Email: person.email },
+      { client: undefined, autoAssign: undefined, kind: 'test' },
+    );
+    Object.assign(e.world.lead(person.id)!, { sfdcType: 'Lead', sfdcLeadId: created.id });
+    const between = await runVerifyCommand(e.local);
+    expect(between.summary).toMatchObject({ counts: { missing: 0 } });
+    const pendingBefore = (between.summary as { counts: { pending: number } }).counts.pending;
+    expect(pendingBefore).toBeGreaterThanOrEqual(2);
+
+    const second = await e.runCycle();
+
+    expect(second.pending.requeued).toBeGreaterThanOrEqual(2);
+    expect(second.failed).toBe(0);
+    // The form (inside a year) and the recent open (inside 30 days) are written; the older open is not.
+    expect([form, oldOpen, recentOpen].map((a) => tasksFor(e!, a.marketoGUID).map((t) => t.WhoId))).toEqual([
+      [created.id],
+      [],
+      [created.id],
+    ]);
+    const after = await runVerifyCommand(e.local);
+    expect(after.summary).toMatchObject({ counts: { missing: 0, duplicates: 0 } });
+  });
+
   it.each([
     ['collections', (i: SettingsInput) => i],
     [

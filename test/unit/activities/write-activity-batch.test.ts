@@ -12,6 +12,7 @@ import type { WriteActivity, WriteMessage } from '../../../shared/activities/mes
 import { CursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
 import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
 import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
+import { DynamoDbPendingActivityStore } from '../../../shared/adapters/dynamodb/pending-activity-store.js';
 import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
 import { StagedTaskStore } from '../../../shared/adapters/dynamodb/staged-task-store.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
@@ -43,11 +44,16 @@ beforeEach(async () => {
       for (const body of bodies) sent.push({ url, body, ...(options ? { options } : {}) });
     },
   };
-  // Every lead is in the cache: this step makes no Marketo call here.
+  // Linked leads are in the cache; the unlinked ones are looked up (a negative answer is never
+  // cached) and Marketo still has no Salesforce link for them. Nothing else is called.
   const marketo = new Proxy({} as MarketoApi, {
-    get: (_t, name) => () => {
-      throw new Error(`unexpected Marketo call ${String(name)}`);
-    },
+    get: (_t, name) =>
+      name === 'getLeads'
+        ? async ({ filterValues }: { filterValues: number[] }) =>
+            filterValues.map((id) => ({ id, sfdcType: null, sfdcLeadId: null, sfdcContactId: null }))
+        : () => {
+            throw new Error(`unexpected Marketo call ${String(name)}`);
+          },
   });
   deps = {
     settings: parseSettings(DEFAULT_SETTINGS_INPUT),
@@ -57,6 +63,7 @@ beforeEach(async () => {
     ledger: new LedgerStore(db.doc, db.tables.ledger),
     leadCache: new LeadCacheStore(db.doc, db.tables.leadCache, 3600),
     staging: new StagedTaskStore(db.doc, db.tables.staging),
+    pending: new DynamoDbPendingActivityStore(db.doc, db.tables.pending),
     sender,
     queueUrls: { flush: 'http://flush-queue' },
     marketo,
