@@ -17,6 +17,7 @@ Commands:
   status                  cursors, last runs, queue and dead-letter depths
   verify [--since T]      read-only: Marketo activities vs ledger vs Salesforce Tasks; missing,
                           duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
+  explain <marketoGUID>   why that activity's Task went where it went (WhoId, rule), or why it has none
   dlq list|show <id>|redrive [--queue fetch|write|unsubscribe] [--since T]
                           dead letters with why they failed; redrive sends them back (idempotent)
   start                   what \`npm start\` runs: an activity cycle, then an opt-out reconciliation
@@ -133,6 +134,10 @@ async function dispatch(
     case 'verify': {
       const { runVerifyCommand } = await import('./commands/verify.js');
       return runVerifyCommand(local, { since: options.since });
+    }
+    case 'explain': {
+      const { runExplainCommand } = await import('./commands/explain.js');
+      return runExplainCommand(local, rest[0]);
     }
     case 'dlq': {
       const { dlqContextFromLocal, runDlqCommand } = await import('./commands/dlq.js');

@@ -51,6 +51,7 @@ export async function redirectConvertedLeads<T extends WriteItem>(
   for (const i of redirected) {
     const item = items[i]!;
     const contactId = contactOf.get(item.ref.whoId)!;
+    item.ref.how = `Lead ${item.ref.whoId} converted (CANNOT_UPDATE_CONVERTED_LEAD): its ConvertedContactId`;
     item.ref.whoId = contactId;
     item.task.WhoId = contactId;
   }

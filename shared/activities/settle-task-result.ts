@@ -10,6 +10,8 @@ export interface TaskRef {
   leadId: number;
   activityTypeName: string;
   activityDate: string;
+  /** Why the Task goes to `whoId` (kept in the ledger; `sync explain` prints it). */
+  how?: string;
 }
 
 export type Settlement =

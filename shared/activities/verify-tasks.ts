@@ -245,7 +245,11 @@ export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {})
     const found = tasks.get(guid) ?? [];
     if (found.length === 0 && waiting.has(guid)) continue;
     const settledSkip = ledger.get(guid);
-    if (found.length === 0 && settledSkip?.status === 'skipped' && settledSkip.reason === 'noSalesforceRecord') {
+    if (
+      found.length === 0 &&
+      settledSkip?.status === 'skipped' &&
+      settledSkip.reason === 'noSalesforceRecord'
+    ) {
       // Its person reached Salesforce after the activity's look-back ended: not due (seed 002).
       skipped.noSalesforceRecord = (skipped.noSalesforceRecord ?? 0) + 1;
       report.counts.eligible--;

@@ -9,6 +9,7 @@ import { mapActivityToTask } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
 import type { SalesforceSaveResult, TaskRecord } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { type EmailMatch, matchLeadsByEmail } from './match-by-email.js';
 import {
   type FlushMessage,
   parseMessage,
@@ -213,6 +214,13 @@ async function prepare(
     return false;
   });
   const leads = await resolveLeads(deps, [...new Set(fresh.map((e) => e.activity.leadId))]);
+  const matches =
+    deps.settings.activities.unlinkedLeads === 'matchByEmail'
+      ? await matchLeadsByEmail(
+          deps,
+          [...leads.values()].filter((l) => !resolveWhoId(l).ok),
+        )
+      : new Map<number, EmailMatch>();
   const now = deps.now?.() ?? new Date();
   const waiting: { activity: WriteActivity; keepUntil: Date }[] = [];
   const items = new Map<string, Item>();
@@ -222,7 +230,9 @@ async function prepare(
       known.owners.push(id);
       continue;
     }
-    const who = resolveWhoId(leads.get(activity.leadId));
+    const linked = resolveWhoId(leads.get(activity.leadId));
+    const match = matches.get(activity.leadId);
+    const who = !linked.ok && match ? { ok: true as const, ...match } : linked;
     if (!who.ok && who.reason === 'noSalesforceRecord') {
       // The person may reach Salesforce later: kept and revisited each run inside the type's look-back.
       const keepUntil = waitsUntil(deps.settings, activity);
@@ -250,6 +260,7 @@ async function prepare(
         marketoGUID: activity.marketoGUID,
         runId,
         whoId: who.whoId,
+        how: who.how,
         leadId: activity.leadId,
         activityTypeName: activity.activityTypeName,
         activityDate: activity.activityDate,
@@ -410,7 +421,10 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
     const leads = await deps.marketo.getLeads({
       filterType: 'id',
       filterValues: ids,
-      fields: LEAD_LINK_FIELDS,
+      fields:
+        deps.settings.activities.unlinkedLeads === 'matchByEmail'
+          ? [...LEAD_LINK_FIELDS, 'email']
+          : LEAD_LINK_FIELDS,
     });
     const byId = new Map(leads.map((l) => [l.id, l]));
     for (const id of ids) {
@@ -423,12 +437,14 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
               sfdcType: l.sfdcType ?? null,
               sfdcLeadId: l.sfdcLeadId ?? null,
               sfdcContactId: l.sfdcContactId ?? null,
+              ...(l.email ? { email: l.email } : {}),
             }
           : { leadId: id, exists: false },
       );
     }
   }
-  await deps.leadCache.putMany(fetched.filter((l) => resolveWhoId(l).ok));
+  // Linked leads only, without the email (read for matchByEmail; no personal data kept).
+  await deps.leadCache.putMany(fetched.filter((l) => resolveWhoId(l).ok).map(({ email: _email, ...l }) => l));
   for (const l of fetched) known.set(l.leadId, l);
   return known;
 }

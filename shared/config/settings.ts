@@ -72,7 +72,13 @@ export const settingsSchema = z
           cron: 'cron(0 20 * * ? *)',
           timeZone: 'America/Los_Angeles',
         }),
-        /** A person with several Salesforce records: which one gets the Task. */
+        /**
+         * A Marketo lead without a Salesforce link: `skip` (it waits for the link, see
+         * types[].lookbackDays) or `matchByEmail` (matched by normalised email to Leads not
+         * converted and Contacts; `multipleRecordsRule` picks among several).
+         */
+        unlinkedLeads: z.enum(['skip', 'matchByEmail']).default('skip'),
+        /** A person with several Salesforce records (matchByEmail): which one gets the Task. */
         multipleRecordsRule: z.enum(['mostRecentlyCreated', 'oldest']).default('mostRecentlyCreated'),
         leadCacheTtlSeconds: z
           .number()

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { runExplainCommand } from '../../cli/commands/explain.js';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
 import type { SettingsInput } from '../../shared/config/settings.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
@@ -118,6 +119,59 @@ describe('activity lifecycle on the embedded default', () => {
       const rewritten = new Set(sf.writeLog.slice(writesBefore).map((w) => w.id));
       expect(earlier.length).toBeGreaterThan(0);
       expect(earlier.filter((id) => rewritten.has(id))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['mostRecentlyCreated', 'c2'],
+    ['oldest', 'lead'],
+  ] as const)(
+    'matchByEmail puts an unlinked lead’s Task on the record %s picks, and explain says why',
+    async (rule, pick) => {
+      e = await startEmbedded({
+        world: { activities: 300 },
+        settings: (i) =>
+          ({
+            ...i,
+            activities: { ...i.activities, unlinkedLeads: 'matchByEmail', multipleRecordsRule: rule },
+          }) as SettingsInput,
+      });
+      const person = e.world.leads.find((l) => l.sfdcType === null && !e!.world.deletedLeadIds.has(l.id))!;
+      const sf = e.local.salesforceSandbox!.state;
+      const ctx = { client: undefined, autoAssign: undefined, kind: 'test' };
+      const make = (sobject: 'Lead' | 'Contact', created: string) => {
+        const r = sf.create(
+          sobject,
+          { LastName: 'Same', Email: person.email, ...(sobject === 'Lead' ? { Company: 'Same Co' } : {}) },
+          ctx,
+        );
+        sf.table(sobject).get(r.id as string)!.CreatedDate = created;
+        return r.id as string;
+      };
+      const ids = {
+        lead: make('Lead', '2025-01-01T00:00:00.000+0000'),
+        c1: make('Contact', '2026-06-01T00:00:00.000+0000'),
+        c2: make('Contact', '2026-06-01T00:00:00.000+0000'),
+        converted: make('Lead', '2026-09-01T00:00:00.000+0000'),
+      };
+      // The converted Lead (newest) is no candidate; the Contact it became is one, created earlier here.
+    const fromConversion = sf.convertLead(ids.converted);
+    sf.table('Contact').get(fromConversion)!.CreatedDate = '2025-06-01T00:00:00.000+0000';
+      const activity = e.world.addActivity({
+        leadId: person.id,
+        activityDate: new Date(Date.now() - 60_000).toISOString(),
+        activityTypeId: 2,
+        primaryAttributeValue: 'Contact Us',
+      });
+
+      await e.runCycle();
+
+      expect(tasksFor(e, activity.marketoGUID).map((t) => t.WhoId)).toEqual([ids[pick]]);
+      const explained = await runExplainCommand(e.local, activity.marketoGUID);
+      expect(explained.lines.join('\n')).toContain(
+        `matchByEmail, ${rule}: ${pick === 'lead' ? 'Lead' : 'Contact'} ${ids[pick]}`,
+      );
+      expect(explained.lines.join('\n')).toContain('of 4 record(s)');
     },
   );
 });

@@ -9,6 +9,8 @@ export interface CachedLead {
   sfdcType?: string | null;
   sfdcLeadId?: string | null;
   sfdcContactId?: string | null;
+  /** Only read with activities.unlinkedLeads = matchByEmail (unlinked leads are never cached). */
+  email?: string | null;
   /** The Contact Salesforce converted `sfdcLeadId` into (Marketo may still say sfdcType Lead). */
   convertedContactId?: string | null;
 }
