@@ -5,6 +5,7 @@ import type { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import type { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import type { StagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import type { Settings } from '../config/settings.js';
+import type { LeadTaskIndex } from '../ports/lead-task-index.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import type { PendingActivityStore } from '../ports/pending-activity-store.js';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   staging: StagedTaskStore;
   /** Activities whose lead has no Salesforce record yet, revisited each run inside their look-back. */
   pending: PendingActivityStore;
+  /** Our Tasks per Marketo lead, for types with onLeadDeleted = deleteTask. */
+  leadTasks: LeadTaskIndex;
   sender: MessageSender;
   /** Only the queues this function sends to are present (least privilege); see requireQueueUrl. */
   queueUrls: Partial<Record<'fetch' | 'write' | 'flush', string>>;

@@ -19,7 +19,9 @@ import { refusesCreateOnlyField, upsertTasksByExternalId } from './upsert-tasks.
 export type FlushDeps = Pick<
   ActivityDeps,
   'settings' | 'logger' | 'ledger' | 'runs' | 'staging' | 'salesforce' | 'sender' | 'queueUrls' | 'now'
->;
+> &
+  /** Present where onLeadDeleted = deleteTask is used (the flush records those Tasks by lead). */
+  Partial<Pick<ActivityDeps, 'leadTasks'>>;
 
 /** Longest one flush may hold the lease (the flush function's timeout); a crashed flush's lease expires after it. */
 export const FLUSH_LEASE_MS = 15 * 60_000;

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityDeps } from '../activities/activity-deps.js';
 import { CursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { LeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
+import { DynamoDbLeadTaskIndex } from '../adapters/dynamodb/lead-task-index.js';
 import { LedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { DynamoDbPendingActivityStore } from '../adapters/dynamodb/pending-activity-store.js';
 import { RunReportStore } from '../adapters/dynamodb/run-report-store.js';
@@ -111,6 +112,7 @@ export function activityDeps(
   );
   const staging = lazy(() => new StagedTaskStore(doc, tables.staging));
   const pending = lazy(() => new DynamoDbPendingActivityStore(doc, tables.pending));
+  const leadTasks = lazy(() => new DynamoDbLeadTaskIndex(doc, tables.leadTasks));
   return {
     settings,
     logger: platform.logger,
@@ -131,6 +133,9 @@ export function activityDeps(
     },
     get pending() {
       return pending();
+    },
+    get leadTasks() {
+      return leadTasks();
     },
     sender: new SqsMessageSender({ client: platform.sqs }),
     queueUrls: {

@@ -155,8 +155,8 @@ describe('activity lifecycle on the embedded default', () => {
         converted: make('Lead', '2026-09-01T00:00:00.000+0000'),
       };
       // The converted Lead (newest) is no candidate; the Contact it became is one, created earlier here.
-    const fromConversion = sf.convertLead(ids.converted);
-    sf.table('Contact').get(fromConversion)!.CreatedDate = '2025-06-01T00:00:00.000+0000';
+      const fromConversion = sf.convertLead(ids.converted);
+      sf.table('Contact').get(fromConversion)!.CreatedDate = '2025-06-01T00:00:00.000+0000';
       const activity = e.world.addActivity({
         leadId: person.id,
         activityDate: new Date(Date.now() - 60_000).toISOString(),
@@ -174,4 +174,62 @@ describe('activity lifecycle on the embedded default', () => {
       expect(explained.lines.join('\n')).toContain('of 4 record(s)');
     },
   );
+
+  it('onLeadDeleted deleteTask removes exactly our Tasks of a deleted lead, records it in the ledger, and never writes them again', async () => {
+    const deleteTask = (input: SettingsInput) => {
+      const out = input as unknown as { activities: { types: Record<string, unknown>[] } };
+      for (const t of out.activities.types) t.onLeadDeleted = 'deleteTask';
+      return out as unknown as SettingsInput;
+    };
+    e = await startEmbedded({ world: { activities: 600 }, settings: deleteTask });
+    await e.runCycle();
+    const sf = e.local.salesforceSandbox!.state;
+    const [gone] = liveSalesforceLeads(e).filter((l) =>
+      [...sf.tasks.values()].some((t) => t.WhoId === l.sfdcLeadId),
+    );
+    // A Task of the lead's that a Salesforce user wrote is not ours: it stays.
+    const theirs = sf.create(
+      'Task',
+      { WhoId: gone!.sfdcLeadId, Subject: 'Call back', Status: 'Completed', Priority: 'Normal' },
+      { client: undefined, autoAssign: undefined, kind: 'test' },
+    ).id as string;
+    const ours = [...sf.tasks.values()].filter(
+      (t) => t.WhoId === gone!.sfdcLeadId && t.Marketo_Activity_Id__c,
+    );
+    const before = sf.tasks.size;
+    e.world.deleteLead(gone!.id);
+
+    const second = await e.runCycle();
+
+    expect(second.deletions).toEqual({ leads: 1, tasksDeleted: ours.length, failed: 0 });
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.filter((t) => sf.tasks.has(t.Id))).toEqual([]);
+    expect(sf.tasks.has(theirs)).toBe(true);
+    expect(sf.tasks.size).toBe(before - ours.length + second.written);
+    const explained = await runExplainCommand(e.local, String(ours[0]!.Marketo_Activity_Id__c));
+    expect(explained.lines.join('\n')).toContain('skipped: leadDeleted');
+    // A third run re-reads the overlap: nothing comes back, nothing is deleted twice.
+    const third = await e.runCycle();
+    expect(third.deletions.tasksDeleted).toBe(0);
+    expect(ours.filter((t) => sf.tasks.has(t.Id))).toEqual([]);
+  });
+
+  it('never recreates a Task a Salesforce user deleted when the overlap window is read again', async () => {
+    e = await startEmbedded({ world: { activities: 300 } });
+    const [lead] = liveSalesforceLeads(e);
+    const recent = e.world.addActivity({
+      leadId: lead!.id,
+      activityDate: new Date(Date.now() - 5 * 60_000).toISOString(),
+      activityTypeId: 2,
+      primaryAttributeValue: 'Recent Form',
+    });
+    await e.runCycle();
+    const [task] = tasksFor(e, recent.marketoGUID);
+    e.local.salesforceSandbox!.state.deleteRecord(task!.Id);
+
+    const second = await e.runCycle();
+
+    expect(second.read).toBeGreaterThan(0);
+    expect(tasksFor(e, recent.marketoGUID)).toEqual([]);
+  });
 });

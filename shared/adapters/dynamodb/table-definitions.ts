@@ -40,6 +40,11 @@ export const TABLES = {
     sortKey: 'sk',
     ttlAttribute: 'expiresAt',
   },
+  /**
+   * The Tasks we wrote per Marketo lead (pk L#<leadId>, sk marketoGUID), only for types with
+   * onLeadDeleted = deleteTask, and the deleted-leads feed position (pk CURSOR).
+   */
+  leadTasks: { envVar: 'LEAD_TASKS_TABLE', localName: 'sync-lead-tasks', partitionKey: 'pk', sortKey: 'sk' },
   /** Marketo call governor shared by every concurrent caller (sliding window + in-flight leases). */
   governor: { envVar: 'GOVERNOR_TABLE', localName: 'sync-governor', partitionKey: 'id' },
   /**

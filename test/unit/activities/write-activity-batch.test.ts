@@ -11,6 +11,7 @@ import { flushStagedTasks } from '../../../shared/activities/bulk-flush.js';
 import type { WriteActivity, WriteMessage } from '../../../shared/activities/messages.js';
 import { CursorStore } from '../../../shared/adapters/dynamodb/cursor-store.js';
 import { LeadCacheStore } from '../../../shared/adapters/dynamodb/lead-cache-store.js';
+import { DynamoDbLeadTaskIndex } from '../../../shared/adapters/dynamodb/lead-task-index.js';
 import { LedgerStore } from '../../../shared/adapters/dynamodb/ledger-store.js';
 import { DynamoDbPendingActivityStore } from '../../../shared/adapters/dynamodb/pending-activity-store.js';
 import { RunReportStore } from '../../../shared/adapters/dynamodb/run-report-store.js';
@@ -64,6 +65,7 @@ beforeEach(async () => {
     leadCache: new LeadCacheStore(db.doc, db.tables.leadCache, 3600),
     staging: new StagedTaskStore(db.doc, db.tables.staging),
     pending: new DynamoDbPendingActivityStore(db.doc, db.tables.pending),
+    leadTasks: new DynamoDbLeadTaskIndex(db.doc, db.tables.leadTasks),
     sender,
     queueUrls: { flush: 'http://flush-queue' },
     marketo,
