@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseCsv, toCsv } from '../../shared/adapters/salesforce/csv.js';
+import { queryOrganization } from './organization.js';
 import { KEY_PREFIX } from './salesforce-ids.js';
 import { FaultController, type FaultKind, type RequestKind, seededRandom } from './sandbox-faults.js';
 import {
@@ -708,6 +709,7 @@ export async function startSalesforceSandbox(
       if (error instanceof SoqlParseError) throw new HttpError(400, 'MALFORMED_QUERY', error.message);
       throw error;
     }
+    if (parsed.object.toLowerCase() === 'organization') return queryOrganization(store, parsed, version);
     const sobject = SOBJECTS.find((s) => s.toLowerCase() === parsed.object.toLowerCase());
     if (!sobject)
       throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);

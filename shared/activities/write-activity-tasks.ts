@@ -20,6 +20,7 @@ import {
 import { redirectConvertedLeads } from './redirect-converted-leads.js';
 import { RunTally } from './run-tally.js';
 import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
+import { taskTimeZone } from './task-time-zone.js';
 import { upsertTasksByExternalId } from './upsert-tasks.js';
 
 /** Marketo lead fields needed to find the Salesforce record. */
@@ -222,6 +223,7 @@ async function prepare(
         )
       : new Map<number, EmailMatch>();
   const now = deps.now?.() ?? new Date();
+  const timeZone = fresh.length ? await taskTimeZone(deps) : 'UTC';
   const waiting: { activity: WriteActivity; keepUntil: Date }[] = [];
   const items = new Map<string, Item>();
   for (const { id, runId, activity } of fresh) {
@@ -271,6 +273,7 @@ async function prepare(
         setting,
         whoId: who.whoId,
         externalIdField: deps.settings.salesforce.taskExternalIdField,
+        timeZone,
       }),
       owners: [id],
     });

@@ -118,6 +118,11 @@ export const settingsSchema = z
           .regex(/^\d{2}\.0$/, 'must look like 62.0')
           .default('62.0'),
         taskExternalIdField: z.string().regex(TASK_FIELD).default('Marketo_Activity_Id__c'),
+        /** Zone of a Task's ActivityDate (its calendar day). Default: the org's (Organization.TimeZoneSidKey). */
+        timeZone: z
+          .string()
+          .refine(isIanaZone, 'must be an IANA time zone such as America/Los_Angeles')
+          .optional(),
         /**
          * externalId: upsert on the unique External ID field (one call, idempotent by itself).
          * ledger: the org cannot make the Activity field an External ID; create/update through our

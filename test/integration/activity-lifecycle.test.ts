@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runExplainCommand } from '../../cli/commands/explain.js';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
+import { organizationOf } from '../../sandboxes/salesforce/organization.js';
 import type { SettingsInput } from '../../shared/config/settings.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
 
@@ -231,5 +232,32 @@ describe('activity lifecycle on the embedded default', () => {
 
     expect(second.read).toBeGreaterThan(0);
     expect(tasksFor(e, recent.marketoGUID)).toEqual([]);
+  });
+
+  it.each([
+    ['the org’s time zone (Organization.TimeZoneSidKey)', undefined, 1],
+    ['salesforce.timeZone when set', 'UTC', 0],
+  ] as const)('dates a Task by its activity’s calendar day in %s', async (_label, override, dayShift) => {
+    e = await startEmbedded({
+      world: { activities: 200 },
+      settings: (i) =>
+        (override ? { ...i, salesforce: { ...i.salesforce, timeZone: override } } : i) as SettingsInput,
+    });
+    organizationOf(e.local.salesforceSandbox!.state).TimeZoneSidKey = 'Asia/Tokyo';
+    // 20:00 UTC on a past day: already the next day in Tokyo (UTC+9).
+    const at = new Date(Date.now() - DAY);
+    at.setUTCHours(20, 0, 0, 0);
+    const [lead] = liveSalesforceLeads(e);
+    const evening = e.world.addActivity({
+      leadId: lead!.id,
+      activityDate: at.toISOString(),
+      activityTypeId: 2,
+      primaryAttributeValue: 'Evening Form',
+    });
+
+    await e.runCycle();
+
+    const [task] = tasksFor(e, evening.marketoGUID);
+    expect(task?.ActivityDate).toBe(new Date(at.getTime() + dayShift * DAY).toISOString().slice(0, 10));
   });
 });
