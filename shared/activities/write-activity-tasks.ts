@@ -20,6 +20,7 @@ import {
 import { redirectConvertedLeads } from './redirect-converted-leads.js';
 import { RunTally } from './run-tally.js';
 import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
+import { assignRecordOwners } from './task-owner.js';
 import { taskTimeZone } from './task-time-zone.js';
 import { upsertTasksByExternalId } from './upsert-tasks.js';
 
@@ -279,6 +280,10 @@ async function prepare(
     });
   }
   await deps.pending.put(waiting);
+  await assignRecordOwners(
+    deps,
+    [...items.values()].map((i) => i.task),
+  );
   return [...items.values()];
 }
 

@@ -78,6 +78,8 @@ export const settingsSchema = z
          * converted and Contacts; `multipleRecordsRule` picks among several).
          */
         unlinkedLeads: z.enum(['skip', 'matchByEmail']).default('skip'),
+        /** Who owns the Tasks: the integration user (default) or the owner of the Lead / Contact. */
+        taskOwner: z.enum(['integrationUser', 'recordOwner']).default('integrationUser'),
         /** A person with several Salesforce records (matchByEmail): which one gets the Task. */
         multipleRecordsRule: z.enum(['mostRecentlyCreated', 'oldest']).default('mostRecentlyCreated'),
         leadCacheTtlSeconds: z

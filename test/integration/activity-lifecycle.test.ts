@@ -260,4 +260,29 @@ describe('activity lifecycle on the embedded default', () => {
     const [task] = tasksFor(e, evening.marketoGUID);
     expect(task?.ActivityDate).toBe(new Date(at.getTime() + dayShift * DAY).toISOString().slice(0, 10));
   });
+
+  it('gives each Task to the owner of its Lead or Contact with taskOwner recordOwner (a queue-owned Lead’s to the integration user)', async () => {
+    e = await startEmbedded({
+      world: { activities: 200 },
+      settings: (i) => ({ ...i, activities: { ...i.activities, taskOwner: 'recordOwner' } }) as SettingsInput,
+    });
+    const sf = e.local.salesforceSandbox!.state;
+    const [owned, queued] = liveSalesforceLeads(e);
+    const rep = '005SB0000000099AAA';
+    sf.table('Lead').get(owned!.sfdcLeadId!)!.OwnerId = rep;
+    sf.table('Lead').get(queued!.sfdcLeadId!)!.OwnerId = '00GSB0000000001AAA';
+    const add = (leadId: number) =>
+      e!.world.addActivity({
+        leadId,
+        activityDate: new Date(Date.now() - 60_000).toISOString(),
+        activityTypeId: 2,
+        primaryAttributeValue: 'Owned Form',
+      });
+    const [a, b] = [add(owned!.id), add(queued!.id)];
+
+    await e.runCycle();
+
+    expect(tasksFor(e, a.marketoGUID).map((t) => t.OwnerId)).toEqual([rep]);
+    expect(tasksFor(e, b.marketoGUID).map((t) => t.OwnerId ?? null)).toEqual([null]);
+  });
 });
