@@ -2,7 +2,7 @@ import { resolveWhoId } from '../domain/task-policy.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { WriteActivity, WriteMessage } from './messages.js';
-import { LEAD_LINK_FIELDS } from './write-activity-tasks.js';
+import { LEAD_LINK_FIELDS, salesforceLinkOf } from './write-activity-tasks.js';
 
 const MARKETO_FILTER_MAX = 300;
 /** Activities per write message (well under SQS's 256 KB even with large attribute lists). */
@@ -36,16 +36,7 @@ export async function revisitPendingActivities(
       filterValues: leadIds.slice(i, i + MARKETO_FILTER_MAX),
       fields: LEAD_LINK_FIELDS,
     });
-    for (const l of leads) {
-      const who = resolveWhoId({
-        leadId: l.id,
-        exists: true,
-        sfdcType: l.sfdcType ?? null,
-        sfdcLeadId: l.sfdcLeadId ?? null,
-        sfdcContactId: l.sfdcContactId ?? null,
-      });
-      if (who.ok) linked.push(l.id);
-    }
+    for (const l of leads) if (resolveWhoId(salesforceLinkOf(l)).ok) linked.push(l.id);
   }
   const due: WriteActivity[] = linked.length ? await deps.pending.forLeads(linked) : [];
   if (due.length > 0) {

@@ -7,6 +7,7 @@ import { enabledSettingFor } from '../domain/activity-streams.js';
 import { soql, soqlIdentifier } from '../domain/soql.js';
 import { mapActivityToTask } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
+import type { Lead } from '../ports/marketo-api.js';
 import type { SalesforceSaveResult, TaskRecord } from '../ports/salesforce-api.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { type EmailMatch, matchLeadsByEmail } from './match-by-email.js';
@@ -215,7 +216,11 @@ async function prepare(
     else return true;
     return false;
   });
-  const leads = await resolveLeads(deps, [...new Set(fresh.map((e) => e.activity.leadId))]);
+  const leads = await resolveLeads(
+    deps,
+    [...new Set(fresh.map((e) => e.activity.leadId))],
+    fresh[0]?.runId ?? '',
+  );
   const matches =
     deps.settings.activities.unlinkedLeads === 'matchByEmail'
       ? await matchLeadsByEmail(
@@ -414,13 +419,19 @@ function dedupe(activities: WriteActivity[]): WriteActivity[] {
 }
 
 /**
- * Cache first; the rest from Marketo in ≤ 300-id calls. Only leads linked to a Salesforce record
- * are cached: a negative answer (no link yet, or no such lead) is never kept beyond this call, so
- * a person who reaches Salesforce is seen by the next look-up.
+ * Cache first; the rest from Marketo in ≤ 300-id calls. A negative answer (no link yet, or no such
+ * lead) is cached for `runId` only and ignored by any other run, so a person who reaches
+ * Salesforce is seen by the next run's look-up.
  */
-async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<number, CachedLead>> {
+async function resolveLeads(
+  deps: ActivityDeps,
+  leadIds: number[],
+  runId: string,
+): Promise<Map<number, CachedLead>> {
   const known = new Map(
-    [...(await deps.leadCache.getMany(leadIds))].filter(([, lead]) => resolveWhoId(lead).ok),
+    [...(await deps.leadCache.getMany(leadIds))].filter(
+      ([, lead]) => resolveWhoId(lead).ok || lead.forRun === runId,
+    ),
   );
   const missing = leadIds.filter((id) => !known.has(id));
   const fetched: CachedLead[] = [];
@@ -437,24 +448,31 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
     const byId = new Map(leads.map((l) => [l.id, l]));
     for (const id of ids) {
       const l = byId.get(id);
-      fetched.push(
-        l
-          ? {
-              leadId: id,
-              exists: true,
-              sfdcType: l.sfdcType ?? null,
-              sfdcLeadId: l.sfdcLeadId ?? null,
-              sfdcContactId: l.sfdcContactId ?? null,
-              ...(l.email ? { email: l.email } : {}),
-            }
-          : { leadId: id, exists: false },
-      );
+      fetched.push(l ? salesforceLinkOf(l) : { leadId: id, exists: false });
     }
   }
-  // Linked leads only, without the email (read for matchByEmail; no personal data kept).
-  await deps.leadCache.putMany(fetched.filter((l) => resolveWhoId(l).ok).map(({ email: _email, ...l }) => l));
+  // Without the email (read for matchByEmail; no personal data kept); negatives for this run only
+  // (with matchByEmail not at all: matching needs the email each time).
+  const matching = deps.settings.activities.unlinkedLeads === 'matchByEmail';
+  await deps.leadCache.putMany(
+    fetched.flatMap(({ email: _email, ...l }) =>
+      resolveWhoId(l).ok ? [l] : matching ? [] : [{ ...l, forRun: runId }],
+    ),
+  );
   for (const l of fetched) known.set(l.leadId, l);
   return known;
+}
+
+/** What the write path keeps of a Marketo lead: its Salesforce link (and email, for matchByEmail). */
+export function salesforceLinkOf(l: Lead): CachedLead {
+  return {
+    leadId: l.id,
+    exists: true,
+    sfdcType: l.sfdcType ?? null,
+    sfdcLeadId: l.sfdcLeadId ?? null,
+    sfdcContactId: l.sfdcContactId ?? null,
+    ...(l.email ? { email: l.email } : {}),
+  };
 }
 
 /** Longest one write attempt can run (the write function's timeout); a crashed attempt's claims expire after it. */
