@@ -157,7 +157,9 @@ main(process.argv.slice(2)).then(
       err instanceof InvalidSettingsError ||
       err instanceof UsageError ||
       (err instanceof Error && err.name === 'UsageError') ||
-      (err instanceof Error && err.name === 'OptOutsUsageError')
+      (err instanceof Error && err.name === 'OptOutsUsageError') ||
+      // Settings name an activity type this Marketo instance lacks: a settings error, named.
+      (err instanceof Error && err.name === 'UnknownActivityTypeError')
     ) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
