@@ -1,4 +1,3 @@
-import type { CachedLead } from '../adapters/dynamodb/lead-cache-store.js';
 import { normaliseEmail } from '../domain/email.js';
 import { type CandidateRecord, chooseRecord } from '../domain/record-choice.js';
 import { soql } from '../domain/soql.js';
@@ -20,7 +19,7 @@ export interface EmailMatch {
  */
 export async function matchLeadsByEmail(
   deps: Pick<ActivityDeps, 'salesforce' | 'settings'>,
-  leads: readonly CachedLead[],
+  leads: readonly { leadId: number; email?: string | null }[],
 ): Promise<Map<number, EmailMatch>> {
   const byEmail = new Map<string, number[]>();
   for (const l of leads) {
