@@ -19,6 +19,7 @@ Commands:
   status                  cursors, last runs, queue and dead-letter depths
   verify [--since T]      read-only: Marketo activities vs ledger vs Salesforce Tasks; missing,
                           duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
+  explain <marketoGUID>   why that activity's Task went where it went (WhoId, rule), or why it has none
   dlq list|show <id>|redrive [--queue fetch|write|unsubscribe] [--since T]
                           dead letters with why they failed; redrive sends them back (idempotent)
   start                   what \`npm start\` runs: an activity cycle, an opt-out reconciliation, a tasks and a campaigns cycle
@@ -148,6 +149,10 @@ async function dispatch(
       const { runVerifyCommand } = await import('./commands/verify.js');
       return runVerifyCommand(local, { since: options.since });
     }
+    case 'explain': {
+      const { runExplainCommand } = await import('./commands/explain.js');
+      return runExplainCommand(local, rest[0]);
+    }
     case 'dlq': {
       const { dlqContextFromLocal, runDlqCommand } = await import('./commands/dlq.js');
       return runDlqCommand(dlqContextFromLocal(local), rest, { queue: options.queue, since: options.since });
@@ -166,7 +171,9 @@ main(process.argv.slice(2)).then(
       err instanceof InvalidSettingsError ||
       err instanceof UsageError ||
       (err instanceof Error && err.name === 'UsageError') ||
-      (err instanceof Error && err.name === 'OptOutsUsageError')
+      (err instanceof Error && err.name === 'OptOutsUsageError') ||
+      // Settings name an activity type this Marketo instance lacks: a settings error, named.
+      (err instanceof Error && err.name === 'UnknownActivityTypeError')
     ) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;

@@ -15,6 +15,8 @@ export interface StatusSummary {
     startedAt: string;
     finishedAt: string | null;
     counts: Record<string, number>;
+    /** Activity runs: enabled optional types the instance lacked. */
+    typesMissing?: string[];
   }[];
   queues: Record<QueueKey, { visible: number; inFlight: number; delayed: number; deadLetters: number }>;
   ledger: { entries: number };
@@ -42,6 +44,7 @@ export async function collectStatus(local: LocalEnvironment): Promise<StatusSumm
       startedAt: r.startedAt,
       finishedAt: r.finishedAt ?? null,
       counts: r.counts,
+      ...(Array.isArray(r.details?.typesMissing) ? { typesMissing: r.details.typesMissing.map(String) } : {}),
     }),
   );
   const queues = {} as StatusSummary['queues'];

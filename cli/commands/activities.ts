@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
 import { flushUntilEmpty } from '../../shared/activities/bulk-flush.js';
+import { deleteTasksOfDeletedLeads } from '../../shared/activities/delete-tasks-of-deleted-leads.js';
 import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
@@ -52,6 +53,14 @@ export interface ActivityCycleSummary {
   durationMs: number;
   streams: { streamKey: string; status: string; windows: number; from: string; until: string }[];
   deadLetters: { fetch: number; write: number };
+  /** Activities waiting for their person to reach Salesforce, and those written now that they have. */
+  pending: { people: number; activities: number; requeued: number };
+  /** onLeadDeleted = deleteTask: leads Marketo deleted, and our Tasks of theirs deleted now. */
+  deletions: { leads: number; tasksDeleted: number; failed: number };
+  /** Enabled optional activity types this Marketo instance lacks (skipped). */
+  typesMissing: string[];
+  /** How each enabled type was matched to the instance's catalogue (id, and by what). */
+  catalogue: { setting: string; id: number; by: string; instanceName: string }[];
   /** Bulk API 2.0 jobs this run created (large cycles; 0 when every Task went through collections). */
   bulkJobs?: number;
   /** Salesforce daily API use after the run, when the org reported it. */
@@ -81,6 +90,13 @@ export async function runActivityCycle(
   const pendingFetch = await local.queueDepth('fetch');
   const queued = pendingFetch.visible + pendingFetch.inFlight + pendingFetch.delayed > 0;
   const cycle = await startActivityCycle(deps, queued ? {} : { takeOverAfterMs: 0 });
+  // onLeadDeleted: deleteTask (seed 002): Tasks of leads Marketo deleted since the last run go.
+  const deletions = await deleteTasksOfDeletedLeads(deps);
+  await deps.runs.add('activities', cycle.runId, {
+    'deleted.leads': deletions.leads,
+    'deleted.tasks': deletions.tasksDeleted,
+    'deleted.failed': deletions.failed,
+  });
 
   const arns = new Map([
     [await queueArn(platform.sqs, fetchUrl), fetchUrl],
@@ -165,6 +181,10 @@ export async function runActivityCycle(
     durationMs: Date.now() - started,
     streams: cycle.streams,
     deadLetters: { fetch: fetchDepth.dlq, write: writeDepth.dlq },
+    pending: cycle.pending,
+    deletions,
+    typesMissing: cycle.typesMissing,
+    catalogue: cycle.resolutions,
     ...(report.counts.bulkJobs ? { bulkJobs: report.counts.bulkJobs } : {}),
     ...(usage ? { salesforceApiUsage: usage } : {}),
   };

@@ -49,6 +49,7 @@ export function formatVerifyReport(
     `Verify ${r.window.since} → ${r.window.until} (until ${untilFrom}), upsert mode ${r.upsertMode}`,
     `  activities       ${n(c.activities)} of the enabled types, ${n(c.eligible)} due a Task${skipped ? `; not due: ${skipped}` : ''}`,
     `  found            ${n(c.tasks)} Tasks with a Marketo activity id, ${n(c.ledgerEntries)} ledger entries`,
+    `  pending          ${n(c.pending)} waiting for their person to reach Salesforce`,
     `  missing          ${n(c.missing)}`,
     `  duplicates       ${n(c.duplicates)}`,
     `  orphan Tasks     ${n(c.orphanTasks)}`,

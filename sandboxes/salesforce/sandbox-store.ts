@@ -230,7 +230,10 @@ export class SandboxStore {
         return fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['WhoId']);
       if (this.deleted.has(who)) return fail('ENTITY_IS_DELETED', 'entity is deleted', ['WhoId']);
       const lead = this.leads.get(who);
-      if (lead?.IsConverted === true) return fail('ENTITY_IS_DELETED', 'entity is deleted', ['WhoId']);
+      // Salesforce Help 000384333: after conversion a Lead's Id cannot be referenced
+      // (CANNOT_UPDATE_CONVERTED_LEAD); only ConvertedAccountId / ConvertedContactId can.
+      if (lead?.IsConverted === true)
+        return fail('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', ['WhoId']);
       if (!lead && !this.contacts.has(who)) {
         return fail('INVALID_CROSS_REFERENCE_KEY', `Name ID: id value of incorrect type: ${who}`, ['WhoId']);
       }

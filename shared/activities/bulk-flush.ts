@@ -13,6 +13,7 @@ import type { FlushState, StagedItemSummary } from '../ports/staged-task-store.j
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FlushMessage } from './messages.js';
+import { redirectConvertedLeads } from './redirect-converted-leads.js';
 import { RunTally } from './run-tally.js';
 import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
 import { refusesCreateOnlyField, upsertTasksByExternalId } from './upsert-tasks.js';
@@ -20,7 +21,9 @@ import { refusesCreateOnlyField, upsertTasksByExternalId } from './upsert-tasks.
 export type FlushDeps = Pick<
   ActivityDeps,
   'settings' | 'logger' | 'ledger' | 'runs' | 'staging' | 'salesforce' | 'sender' | 'queueUrls' | 'now'
->;
+> &
+  /** Present where onLeadDeleted = deleteTask is used (the flush records those Tasks by lead). */
+  Partial<Pick<ActivityDeps, 'leadTasks'>>;
 
 /** Longest one flush may hold the lease (the flush function's timeout); a crashed flush's lease expires after it. */
 export const FLUSH_LEASE_MS = 15 * 60_000;
@@ -124,6 +127,19 @@ export async function flushStagedTasks(
           open.map((r) => r.task),
         );
       }
+    }
+    if (open.length > 0) {
+      // A converted Lead refuses its Tasks: they go to its Contact, through collections, now.
+      const items = open.map((r) => ({ ref: taskRef(r), task: r.task }));
+      results = await redirectConvertedLeads(deps, items, results, (redirected) =>
+        upsertTasksByExternalId(
+          deps,
+          redirected.map((i) => i.task),
+        ),
+      );
+      items.forEach((item, i) => {
+        open[i]!.whoId = item.ref.whoId;
+      });
     }
     let retry = await settleRows(deps, open, results, tally, out);
     if (retry.length > 0 && out.via === 'bulk') {

@@ -1,3 +1,4 @@
+import { enabledSettingFor } from '../domain/activity-streams.js';
 import type { SalesforceRecordError } from '../domain/salesforce-records.js';
 import { isTransientRecordError } from '../domain/task-policy.js';
 import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
@@ -11,6 +12,8 @@ export interface TaskRef {
   leadId: number;
   activityTypeName: string;
   activityDate: string;
+  /** Why the Task goes to `whoId` (kept in the ledger; `sync explain` prints it). */
+  how?: string;
 }
 
 export type Settlement =
@@ -30,12 +33,19 @@ export type Settlement =
  * (the Bulk flush also retries rows a job did not process).
  */
 export async function settleTaskResult(
-  deps: Pick<ActivityDeps, 'ledger' | 'logger'>,
+  deps: Pick<ActivityDeps, 'ledger' | 'logger'> & Partial<Pick<ActivityDeps, 'leadTasks' | 'settings'>>,
   ref: TaskRef,
   result: SalesforceSaveResult | undefined,
   transient: (e: SalesforceRecordError) => boolean = isTransientRecordError,
 ): Promise<Settlement> {
   if (result?.success && result.id) {
+    // Types whose Tasks go when their Marketo lead is deleted: remember the Task by lead.
+    // (The setting first: the index's table is bound only where deleteTask is used.)
+    const byLead =
+      deps.settings && enabledSettingFor(deps.settings, ref.activityTypeName)?.onLeadDeleted === 'deleteTask'
+        ? deps.leadTasks
+        : undefined;
+    if (byLead) await byLead.add([{ leadId: ref.leadId, marketoGUID: ref.marketoGUID, taskId: result.id }]);
     return (await deps.ledger.markDone({ ...ref, taskId: result.id }))
       ? { kind: 'written', created: result.created === true }
       : { kind: 'alreadyWritten' };

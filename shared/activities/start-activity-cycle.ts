@@ -1,9 +1,15 @@
 import { chainId } from '../domain/activity-chain.js';
-import { allocateWindows, planStreams, splitWindows } from '../domain/activity-streams.js';
+import {
+  allocateWindows,
+  planStreams,
+  splitWindows,
+  type TypeResolution,
+} from '../domain/activity-streams.js';
 import { newRunId } from '../domain/run-report.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
 import type { FetchMessage } from './messages.js';
+import { type PendingRevisit, revisitPendingActivities } from './revisit-pending.js';
 
 export interface StartedStream {
   streamKey: string;
@@ -17,7 +23,12 @@ export interface StartedStream {
 export interface StartedCycle {
   runId: string;
   streams: StartedStream[];
-  missingOptional: string[];
+  /** Enabled optional types the instance lacks (skipped; in the run report as `typesMissing`). */
+  typesMissing: string[];
+  /** How each enabled type was matched to the instance's catalogue. */
+  resolutions: TypeResolution[];
+  /** Activities waiting for their person to reach Salesforce (revisited at the start of this run). */
+  pending: PendingRevisit;
 }
 
 /** An earlier run older than this is presumed stalled and is taken over. */
@@ -36,14 +47,16 @@ export async function startActivityCycle(
   const runId = options.runId ?? newRunId(now);
   const takeOverAfterMs = options.takeOverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
   const plan = planStreams(deps.settings, await deps.marketo.getActivityTypes());
-  if (plan.missingOptional.length) {
+  if (plan.typesMissing.length) {
     deps.logger.warn('Optional activity types are not on this instance; skipped', {
-      types: plan.missingOptional,
+      types: plan.typesMissing,
     });
   }
+  for (const warning of plan.warnings) deps.logger.warn(`Activity type name differs: ${warning}`);
   await deps.runs.start('activities', runId, {
     streams: plan.streams.map((s) => s.key),
-    missingOptional: plan.missingOptional,
+    typesMissing: plan.typesMissing,
+    typeResolutions: plan.resolutions,
   });
   const { overlapMinutes, lookbackDays, backfillWindows } = deps.settings.activities;
   const started: StartedStream[] = [];
@@ -116,9 +129,13 @@ export async function startActivityCycle(
       status: 'started',
     });
   }
+  const pending = await revisitPendingActivities(deps, runId);
   await deps.runs.add('activities', runId, {
     streamsStarted: started.filter((s) => s.status === 'started').length,
     windowsStarted: started.reduce((n, s) => n + s.windows, 0),
+    'pending.people': pending.people,
+    'pending.activities': pending.activities,
+    'pending.requeued': pending.requeued,
   });
-  return { runId, streams: started, missingOptional: plan.missingOptional };
+  return { runId, streams: started, typesMissing: plan.typesMissing, resolutions: plan.resolutions, pending };
 }

@@ -10,6 +10,7 @@ import type { CursorStore } from '../ports/cursor-store.js';
 import type { LedgerStore } from '../ports/ledger-store.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import { readMarketoPages } from '../ports/marketo-paging.js';
+import type { PendingActivityStore } from '../ports/pending-activity-store.js';
 import type { RunReportStore } from '../ports/run-report-store.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 import { LEAD_LINK_FIELDS } from './write-activity-tasks.js';
@@ -34,6 +35,8 @@ export interface VerifyDeps {
   salesforce: Pick<SalesforceApi, 'query'>;
   ledger: Pick<LedgerStore, 'getMany'>;
   cursors: Pick<CursorStore, 'getStream'>;
+  /** Activities waiting for their person to reach Salesforce: counted pending, never missing. */
+  pending?: Pick<PendingActivityStore, 'pendingOf'>;
   now?: () => Date;
 }
 
@@ -64,6 +67,8 @@ export interface VerifyReport {
     /** Tasks carrying a Marketo activity id found (from since's day on, plus look-ups). */
     tasks: number;
     ledgerEntries: number;
+    /** Waiting for their person to reach Salesforce (written once linked, inside the type's look-back). */
+    pending: number;
     missing: number;
     duplicates: number;
     orphanTasks: number;
@@ -153,8 +158,10 @@ export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {})
     else skipped[who.reason] = (skipped[who.reason] ?? 0) + 1;
   }
 
-  // 3. The ledger's word on each activity in the window (by key: no function may scan it).
+  // 3. The ledger's word on each activity in the window (by key: no function may scan it), and
+  // which of them wait for their person to reach Salesforce.
   const ledger: Map<string, LedgerEntry> = await deps.ledger.getMany(inWindow.map((a) => a.marketoGUID));
+  const waiting = deps.pending ? await deps.pending.pendingOf(inWindow) : new Set<string>();
 
   // 4. Salesforce Tasks carrying an activity id: by date, then by id for whatever is still unseen.
   const tasks = new Map<string, FoundTask[]>();
@@ -214,6 +221,7 @@ export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {})
       skipped,
       tasks: seenTaskIds.size,
       ledgerEntries: ledger.size,
+      pending: waiting.size,
       missing: 0,
       duplicates: 0,
       orphanTasks: 0,
@@ -240,6 +248,18 @@ export async function verifyTasks(deps: VerifyDeps, options: VerifyOptions = {})
   };
   for (const [guid, { activity, whoId }] of expected) {
     const found = tasks.get(guid) ?? [];
+    if (found.length === 0 && waiting.has(guid)) continue;
+    const settledSkip = ledger.get(guid);
+    if (
+      found.length === 0 &&
+      settledSkip?.status === 'skipped' &&
+      settledSkip.reason === 'noSalesforceRecord'
+    ) {
+      // Its person reached Salesforce after the activity's look-back ended: not due (seed 002).
+      skipped.noSalesforceRecord = (skipped.noSalesforceRecord ?? 0) + 1;
+      report.counts.eligible--;
+      continue;
+    }
     if (found.length === 0) {
       const entry = ledger.get(guid);
       list('missing', {
@@ -310,6 +330,7 @@ export async function verifyForRun(
     await deps.runs.add('activities', runId, {
       'verify.runs': 1,
       'verify.eligible': c.eligible,
+      'verify.pending': c.pending,
       'verify.missing': c.missing,
       'verify.duplicates': c.duplicates,
       'verify.orphanTasks': c.orphanTasks,

@@ -6,10 +6,12 @@ import { SOQL_IN_BATCH, soql, soqlIdentifier } from '../domain/soql.js';
 import { type StagedRow, stagedItemKey } from '../domain/staged-row.js';
 import { mapActivityToTask } from '../domain/task-mapping.js';
 import { resolveWhoId, type SkipReason } from '../domain/task-policy.js';
+import type { Lead } from '../ports/marketo-api.js';
 import type { SalesforceSaveResult } from '../ports/salesforce-api.js';
 import { SalesforceApiLimitError, SalesforceAuthError } from '../ports/salesforce-errors.js';
 import { MARKETO_MAX_BATCH, SALESFORCE_MAX_COLLECTION_SIZE } from '../ports/vendor-limits.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { type EmailMatch, matchLeadsByEmail } from './match-by-email.js';
 import {
   type FlushMessage,
   parseMessage,
@@ -17,8 +19,11 @@ import {
   type WriteMessage,
   writeMessageSchema,
 } from './messages.js';
+import { redirectConvertedLeads } from './redirect-converted-leads.js';
 import { RunTally } from './run-tally.js';
 import { type Settlement, settleTaskResult, type TaskRef } from './settle-task-result.js';
+import { assignRecordOwners } from './task-owner.js';
+import { taskTimeZone } from './task-time-zone.js';
 import { upsertTasksByExternalId } from './upsert-tasks.js';
 
 /** Marketo lead fields needed to find the Salesforce record. */
@@ -206,11 +211,26 @@ async function prepare(
     const entry = ledger.get(activity.marketoGUID);
     if (entry?.status === 'done') skip(id, 'alreadyWritten');
     else if (entry?.status === 'failed') skip(id, 'previouslyFailed');
-    else if (entry?.status === 'skipped') skip(id, 'alreadySkipped');
+    // "No Salesforce record" is never final (an entry an earlier version recorded is revisited too).
+    else if (entry?.status === 'skipped' && entry.reason !== 'noSalesforceRecord') skip(id, 'alreadySkipped');
     else return true;
     return false;
   });
-  const leads = await resolveLeads(deps, [...new Set(fresh.map((e) => e.activity.leadId))]);
+  const leads = await resolveLeads(
+    deps,
+    [...new Set(fresh.map((e) => e.activity.leadId))],
+    fresh[0]?.runId ?? '',
+  );
+  const matches =
+    deps.settings.activities.unlinkedLeads === 'matchByEmail'
+      ? await matchLeadsByEmail(
+          deps,
+          [...leads.values()].filter((l) => !resolveWhoId(l).ok),
+        )
+      : new Map<number, EmailMatch>();
+  const now = deps.now?.() ?? new Date();
+  const timeZone = fresh.length ? await taskTimeZone(deps) : 'UTC';
+  const waiting: { activity: WriteActivity; keepUntil: Date }[] = [];
   const items = new Map<string, Item>();
   for (const { id, runId, activity } of fresh) {
     const known = items.get(activity.marketoGUID);
@@ -218,7 +238,18 @@ async function prepare(
       known.owners.push(id);
       continue;
     }
-    const who = resolveWhoId(leads.get(activity.leadId));
+    const linked = resolveWhoId(leads.get(activity.leadId));
+    const match = matches.get(activity.leadId);
+    const who = !linked.ok && match ? { ok: true as const, ...match } : linked;
+    if (!who.ok && who.reason === 'noSalesforceRecord') {
+      // The person may reach Salesforce later: kept and revisited each run inside the type's look-back.
+      const keepUntil = waitsUntil(deps.settings, activity);
+      if (keepUntil > now) {
+        waiting.push({ activity, keepUntil });
+        skip(id, 'noSalesforceRecord');
+        continue;
+      }
+    }
     if (!who.ok) {
       const first = await deps.ledger.markSkipped({
         marketoGUID: activity.marketoGUID,
@@ -237,6 +268,7 @@ async function prepare(
         marketoGUID: activity.marketoGUID,
         runId,
         whoId: who.whoId,
+        how: who.how,
         leadId: activity.leadId,
         activityTypeName: activity.activityTypeName,
         activityDate: activity.activityDate,
@@ -247,11 +279,24 @@ async function prepare(
         setting,
         whoId: who.whoId,
         externalIdField: deps.settings.salesforce.taskExternalIdField,
+        timeZone,
       }),
       owners: [id],
     });
   }
+  await deps.pending.put(waiting);
+  await assignRecordOwners(
+    deps,
+    [...items.values()].map((i) => i.task),
+  );
   return [...items.values()];
+}
+
+/** When an activity stops waiting for its person to reach Salesforce: its date plus its type's look-back. */
+export function waitsUntil(settings: ActivityDeps['settings'], activity: WriteActivity): Date {
+  const days =
+    enabledSettingFor(settings, activity.activityTypeName)?.lookbackDays ?? settings.activities.lookbackDays;
+  return new Date(Date.parse(activity.activityDate) + days * 86_400_000);
 }
 
 /**
@@ -350,13 +395,14 @@ async function write(
       continue;
     }
     try {
-      const results =
+      const writeItems = (its: Item[]) =>
         deps.settings.salesforce.upsertMode === 'externalId'
-          ? await upsertTasksByExternalId(
+          ? upsertTasksByExternalId(
               deps,
-              chunk.map((item) => item.task),
+              its.map((item) => item.task),
             )
-          : await writeThroughLedger(deps, chunk);
+          : writeThroughLedger(deps, its);
+      const results = await redirectConvertedLeads(deps, chunk, await writeItems(chunk), writeItems);
       const settled = await Promise.all(chunk.map((item, j) => settleTaskResult(deps, item.ref, results[j])));
       for (const [j, item] of chunk.entries()) settle(item, settled[j]!);
     } catch (error) {
@@ -372,9 +418,21 @@ function dedupe(activities: WriteActivity[]): WriteActivity[] {
   return [...seen.values()];
 }
 
-/** Cache first; the rest from Marketo in ≤ 300-id calls; leads Marketo does not return are cached as absent. */
-async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<number, CachedLead>> {
-  const known = await deps.leadCache.getMany(leadIds);
+/**
+ * Cache first; the rest from Marketo in ≤ 300-id calls. A negative answer (no link yet, or no such
+ * lead) is cached for `runId` only and ignored by any other run, so a person who reaches
+ * Salesforce is seen by the next run's look-up.
+ */
+async function resolveLeads(
+  deps: ActivityDeps,
+  leadIds: number[],
+  runId: string,
+): Promise<Map<number, CachedLead>> {
+  const known = new Map(
+    [...(await deps.leadCache.getMany(leadIds))].filter(
+      ([, lead]) => resolveWhoId(lead).ok || lead.forRun === runId,
+    ),
+  );
   const missing = leadIds.filter((id) => !known.has(id));
   const fetched: CachedLead[] = [];
   for (let i = 0; i < missing.length; i += MARKETO_MAX_BATCH) {
@@ -382,27 +440,39 @@ async function resolveLeads(deps: ActivityDeps, leadIds: number[]): Promise<Map<
     const leads = await deps.marketo.getLeads({
       filterType: 'id',
       filterValues: ids,
-      fields: LEAD_LINK_FIELDS,
+      fields:
+        deps.settings.activities.unlinkedLeads === 'matchByEmail'
+          ? [...LEAD_LINK_FIELDS, 'email']
+          : LEAD_LINK_FIELDS,
     });
     const byId = new Map(leads.map((l) => [l.id, l]));
     for (const id of ids) {
       const l = byId.get(id);
-      fetched.push(
-        l
-          ? {
-              leadId: id,
-              exists: true,
-              sfdcType: l.sfdcType ?? null,
-              sfdcLeadId: l.sfdcLeadId ?? null,
-              sfdcContactId: l.sfdcContactId ?? null,
-            }
-          : { leadId: id, exists: false },
-      );
+      fetched.push(l ? salesforceLinkOf(l) : { leadId: id, exists: false });
     }
   }
-  await deps.leadCache.putMany(fetched);
+  // Without the email (read for matchByEmail; no personal data kept); negatives for this run only
+  // (with matchByEmail not at all: matching needs the email each time).
+  const matching = deps.settings.activities.unlinkedLeads === 'matchByEmail';
+  await deps.leadCache.putMany(
+    fetched.flatMap(({ email: _email, ...l }) =>
+      resolveWhoId(l).ok ? [l] : matching ? [] : [{ ...l, forRun: runId }],
+    ),
+  );
   for (const l of fetched) known.set(l.leadId, l);
   return known;
+}
+
+/** What the write path keeps of a Marketo lead: its Salesforce link (and email, for matchByEmail). */
+export function salesforceLinkOf(l: Lead): CachedLead {
+  return {
+    leadId: l.id,
+    exists: true,
+    sfdcType: l.sfdcType ?? null,
+    sfdcLeadId: l.sfdcLeadId ?? null,
+    sfdcContactId: l.sfdcContactId ?? null,
+    ...(l.email ? { email: l.email } : {}),
+  };
 }
 
 /** Longest one write attempt can run (the write function's timeout); a crashed attempt's claims expire after it. */

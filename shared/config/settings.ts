@@ -31,6 +31,12 @@ export const activityTypeSettingSchema = z
     fieldMapping: z
       .record(z.string().regex(TASK_FIELD, 'must be a Salesforce field API name'), z.string())
       .default({}),
+    /**
+     * Days an activity of this type waits for its person to reach Salesforce: skipped for "no
+     * Salesforce record", it is revisited each run and written once the lead is linked, while it is
+     * younger than this (seed 002: emails 30 days, forms 1 year). Default: activities.lookbackDays.
+     */
+    lookbackDays: z.number().int().min(1).max(365).optional(),
     /** What to do with the Task when the Marketo lead is deleted (seed 002). */
     onLeadDeleted: z.enum(['deleteTask', 'doNothing']).default('doNothing'),
   })
@@ -141,7 +147,15 @@ export const settingsSchema = z
           cron: 'cron(0 20 * * ? *)',
           timeZone: 'America/Los_Angeles',
         }),
-        /** A person with several Salesforce records: which one gets the Task. */
+        /**
+         * A Marketo lead without a Salesforce link: `skip` (it waits for the link, see
+         * types[].lookbackDays) or `matchByEmail` (matched by normalised email to Leads not
+         * converted and Contacts; `multipleRecordsRule` picks among several).
+         */
+        unlinkedLeads: z.enum(['skip', 'matchByEmail']).default('skip'),
+        /** Who owns the Tasks: the integration user (default) or the owner of the Lead / Contact. */
+        taskOwner: z.enum(['integrationUser', 'recordOwner']).default('integrationUser'),
+        /** A person with several Salesforce records (matchByEmail): which one gets the Task. */
         multipleRecordsRule: z.enum(['mostRecentlyCreated', 'oldest']).default('mostRecentlyCreated'),
         leadCacheTtlSeconds: z
           .number()
@@ -181,6 +195,11 @@ export const settingsSchema = z
           .regex(/^\d{2}\.0$/, 'must look like 62.0')
           .default(SALESFORCE_API_VERSION),
         taskExternalIdField: z.string().regex(TASK_FIELD).default('Marketo_Activity_Id__c'),
+        /** Zone of a Task's ActivityDate (its calendar day). Default: the org's (Organization.TimeZoneSidKey). */
+        timeZone: z
+          .string()
+          .refine(isIanaZone, 'must be an IANA time zone such as America/Los_Angeles')
+          .optional(),
         /**
          * externalId: upsert on the unique External ID field (one call, idempotent by itself).
          * ledger: the org cannot make the Activity field an External ID; create/update through our

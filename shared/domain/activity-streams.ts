@@ -1,6 +1,7 @@
 import type { ActivityTypeSetting, Settings } from '../config/settings.js';
 import { MARKETO_MAX_ACTIVITY_TYPE_IDS } from '../ports/vendor-limits.js';
 import type { ActivityType } from './activity.js';
+import { CUSTOM_TYPE_MIN_ID, standardTypeByName } from './standard-activity-types.js';
 
 export interface ResolvedType {
   id: number;
@@ -13,34 +14,66 @@ export interface ActivityStream {
   types: ResolvedType[];
 }
 
+/** How one enabled setting was matched to the instance's catalogue (printed by the CLI, kept in the run report). */
+export interface TypeResolution {
+  setting: string;
+  id: number;
+  /** standardId: the documented id of a standard type; pinnedId: the setting's `id`; name: by name (custom types). */
+  by: 'standardId' | 'pinnedId' | 'name';
+  /** The name the instance's types.json gives that id. */
+  instanceName: string;
+}
+
 export interface StreamPlan {
   streams: ActivityStream[];
-  /** Enabled optional types the instance does not have (skipped, reported). */
-  missingOptional: string[];
+  /** Enabled optional types the instance does not have (skipped, reported as `typesMissing`). */
+  typesMissing: string[];
+  resolutions: TypeResolution[];
+  /** Names that differ from the instance's for the same id (resolved by id; each names both). */
+  warnings: string[];
 }
 
 export class UnknownActivityTypeError extends Error {
   override readonly name = 'UnknownActivityTypeError';
   constructor(readonly problems: string[]) {
     super(
-      `Settings name activity types this Marketo instance does not have: ${problems.join('; ')}. ` +
+      `Invalid sync settings: activity types this Marketo instance does not have: ${problems.join('; ')}. ` +
         'Fix activities.types (names as types.json lists them), or mark the type "optional": true.',
     );
   }
 }
 
-/** Matches each enabled setting to the instance's types (by id pin and name) and groups ids ≤ 10 per stream. */
+/**
+ * Matches each enabled setting to the instance's types and groups ids ≤ 10 per stream. A standard
+ * type (STANDARD_ACTIVITY_TYPES) is found by its documented id, a custom one by its pinned id or
+ * its name; names are compared case-insensitively and a different name for the same id is only a
+ * warning. An enabled type the instance lacks is refused unless it is optional (then reported).
+ */
 export function planStreams(settings: Settings, instanceTypes: ActivityType[]): StreamPlan {
   const byName = new Map(instanceTypes.map((t) => [t.name.toLowerCase(), t]));
   const byId = new Map(instanceTypes.map((t) => [t.id, t]));
   const problems: string[] = [];
-  const missingOptional: string[] = [];
+  const typesMissing: string[] = [];
+  const warnings: string[] = [];
+  const resolutions: TypeResolution[] = [];
   const resolved: ResolvedType[] = [];
   settings.activities.types.forEach((setting, index) => {
     if (!setting.enabled) return;
     const found = resolveOne(setting, byName, byId);
-    if (found.ok) resolved.push({ id: found.type.id, name: setting.name });
-    else if (setting.optional && found.reason === 'missing') missingOptional.push(setting.name);
+    if (found.ok) {
+      resolved.push({ id: found.type.id, name: setting.name });
+      resolutions.push({
+        setting: setting.name,
+        id: found.type.id,
+        by: found.by,
+        instanceName: found.type.name,
+      });
+      if (found.type.name.toLowerCase() !== setting.name.toLowerCase()) {
+        warnings.push(
+          `activities.types.${index} "${setting.name}" is named "${found.type.name}" on this instance (id ${found.type.id}); resolved by id`,
+        );
+      }
+    } else if (setting.optional && found.reason === 'missing') typesMissing.push(setting.name);
     else problems.push(`activities.types.${index} ("${setting.name}"): ${found.message}`);
   });
   if (problems.length) throw new UnknownActivityTypeError(problems);
@@ -50,11 +83,11 @@ export function planStreams(settings: Settings, instanceTypes: ActivityType[]): 
     const types = resolved.slice(i, i + MARKETO_MAX_ACTIVITY_TYPE_IDS);
     streams.push({ key: types.map((t) => t.id).join(','), types });
   }
-  return { streams, missingOptional };
+  return { streams, typesMissing, resolutions, warnings };
 }
 
 type Resolution =
-  | { ok: true; type: ActivityType }
+  | { ok: true; type: ActivityType; by: TypeResolution['by'] }
   | { ok: false; reason: 'missing' | 'mismatch'; message: string };
 
 function resolveOne(
@@ -63,20 +96,23 @@ function resolveOne(
   byId: Map<number, ActivityType>,
 ): Resolution {
   const named = byName.get(setting.name.toLowerCase());
-  if (setting.id !== undefined) {
-    const pinned = byId.get(setting.id);
-    if (!pinned) return { ok: false, reason: 'missing', message: `no activity type with id ${setting.id}` };
-    if (named && named.id !== pinned.id) {
-      return {
-        ok: false,
-        reason: 'mismatch',
-        message: `id ${setting.id} is "${pinned.name}", not "${setting.name}"`,
-      };
-    }
-    return { ok: true, type: pinned };
+  const standard = standardTypeByName(setting.name);
+  const id = setting.id ?? standard?.id;
+  if (id === undefined) {
+    if (!named) return { ok: false, reason: 'missing', message: 'no activity type with that name' };
+    return { ok: true, type: named, by: 'name' };
   }
-  if (!named) return { ok: false, reason: 'missing', message: 'no activity type with that name' };
-  return { ok: true, type: named };
+  const by = setting.id === undefined || setting.id === standard?.id ? 'standardId' : 'pinnedId';
+  const type = byId.get(id);
+  if (!type) {
+    const where = by === 'standardId' ? `its documented id ${id}` : `id ${id}`;
+    return { ok: false, reason: 'missing', message: `no activity type with ${where}` };
+  }
+  // A pinned custom id that another instance type's name claims is a contradiction, not a rename.
+  if (id >= CUSTOM_TYPE_MIN_ID && named && named.id !== type.id) {
+    return { ok: false, reason: 'mismatch', message: `id ${id} is "${type.name}", not "${setting.name}"` };
+  }
+  return { ok: true, type, by };
 }
 
 /** The setting for an activity type name (case-insensitive), if enabled. */

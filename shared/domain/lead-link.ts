@@ -6,4 +6,10 @@ export interface CachedLead {
   sfdcType?: string | null;
   sfdcLeadId?: string | null;
   sfdcContactId?: string | null;
+  /** Only read with activities.unlinkedLeads = matchByEmail (unlinked leads are never cached). */
+  email?: string | null;
+  /** A negative answer (no link, no lead) is cached for the run that asked only: its id. */
+  forRun?: string;
+  /** The Contact Salesforce converted `sfdcLeadId` into (Marketo may still say sfdcType Lead). */
+  convertedContactId?: string | null;
 }

@@ -15,6 +15,8 @@ export interface LedgerEntry {
   activityTypeName?: string;
   activityDate?: string;
   reason?: string;
+  /** Why the Task went to `whoId` (the lead's link, a conversion, or the email match and its rule). */
+  how?: string;
   runId?: string;
   updatedAt: string;
 }

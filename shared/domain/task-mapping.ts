@@ -36,11 +36,18 @@ function truncate(value: string, max: number): string {
   return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
 }
 
-/** `ActivityDate` is a date: the activity's UTC calendar day. */
-export function activityDay(activityDate: string): string {
+/** `ActivityDate` is a date: the activity's calendar day in `timeZone` (the org's; default UTC). */
+export function activityDay(activityDate: string, timeZone = 'UTC'): string {
   const d = new Date(activityDate);
   if (Number.isNaN(d.getTime())) throw new RangeError(`activityDate "${activityDate}" is not a date`);
-  return d.toISOString().slice(0, 10);
+  if (timeZone === 'UTC') return d.toISOString().slice(0, 10);
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(d);
 }
 
 /**
@@ -53,6 +60,8 @@ export function mapActivityToTask(input: {
   setting: ActivityTypeSetting;
   whoId: string;
   externalIdField: string;
+  /** Zone of ActivityDate's calendar day (the org's); default UTC. */
+  timeZone?: string;
 }): TaskRecord {
   const { activity, setting } = input;
   const ctx: TemplateContext = { activity, activityTypeName: input.activityTypeName };
@@ -61,7 +70,7 @@ export function mapActivityToTask(input: {
     Subject: truncate(renderTemplate(setting.subjectTemplate, ctx), SUBJECT_MAX),
     Status: 'Completed',
     Priority: setting.priority,
-    ActivityDate: activityDay(activity.activityDate),
+    ActivityDate: activityDay(activity.activityDate, input.timeZone),
     Type: setting.taskType,
     TaskSubtype: setting.taskSubtype,
   };

@@ -24,16 +24,24 @@ export function isTransientRecordError(e: SalesforceRecordError): boolean {
   return TRANSIENT_RECORD_CODES.has(e.statusCode);
 }
 
-/** WhoId per `sfdcType`: Lead → sfdcLeadId, Contact → sfdcContactId; nothing else gets a Task. */
+/**
+ * WhoId per `sfdcType`: Lead → sfdcLeadId, Contact → sfdcContactId; nothing else gets a Task. A
+ * Lead Salesforce converted goes to its ConvertedContactId (Salesforce refuses a converted Lead as
+ * WhoId), also while Marketo still says sfdcType Lead.
+ */
 export function resolveWhoId(
   lead: CachedLead | undefined,
-): { ok: true; whoId: string } | { ok: false; reason: 'leadNotFound' | 'noSalesforceRecord' } {
+): { ok: true; whoId: string; how: string } | { ok: false; reason: 'leadNotFound' | 'noSalesforceRecord' } {
   if (!lead?.exists) return { ok: false, reason: 'leadNotFound' };
   const type = lead.sfdcType?.toLowerCase();
-  if (type === 'contact' && lead.sfdcContactId) return { ok: true, whoId: lead.sfdcContactId };
-  if (type === 'lead' && lead.sfdcLeadId) return { ok: true, whoId: lead.sfdcLeadId };
+  const ok = (whoId: string, how: string) => ({ ok: true as const, whoId, how });
+  if (type === 'contact' && lead.sfdcContactId)
+    return ok(lead.sfdcContactId, 'Marketo sfdcType Contact: sfdcContactId');
+  if (lead.convertedContactId && (type === 'lead' || !type))
+    return ok(lead.convertedContactId, `Lead ${lead.sfdcLeadId ?? ''} converted: its ConvertedContactId`);
+  if (type === 'lead' && lead.sfdcLeadId) return ok(lead.sfdcLeadId, 'Marketo sfdcType Lead: sfdcLeadId');
   // sfdcType can lag behind a conversion: prefer the Contact, which survives conversion.
-  if (!type && lead.sfdcContactId) return { ok: true, whoId: lead.sfdcContactId };
-  if (!type && lead.sfdcLeadId) return { ok: true, whoId: lead.sfdcLeadId };
+  if (!type && lead.sfdcContactId) return ok(lead.sfdcContactId, 'no sfdcType: sfdcContactId');
+  if (!type && lead.sfdcLeadId) return ok(lead.sfdcLeadId, 'no sfdcType: sfdcLeadId');
   return { ok: false, reason: 'noSalesforceRecord' };
 }

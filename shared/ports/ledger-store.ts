@@ -29,6 +29,12 @@ export interface LedgerStore {
   /** Records that no Task is due; true only the first time (so skip counts stay exact under redelivery). */
   markSkipped(entry: Omit<LedgerEntry, 'status' | 'updatedAt'> & { reason: string }): Promise<boolean>;
 
+  /**
+   * Our Task was deleted (its Marketo lead was deleted and onLeadDeleted is deleteTask): the entry
+   * becomes skipped with the reason, so a re-read of the activity never writes it again.
+   */
+  markTaskDeleted(marketoGUID: string, reason: string): Promise<void>;
+
   /** Every entry (for verify). */
   scanAll(): AsyncGenerator<LedgerEntry>;
 }

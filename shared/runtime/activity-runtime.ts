@@ -4,7 +4,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityDeps } from '../activities/activity-deps.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { DynamoDbLeadCacheStore } from '../adapters/dynamodb/lead-cache-store.js';
+import { DynamoDbLeadTaskIndex } from '../adapters/dynamodb/lead-task-index.js';
 import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { DynamoDbPendingActivityStore } from '../adapters/dynamodb/pending-activity-store.js';
 import { DynamoDbRunReportStore } from '../adapters/dynamodb/run-report-store.js';
 import { DynamoDbStagedTaskStore } from '../adapters/dynamodb/staged-task-store.js';
 import { type TableKey, tableNamesFromEnv } from '../adapters/dynamodb/table-definitions.js';
@@ -109,6 +111,8 @@ export function activityDeps(
     () => new DynamoDbLeadCacheStore(doc, tables.leadCache, settings.activities.leadCacheTtlSeconds),
   );
   const staging = once(() => new DynamoDbStagedTaskStore(doc, tables.staging));
+  const pending = once(() => new DynamoDbPendingActivityStore(doc, tables.pending));
+  const leadTasks = once(() => new DynamoDbLeadTaskIndex(doc, tables.leadTasks));
   return {
     settings,
     logger: platform.logger,
@@ -126,6 +130,12 @@ export function activityDeps(
     },
     get staging() {
       return staging();
+    },
+    get pending() {
+      return pending();
+    },
+    get leadTasks() {
+      return leadTasks();
     },
     sender: new SqsMessageSender({ client: platform.sqs }),
     queueUrls: {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { queryOrganization } from '../organization.js';
 import { KEY_PREFIX } from '../salesforce-ids.js';
 import { HttpError } from '../sandbox-http.js';
 import type { ApiHandler, SalesforceState } from '../sandbox-state.js';
@@ -56,6 +57,7 @@ function runSoql(state: SalesforceState, q: string | null, version: string) {
     if (error instanceof SoqlParseError) throw new HttpError(400, 'MALFORMED_QUERY', error.message);
     throw error;
   }
+  if (parsed.object.toLowerCase() === 'organization') return queryOrganization(state.store, parsed, version);
   const sobject = SOBJECTS.find((s) => s.toLowerCase() === parsed.object.toLowerCase());
   if (!sobject) throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);
   const rows = runQuery(parsed, state.store.table(sobject).values());

@@ -97,6 +97,26 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return this.conditionalPut({ ...entry, status: 'skipped' }, 'attribute_not_exists(marketoGUID)');
   }
 
+  /**
+   * Our Task was deleted (its Marketo lead was deleted and onLeadDeleted is deleteTask): the entry
+   * becomes skipped with the reason, so a re-read of the activity never writes it again.
+   */
+  async markTaskDeleted(marketoGUID: string, reason: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { marketoGUID },
+        UpdateExpression: 'SET #s = :skipped, reason = :reason, updatedAt = :now',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':skipped': 'skipped',
+          ':reason': reason,
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+  }
+
   /** Every entry (for verify); pages through the whole table. */
   async *scanAll(): AsyncGenerator<LedgerEntry> {
     let ExclusiveStartKey: Record<string, unknown> | undefined;

@@ -28,6 +28,23 @@ export const TABLES = {
     partitionKey: 'leadId',
     ttlAttribute: 'expiresAt',
   },
+  /**
+   * Activities waiting for their lead to reach Salesforce (pk P#<leadId mod 16>, sk
+   * <leadId>#<marketoGUID>), each until its type's look-back ends. Written by the write step,
+   * revisited (read, deleted) by the schedule step, read by verify.
+   */
+  pending: {
+    envVar: 'PENDING_TABLE',
+    localName: 'sync-pending-activities',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+  },
+  /**
+   * The Tasks we wrote per Marketo lead (pk L#<leadId>, sk marketoGUID), only for types with
+   * onLeadDeleted = deleteTask, and the deleted-leads feed position (pk CURSOR).
+   */
+  leadTasks: { envVar: 'LEAD_TASKS_TABLE', localName: 'sync-lead-tasks', partitionKey: 'pk', sortKey: 'sk' },
   /** Marketo call governor shared by every concurrent caller (sliding window + in-flight leases). */
   governor: { envVar: 'GOVERNOR_TABLE', localName: 'sync-governor', partitionKey: 'id' },
   /**

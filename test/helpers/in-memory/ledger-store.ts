@@ -58,6 +58,16 @@ export class InMemoryLedgerStore implements LedgerStore {
     return this.put({ ...entry, status: 'skipped' }, (old) => !old);
   }
 
+  async markTaskDeleted(marketoGUID: string, reason: string): Promise<void> {
+    const old = this.items.get(marketoGUID);
+    this.items.set(marketoGUID, {
+      ...(old ?? { marketoGUID }),
+      status: 'skipped',
+      reason,
+      updatedAt: new Date().toISOString(),
+    });
+  }
+
   async *scanAll(): AsyncGenerator<LedgerEntry> {
     for (const item of [...this.items.values()]) yield structuredClone(item);
   }

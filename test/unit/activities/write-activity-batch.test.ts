@@ -15,7 +15,9 @@ import type { MessageSender, SendOptions } from '../../../shared/ports/message-s
 import { createWriteActivityTasks } from '../../../shared/runtime/activity-handlers.js';
 import { InMemoryCursorStore } from '../../helpers/in-memory/cursor-store.js';
 import { InMemoryLeadCacheStore } from '../../helpers/in-memory/lead-cache-store.js';
+import { InMemoryLeadTaskIndex } from '../../helpers/in-memory/lead-task-index.js';
 import { InMemoryLedgerStore } from '../../helpers/in-memory/ledger-store.js';
+import { InMemoryPendingActivityStore } from '../../helpers/in-memory/pending-activity-store.js';
 import { InMemoryRunReportStore } from '../../helpers/in-memory/run-report-store.js';
 import { InMemoryStagedTaskStore } from '../../helpers/in-memory/staged-task-store.js';
 
@@ -40,11 +42,16 @@ beforeEach(async () => {
       for (const body of bodies) sent.push({ url, body, ...(options ? { options } : {}) });
     },
   };
-  // Every lead is in the cache: this step makes no Marketo call here.
+  // Linked leads are in the cache; the unlinked ones are looked up (a negative answer is never
+  // cached) and Marketo still has no Salesforce link for them. Nothing else is called.
   const marketo = new Proxy({} as MarketoApi, {
-    get: (_t, name) => () => {
-      throw new Error(`unexpected Marketo call ${String(name)}`);
-    },
+    get: (_t, name) =>
+      name === 'getLeads'
+        ? async ({ filterValues }: { filterValues: number[] }) =>
+            filterValues.map((id) => ({ id, sfdcType: null, sfdcLeadId: null, sfdcContactId: null }))
+        : () => {
+            throw new Error(`unexpected Marketo call ${String(name)}`);
+          },
   });
   deps = {
     settings: parseSettings(DEFAULT_SETTINGS_INPUT),
@@ -54,6 +61,8 @@ beforeEach(async () => {
     ledger: new InMemoryLedgerStore(),
     leadCache: new InMemoryLeadCacheStore(3600),
     staging: new InMemoryStagedTaskStore(),
+    pending: new InMemoryPendingActivityStore(),
+    leadTasks: new InMemoryLeadTaskIndex(),
     sender,
     queueUrls: { flush: 'http://flush-queue' },
     marketo,

@@ -28,7 +28,7 @@ describe('planStreams', () => {
 
     expect(plan.streams.map((s) => s.key)).toEqual(['2,6,7,10,11,24,25,39,40,41', '45']);
     expect(plan.streams.every((s) => s.types.length <= 10)).toBe(true);
-    expect(plan.missingOptional).toEqual(['Remove from Flow']);
+    expect(plan.typesMissing).toEqual(['Remove from Flow']);
   });
 
   it('refuses an enabled, non-optional type the instance does not have, naming the setting', () => {
@@ -44,6 +44,75 @@ describe('planStreams', () => {
     expect(() => planStreams(parseSettings(input), instanceTypes)).toThrowError(
       /activities\.types\.12 \("Attended Webinar"\)/,
     );
+  });
+
+  it('resolves standard types by their documented id: the published names (other case, other spelling) yield every default type, each difference a warning naming both', () => {
+    const published = instanceTypes.map((t) =>
+      t.id === 24
+        ? { id: 24, name: 'Add To List' }
+        : t.id === 45
+          ? { id: 45, name: 'Receive Sales Email' }
+          : t,
+    );
+    const input = structuredClone(DEFAULT_SETTINGS_INPUT) as {
+      activities: { types: Record<string, unknown>[] };
+    };
+    input.activities.types.push({ name: 'Open Email Renamed', id: 10, subjectTemplate: 'x', enabled: false });
+    for (const t of input.activities.types)
+      if (t.name === 'Received Sales Email') t.name = 'Receive Sales Email';
+    // An instance whose id 2 carries a localised name is still resolved by the documented id.
+    const renamed = published.map((t) => (t.id === 2 ? { id: 2, name: 'Formular ausfüllen' } : t));
+
+    const plan = planStreams(parseSettings(input), renamed);
+
+    expect(plan.streams.flatMap((s) => s.types.map((t) => t.id))).toEqual([
+      2, 6, 7, 10, 11, 24, 25, 39, 40, 41, 45,
+    ]);
+    expect(plan.typesMissing).toEqual(['Remove from Flow']);
+    expect(plan.resolutions.find((r) => r.setting === 'Fill Out Form')).toEqual({
+      setting: 'Fill Out Form',
+      id: 2,
+      by: 'standardId',
+      instanceName: 'Formular ausfüllen',
+    });
+    // Case alone is not a difference; a different name is, and the warning names both.
+    expect(plan.warnings).toEqual([
+      'activities.types.0 "Fill Out Form" is named "Formular ausfüllen" on this instance (id 2); resolved by id',
+    ]);
+  });
+
+  it('refuses a non-optional standard type the instance lacks, naming it and its documented id', () => {
+    const input = structuredClone(DEFAULT_SETTINGS_INPUT) as {
+      activities: { types: Record<string, unknown>[] };
+    };
+    input.activities.types.push({
+      name: 'Interesting Moment',
+      subjectTemplate: 'IM: {primaryAttributeValue}',
+    });
+
+    expect(() => planStreams(parseSettings(input), instanceTypes)).toThrowError(
+      /Invalid sync settings.*activities\.types\.12 \("Interesting Moment"\): no activity type with its documented id 46/,
+    );
+  });
+
+  it('resolves a custom type (id ≥ 100000) by name, or by its pinned id', () => {
+    const input = structuredClone(DEFAULT_SETTINGS_INPUT) as {
+      activities: { types: Record<string, unknown>[] };
+    };
+    input.activities.types.push({ name: 'Attended Webinar', subjectTemplate: 'W' });
+    input.activities.types.push({ name: 'Booth Visit', id: 100_002, subjectTemplate: 'B' });
+    const custom = [
+      ...instanceTypes,
+      { id: 100_001, name: 'Attended Webinar' },
+      { id: 100_002, name: 'Booth Scan' },
+    ];
+
+    const plan = planStreams(parseSettings(input), custom);
+
+    expect(plan.resolutions.slice(-2)).toEqual([
+      { setting: 'Attended Webinar', id: 100_001, by: 'name', instanceName: 'Attended Webinar' },
+      { setting: 'Booth Visit', id: 100_002, by: 'pinnedId', instanceName: 'Booth Scan' },
+    ]);
   });
 
   it('leaves disabled types out of every stream', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activityTypeSettingSchema } from '../../../shared/config/settings.js';
 import type { Activity } from '../../../shared/domain/activity.js';
-import { mapActivityToTask, renderTemplate } from '../../../shared/domain/task-mapping.js';
+import { activityDay, mapActivityToTask, renderTemplate } from '../../../shared/domain/task-mapping.js';
 
 const activity: Activity = {
   id: 1,
@@ -75,5 +75,15 @@ describe('renderTemplate', () => {
         activityTypeName: 'Add to List',
       }),
     ).toBe('Add to List [] ');
+  });
+});
+
+describe('activityDay', () => {
+  it('is the calendar day in the org’s time zone, not the UTC day', () => {
+    // 2026-11-23T03:30Z is still the 22nd in Los Angeles and already the 23rd in Tokyo.
+    expect(activityDay('2026-11-23T03:30:00Z', 'America/Los_Angeles')).toBe('2026-11-22');
+    expect(activityDay('2026-11-23T03:30:00Z', 'Asia/Tokyo')).toBe('2026-11-23');
+    expect(activityDay('2026-11-22T20:00:00Z', 'Asia/Tokyo')).toBe('2026-11-23');
+    expect(activityDay('2026-11-22T20:00:00Z')).toBe('2026-11-22');
   });
 });

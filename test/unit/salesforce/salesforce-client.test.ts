@@ -183,13 +183,13 @@ describe('SalesforceClient sObject Collections', () => {
     expect(sandbox.tasksByActivityId('dup-1')).toHaveLength(1);
   });
 
-  it('reports ENTITY_IS_DELETED for a converted Lead', async () => {
+  it('reports CANNOT_UPDATE_CONVERTED_LEAD for a converted Lead as WhoId (Salesforce Help 000384333)', async () => {
     const contactId = sandbox.state.convertLead(LEADS[1]!.Id);
     const [onLead, onContact] = await client.upsert('Task', 'Marketo_Activity_Id__c', [
       task('c-1', { WhoId: LEADS[1]!.Id }),
       task('c-2', { WhoId: contactId }),
     ]);
-    expect(onLead?.errors[0]?.statusCode).toBe('ENTITY_IS_DELETED');
+    expect(onLead?.errors[0]?.statusCode).toBe('CANNOT_UPDATE_CONVERTED_LEAD');
     expect(onContact?.success).toBe(true);
   });
 
