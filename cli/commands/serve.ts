@@ -10,10 +10,11 @@ import {
   type WebhookDeps,
   type WebhookResponse,
 } from '../../shared/optouts/webhook-request.js';
-import { type WebhookSecrets, webhookSecretsFromEnv } from '../../shared/optouts/webhook-secrets.js';
+import type { WebhookSecrets } from '../../shared/optouts/webhook-secrets.js';
 import type { FailureRecorder } from '../../shared/runtime/failure-recorder.js';
 import { applyUnsubscribeConsumer } from '../../shared/runtime/opt-out-handlers.js';
 import { sqsConsumerFor } from '../../shared/runtime/sqs-batch.js';
+import { webhookSecretsFromEnv } from '../../shared/runtime/webhook-secrets-from-env.js';
 import { queueArn } from '../embedded/local-sqs.js';
 import { type SqsEventSource, startSqsEventSource } from '../embedded/sqs-event-source.js';
 

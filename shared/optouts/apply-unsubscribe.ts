@@ -1,6 +1,6 @@
 import { emailRef, normaliseEmail } from '../domain/email.js';
 import { observe } from '../domain/opt-out-policy.js';
-import { resumeAtFor } from '../runtime/sqs-batch.js';
+import { resumeAtFor } from '../ports/resume-at.js';
 import { alignPeople } from './align-people.js';
 import { InvalidUnsubscribeMessageError, OptOutPropagationError } from './errors.js';
 import { type UnsubscribeMessage, unsubscribeMessageSchema } from './messages.js';

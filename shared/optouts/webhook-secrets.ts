@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import { WebhookSecretConfigError } from './errors.js';
 
@@ -55,13 +54,13 @@ export const SECRET_RETRY_AFTER_SECONDS = 30;
  */
 export function secretsManagerWebhookSecrets(
   secretArn: string,
-  options: { maxAgeSeconds?: number; fetch?: (arn: string, forceFetch: boolean) => Promise<unknown> } = {},
+  options: {
+    /** Reads the secret's raw string (the runtime passes Powertools' cached getSecret). */
+    fetch: (arn: string, forceFetch: boolean) => Promise<unknown>;
+  },
 ): WebhookSecrets {
   // The raw string, parsed here: a JSON.parse message quotes the input, i.e. the secret.
-  const fetch =
-    options.fetch ??
-    ((arn: string, forceFetch: boolean) =>
-      getSecret(arn, { maxAge: options.maxAgeSeconds ?? 300, forceFetch }));
+  const fetch = options.fetch;
   let lastForced = 0;
   let broken = false;
   return {
@@ -96,13 +95,4 @@ export function secretsManagerWebhookSecrets(
       return [parsed.data.current, ...(parsed.data.previous ? [parsed.data.previous] : [])];
     },
   };
-}
-
-/** WEBHOOK_SECRET_ARN (AWS) else WEBHOOK_SECRET [+ WEBHOOK_SECRET_PREVIOUS] (local). */
-export function webhookSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookSecrets {
-  if (env.WEBHOOK_SECRET_ARN) return secretsManagerWebhookSecrets(env.WEBHOOK_SECRET_ARN);
-  if (env.WEBHOOK_SECRET) return staticWebhookSecrets(env.WEBHOOK_SECRET, env.WEBHOOK_SECRET_PREVIOUS);
-  throw new WebhookSecretConfigError(
-    'No webhook secret configured: set WEBHOOK_SECRET (and optionally WEBHOOK_SECRET_PREVIOUS while rotating) locally, or WEBHOOK_SECRET_ARN in AWS.',
-  );
 }

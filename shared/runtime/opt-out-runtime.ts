@@ -8,7 +8,6 @@ import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
 import { policyFromSettings } from '../domain/opt-out-policy.js';
 import type { Lazy, OptOutDeps } from '../optouts/opt-out-deps.js';
 import type { WebhookDeps } from '../optouts/webhook-request.js';
-import { webhookSecretsFromEnv } from '../optouts/webhook-secrets.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
@@ -17,6 +16,7 @@ import { type GrantedCredentials, loadCredentials } from './credentials.js';
 import { MissingEnvironmentError, requireEnv } from './environment.js';
 import type { Runtime } from './function-builder.js';
 import { once } from './once.js';
+import { webhookSecretsFromEnv } from './webhook-secrets-from-env.js';
 
 /** The inputs a caller (CLI context, Lambda cold start) has at hand. */
 export interface OptOutDepsInput {

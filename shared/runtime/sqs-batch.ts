@@ -2,24 +2,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
-import { MarketoDailyQuotaError, MarketoParkedError } from '../ports/marketo-errors.js';
-import { SalesforceApiLimitError } from '../ports/salesforce-errors.js';
+import { resumeAtFor } from '../ports/resume-at.js';
 import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
 import type { FailureRecorder } from './failure-recorder.js';
-
-/** Salesforce sends no Retry-After with REQUEST_LIMIT_EXCEEDED: look again after this long. */
-export const SALESFORCE_LIMIT_PAUSE_MS = 3600_000;
-
-/**
- * When a failure means "the vendor's budget is spent", the time the work may resume (epoch ms);
- * undefined for every other failure. The one place that knows which errors pause work.
- */
-export function resumeAtFor(err: unknown, now = Date.now()): number | undefined {
-  if (err instanceof MarketoDailyQuotaError) return err.resetAt.getTime();
-  if (err instanceof MarketoParkedError) return err.until.getTime();
-  if (err instanceof SalesforceApiLimitError) return now + SALESFORCE_LIMIT_PAUSE_MS;
-  return undefined;
-}
 
 /** Longest a failure recorder may hold up a failed record before it is given up on. */
 export const RECORD_FAILURE_TIMEOUT_MS = 3_000;

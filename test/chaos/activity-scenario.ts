@@ -1,7 +1,7 @@
 import { mulberry32 } from '../../sandboxes/world.js';
 import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
 import { nextChicagoMidnight } from '../../shared/adapters/marketo/retry-policy.js';
-import { SALESFORCE_LIMIT_PAUSE_MS } from '../../shared/runtime/sqs-batch.js';
+import { SALESFORCE_LIMIT_PAUSE_MS } from '../../shared/ports/resume-at.js';
 import {
   type Embedded,
   expectedTasks,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { optOutDepsFromLocal } from '../../cli/commands/optouts.js';
 import { type RunningServer, runServeCommand } from '../../cli/commands/serve.js';
-import { SALESFORCE_LIMIT_PAUSE_MS } from '../../shared/runtime/sqs-batch.js';
+import { SALESFORCE_LIMIT_PAUSE_MS } from '../../shared/ports/resume-at.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
 import { eventually } from '../integration/optouts/harness.js';
 import { observeSqs } from './sqs-observer.js';
