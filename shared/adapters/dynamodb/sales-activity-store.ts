@@ -1,4 +1,4 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { SalesActivityLedgerEntry, SalesActivityStore } from '../../ports/sales-activity-store.js';
 import { batchGetAll, batchPutAll } from './batch.js';
@@ -83,15 +83,17 @@ export class DynamoDbSalesActivityStore implements SalesActivityStore {
     }
   }
 
+  /** Expires the lease (UpdateItem, not DeleteItem: the function's role may not delete items). */
   async releaseLease(name: string, owner: string): Promise<void> {
     try {
       await this.doc.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.table,
           Key: { pk: `LEASE#${name}` },
+          UpdateExpression: 'SET expiresAtMs = :expired',
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
+          ExpressionAttributeValues: { ':owner': owner, ':expired': 0 },
         }),
       );
     } catch (err) {
