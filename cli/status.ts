@@ -36,17 +36,16 @@ export async function collectStatus(local: LocalEnvironment): Promise<StatusSumm
       activeRunId: (i.activeRunId as string | undefined) ?? null,
     }));
   const runs = new DynamoDbRunReportStore(doc, tables.runs);
-  const lastRuns = [...(await runs.recent('activities', 3)), ...(await runs.recent('optouts', 3))].map(
-    (r) => ({
-      kind: r.kind,
-      runId: r.runId,
-      status: r.status,
-      startedAt: r.startedAt,
-      finishedAt: r.finishedAt ?? null,
-      counts: r.counts,
-      ...(Array.isArray(r.details?.typesMissing) ? { typesMissing: r.details.typesMissing.map(String) } : {}),
-    }),
-  );
+  const kinds = ['activities', 'optouts', 'tasks', 'campaigns'] as const;
+  const lastRuns = (await Promise.all(kinds.map((kind) => runs.recent(kind, 3)))).flat().map((r) => ({
+    kind: r.kind,
+    runId: r.runId,
+    status: r.status,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt ?? null,
+    counts: r.counts,
+    ...(Array.isArray(r.details?.typesMissing) ? { typesMissing: r.details.typesMissing.map(String) } : {}),
+  }));
   const queues = {} as StatusSummary['queues'];
   for (const key of Object.keys(QUEUES) as QueueKey[]) {
     const d = await local.queueDepth(key);

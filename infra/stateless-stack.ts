@@ -1,26 +1,9 @@
-import {
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  TimeZone,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  ContextAttribute,
-  Schedule,
-  ScheduleExpression,
-  ScheduleTargetInput,
-} from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -30,6 +13,7 @@ import type { Settings } from '../shared/config/settings.js';
 import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
 import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
 import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
+import { addSalesActivityJobAlarms, addSalesActivityJobs, scheduleFunction } from './scheduled-jobs.js';
 import { SyncAlarms } from './sync-alarms.js';
 
 /** Environment variables of the secrets (the queue and table ones come from the shared definitions). */
@@ -80,6 +64,8 @@ export class SyncStatelessStack extends Stack {
     readonly applyUnsubscribe: AppFunction;
     readonly reconcileOptOuts: AppFunction;
   };
+  /** Job 4's scheduled functions (infra/scheduled-jobs.ts). */
+  readonly salesActivityJobs: ReturnType<typeof addSalesActivityJobs>;
   readonly api: HttpApi;
   readonly apiStage: HttpStage;
   readonly alarms: SyncAlarms;
@@ -235,52 +221,32 @@ export class SyncStatelessStack extends Stack {
     };
 
     // Schedules: cron evaluated in the configured IANA zone, so 20:00 stays 20:00 across DST.
-    const scheduleTarget = (fn: AppFunction, job: string) =>
-      new LambdaInvoke(fn.function, {
-        deadLetterQueue: props.scheduleDeadLetterQueue,
-        retryAttempts: 4,
-        maxEventAge: Duration.hours(1),
-        input: ScheduleTargetInput.fromObject({
-          job,
-          scheduledTime: ContextAttribute.scheduledTime,
-          executionId: ContextAttribute.executionId,
-        }),
-      });
-    // Scheduler invokes asynchronously: a run that then fails (after Lambda's own 2 retries) is sent
-    // to the same dead-letter queue as an invocation Scheduler could not deliver, which alarms.
-    for (const fn of [scheduleActivitySync, reconcileOptOuts]) {
-      fn.function.configureAsyncInvoke({
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-        onFailure: new SqsDestination(props.scheduleDeadLetterQueue),
-      });
-    }
-    // LambdaInvoke grants lambda:InvokeFunction on the function ARN and `<arn>:*` (its versions/aliases).
-    for (const fn of [scheduleActivitySync, reconcileOptOuts]) {
-      const logicalId = this.getLogicalId(fn.function.node.defaultChild as CfnFunction);
-      Validations.of(this).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason:
-          'Scheduler role: lambda:InvokeFunction on versions/aliases of this one function only (grantInvoke adds <arn>:*); no other function is reachable.',
-      });
-    }
-    new Schedule(this, 'ActivitiesSchedule', {
-      description: 'Activity sync: Marketo activities to Salesforce Tasks',
-      schedule: ScheduleExpression.expression(
-        settings.activities.schedule.cron,
-        TimeZone.of(settings.activities.schedule.timeZone),
-      ),
-      target: scheduleTarget(scheduleActivitySync, 'activities'),
-      enabled: settings.activities.schedule.enabled,
+    const scheduleOf = (schedule: Settings['activities']['schedule']) => ({
+      expression: schedule.cron,
+      timeZone: schedule.timeZone,
     });
-    new Schedule(this, 'OptOutsSchedule', {
+    scheduleFunction(this, 'ActivitiesSchedule', scheduleActivitySync, {
+      job: 'activities',
+      description: 'Activity sync: Marketo activities to Salesforce Tasks',
+      schedule: scheduleOf(settings.activities.schedule),
+      enabled: settings.activities.schedule.enabled,
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+    scheduleFunction(this, 'OptOutsSchedule', reconcileOptOuts, {
+      job: 'optouts',
       description: 'Nightly bidirectional opt-out reconciliation',
-      schedule: ScheduleExpression.expression(
-        settings.optOuts.schedule.cron,
-        TimeZone.of(settings.optOuts.schedule.timeZone),
-      ),
-      target: scheduleTarget(reconcileOptOuts, 'optouts'),
+      schedule: scheduleOf(settings.optOuts.schedule),
       enabled: settings.optOuts.schedule.enabled,
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+
+    // Job 4 (tasks, campaigns): its two scheduled functions and schedules (infra/scheduled-jobs.ts).
+    this.salesActivityJobs = addSalesActivityJobs(this, {
+      settings,
+      tables,
+      credentialsSecrets: props.credentialsSecrets,
+      scheduleDeadLetterQueue: props.scheduleDeadLetterQueue,
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
     });
 
     // Webhook: HTTP API, one route, throttled stage, access logs without personal data.
@@ -365,6 +331,7 @@ export class SyncStatelessStack extends Stack {
       );
     if (settings.optOuts.schedule.enabled)
       this.alarms.jobNotCompleted('OptOutsNotCompletedAlarm', 'optouts', METRICS_NAMESPACE, SERVICE_NAME);
+    addSalesActivityJobAlarms(this.alarms, settings);
 
     new CfnOutput(this, 'WebhookUrl', {
       value: this.webhookUrl,

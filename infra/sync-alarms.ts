@@ -120,11 +120,12 @@ export class SyncAlarms extends Construct {
 
   /**
    * "The nightly run did not complete": no JobCompleted metric for `job` (emitted by the code,
-   * shared/observability/metrics.ts) within a day. Missing data is breaching.
+   * shared/observability/metrics.ts) within `withinDays` days (at most 7, CloudWatch's longest
+   * evaluation range). Missing data is breaching.
    */
-  jobNotCompleted(id: string, job: Job, namespace: string, service: string): Alarm {
+  jobNotCompleted(id: string, job: Job, namespace: string, service: string, withinDays = 1): Alarm {
     return this.notifying(id, {
-      alarmDescription: `The ${job} job did not complete in the last 24 hours (no ${METRICS.jobCompleted.name} metric): check the function errors, the schedule dead-letter queue and the runs table.`,
+      alarmDescription: `The ${job} job did not complete in the last ${withinDays === 1 ? '24 hours' : `${withinDays} days`} (no ${METRICS.jobCompleted.name} metric): check the function errors, the schedule dead-letter queue and the runs table.`,
       metric: new Metric({
         namespace,
         metricName: METRICS.jobCompleted.name,
@@ -134,7 +135,9 @@ export class SyncAlarms extends Construct {
       }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      // Daily periods (CloudWatch's longest useful one); a weekly job alarms when all 7 are empty.
+      evaluationPeriods: withinDays,
+      ...(withinDays > 1 && { datapointsToAlarm: withinDays }),
       treatMissingData: TreatMissingData.BREACHING,
     });
   }

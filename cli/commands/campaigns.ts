@@ -1,6 +1,7 @@
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
-import { type CampaignSyncReport, syncCampaigns } from '../../shared/campaigns/sync-campaigns.js';
-import { campaignRuntime } from '../../shared/runtime/campaign-runtime.js';
+import type { CampaignSyncReport } from '../../shared/campaigns/sync-campaigns.js';
+import { newRunId } from '../../shared/domain/run-report.js';
+import { runCampaignJob } from '../../shared/runtime/campaign-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 
 export interface CampaignsSummary extends CampaignSyncReport {
@@ -17,13 +18,12 @@ export async function runCampaignsCommand(
   options: { governor?: CallGovernor } = {},
 ): Promise<CampaignsSummary> {
   const started = Date.now();
-  const runtime = campaignRuntime(local.platform, local.credentials, options.governor);
-  const report = await syncCampaigns(runtime.deps);
+  const { report, calls } = await runCampaignJob(local.platform, local.credentials, newRunId(), options);
   return {
     command: 'campaigns',
     ...report,
     written: report.membersWritten,
-    calls: runtime.calls(),
+    calls,
     durationMs: Date.now() - started,
   };
 }

@@ -1,11 +1,10 @@
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
 import { newRunId } from '../../shared/domain/run-report.js';
-import { salesActivityRuntime } from '../../shared/runtime/sales-activity-runtime.js';
+import { runSalesActivityJob } from '../../shared/runtime/sales-activity-runtime.js';
 import type {
   SalesActivityDeps,
   SalesActivityReport,
 } from '../../shared/salesactivity/sync-sales-activity.js';
-import { syncSalesActivity } from '../../shared/salesactivity/sync-sales-activity.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 
 export interface TasksSummary extends Omit<SalesActivityReport, 'failed'> {
@@ -19,16 +18,14 @@ export interface TasksSummary extends Omit<SalesActivityReport, 'failed'> {
   durationMs: number;
 }
 
-/** `tasks`: one job-4a cycle (Salesforce Tasks/Events → Marketo custom activities), then exit. */
+/** `tasks`: one job-4a cycle (Salesforce Tasks/Events → Marketo custom activities), recorded like the scheduled run, then exit. */
 export async function runTasksCommand(
   local: LocalEnvironment,
   options: { governor?: CallGovernor; wrapDeps?: (deps: SalesActivityDeps) => SalesActivityDeps } = {},
 ): Promise<TasksSummary> {
   const started = Date.now();
   const runId = newRunId();
-  const runtime = salesActivityRuntime(local.platform, local.credentials, runId, options.governor);
-  const deps = options.wrapDeps ? options.wrapDeps(runtime.deps) : runtime.deps;
-  const report = await syncSalesActivity(deps);
+  const { report, calls } = await runSalesActivityJob(local.platform, local.credentials, runId, options);
   const { failed, ...rest } = report;
   return {
     command: 'tasks',
@@ -37,7 +34,7 @@ export async function runTasksCommand(
     written: report.added,
     failed: Object.values(failed).reduce((a, b) => a + b, 0),
     failedByCode: failed,
-    calls: runtime.calls(),
+    calls,
     durationMs: Date.now() - started,
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
+import { isIanaZone, type JobSchedule, jobScheduleSchema } from './job-schedule.js';
 
 /**
  * The one sync-settings document. Read by the CDK app (schedules, budgets) and by every
@@ -61,11 +62,21 @@ const overlapMinutesSchema = z
   .max(24 * 60)
   .default(60);
 
+/** Job 4 runs after the nightly activity and opt-out runs (20:00), one hour apart (Marketo budget). */
+const SALES_ACTIVITY_SCHEDULE: JobSchedule = {
+  enabled: true,
+  frequency: 'daily',
+  time: '21:00',
+  timeZone: 'America/Los_Angeles',
+};
+const CAMPAIGNS_SCHEDULE: JobSchedule = { ...SALES_ACTIVITY_SCHEDULE, time: '22:00' };
+
 const SALES_ACTIVITY_DEFAULTS = {
   kinds: { call: true, email: true, task: true, meeting: true },
   lookbackDays: 90,
   overlapMinutes: 60,
   activityType: { apiName: 'mktosfsync_salesActivity', name: 'Salesforce Sales Activity' },
+  schedule: SALES_ACTIVITY_SCHEDULE,
 };
 
 const salesActivitiesSchema = z
@@ -98,6 +109,8 @@ const salesActivitiesSchema = z
       })
       .strict()
       .default(SALES_ACTIVITY_DEFAULTS.activityType),
+    /** When the job runs in AWS (seed 004: once / daily / weekly / monthly at a time, in an IANA zone). */
+    schedule: jobScheduleSchema.default(SALES_ACTIVITY_SCHEDULE),
   })
   .strict()
   .default(SALES_ACTIVITY_DEFAULTS);
@@ -123,9 +136,16 @@ const campaignsSchema = z
       .optional(),
     /** Long-text field on Lead and Contact for the last five statuses (metadata in salesforce/); null = off. */
     lastFiveField: z.string().regex(TASK_FIELD).nullable().default('Marketo_Last_Campaign_Statuses__c'),
+    /** When the job runs in AWS (seed 004: once / daily / weekly / monthly at a time, in an IANA zone). */
+    schedule: jobScheduleSchema.default(CAMPAIGNS_SCHEDULE),
   })
   .strict()
-  .default({ lookbackDays: 90, overlapMinutes: 60, lastFiveField: 'Marketo_Last_Campaign_Statuses__c' });
+  .default({
+    lookbackDays: 90,
+    overlapMinutes: 60,
+    lastFiveField: 'Marketo_Last_Campaign_Statuses__c',
+    schedule: CAMPAIGNS_SCHEDULE,
+  });
 
 export const settingsSchema = z
   .object({
@@ -266,15 +286,6 @@ export const settingsSchema = z
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
-
-function isIanaZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const DESCRIPTION = 'Marketo activity {activityTypeName} on {activityDate}\n{attributes}';
 

@@ -1,4 +1,5 @@
-export type RunKind = 'activities' | 'optouts';
+/** Job 4: 'tasks' (sales activity → Marketo), 'campaigns' (Campaigns and member status). */
+export type RunKind = 'activities' | 'optouts' | 'tasks' | 'campaigns';
 
 export interface RunReport {
   kind: RunKind;

@@ -11,7 +11,7 @@ export const METRICS = {
   jobCompleted: { name: 'JobCompleted', dimension: 'job' },
 } as const;
 
-export type Job = 'activities' | 'optouts';
+export type Job = 'activities' | 'optouts' | 'tasks' | 'campaigns';
 
 /** The dimensions Powertools adds to every metric: `service` (POWERTOOLS_SERVICE_NAME). */
 export const DEFAULT_DIMENSION = 'service';

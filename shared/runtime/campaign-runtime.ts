@@ -2,10 +2,16 @@ import { DynamoDbCampaignStateStore } from '../adapters/dynamodb/campaign-state-
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { MarketoEmailActivityReader } from '../adapters/marketo/email-activity-reader.js';
 import { SalesforceCampaignWriter } from '../adapters/salesforce/campaign-writer.js';
-import type { CampaignSyncDeps } from '../campaigns/sync-campaigns.js';
+import {
+  type CampaignSyncDeps,
+  type CampaignSyncReport,
+  syncCampaigns,
+} from '../campaigns/sync-campaigns.js';
 import type { Platform } from './activity-runtime.js';
 import { vendorClients } from './activity-runtime.js';
 import type { GrantedCredentials } from './credentials.js';
+import type { ScheduledRun } from './function-builder.js';
+import { flatCounts, type JobHost, recordedRun } from './job-run.js';
 
 /** Job 4b's dependencies from the platform and both vendors' credentials. */
 export function campaignRuntime(
@@ -33,3 +39,45 @@ export function campaignRuntime(
     calls: () => ({ marketo: marketo.callCounts().total, salesforce: salesforce.callCounts().total }),
   };
 }
+
+export interface CampaignRun {
+  report: CampaignSyncReport;
+  calls: { marketo: number; salesforce: number };
+}
+
+/**
+ * One job-4b run as the CLI (`campaigns`) and the scheduled function both run it: the run
+ * recorded in the runs table (kind `campaigns`), JobCompleted emitted.
+ */
+export async function runCampaignJob(
+  platform: Platform,
+  credentials: GrantedCredentials,
+  runId: string,
+  options: { governor?: CallGovernor } = {},
+): Promise<CampaignRun> {
+  return recordedRun(platform, 'campaigns', runId, async () => {
+    const runtime = campaignRuntime(platform, credentials, options.governor);
+    const report = await syncCampaigns(runtime.deps);
+    const calls = runtime.calls();
+    return {
+      report: { report, calls },
+      counts: {
+        read: report.read,
+        written: report.membersWritten,
+        campaignsCreated: report.campaignsCreated,
+        memberStatusesAdded: report.memberStatusesAdded,
+        convertedReplaced: report.convertedReplaced,
+        lastFiveWritten: report.lastFiveWritten,
+        ...flatCounts('status', report.membersByStatus),
+        ...flatCounts('skipped', report.skipped),
+        failed: report.failed,
+        'calls.marketo': calls.marketo,
+        'calls.salesforce': calls.salesforce,
+      },
+    };
+  });
+}
+
+/** The `sync-campaigns` function's job: one run named by the schedule. */
+export const campaignJob = async (host: JobHost, run: Pick<ScheduledRun, 'runId'>) =>
+  runCampaignJob(host.platform, await host.credentials(), run.runId);

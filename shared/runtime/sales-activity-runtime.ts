@@ -4,10 +4,16 @@ import { MarketoCustomActivityEndpoints } from '../adapters/marketo/custom-activ
 import { MarketoClient } from '../adapters/marketo/marketo-client.js';
 import { SalesforceSalesActivityReader } from '../adapters/salesforce/sales-activity-reader.js';
 import { SalesforceClient } from '../adapters/salesforce/salesforce-client.js';
-import type { SalesActivityDeps } from '../salesactivity/sync-sales-activity.js';
+import {
+  type SalesActivityDeps,
+  type SalesActivityReport,
+  syncSalesActivity,
+} from '../salesactivity/sync-sales-activity.js';
 import type { Platform } from './activity-runtime.js';
 import { marketoGovernor } from './activity-runtime.js';
 import { type GrantedCredentials, grantedVendor } from './credentials.js';
+import type { ScheduledRun } from './function-builder.js';
+import { flatCounts, type JobHost, recordedRun } from './job-run.js';
 
 export interface SalesActivityRuntime {
   deps: SalesActivityDeps;
@@ -56,3 +62,41 @@ export function salesActivityRuntime(
     calls: () => ({ marketo: marketo.callCounts().total, salesforce: salesforce.callCounts().total }),
   };
 }
+
+export interface SalesActivityRun {
+  report: SalesActivityReport;
+  calls: { marketo: number; salesforce: number };
+}
+
+/**
+ * One job-4a run as the CLI (`tasks`) and the scheduled function both run it: the job's
+ * dependencies composed here, the run recorded in the runs table (kind `tasks`), JobCompleted emitted.
+ */
+export async function runSalesActivityJob(
+  platform: Platform,
+  credentials: GrantedCredentials,
+  runId: string,
+  options: { governor?: CallGovernor; wrapDeps?: (deps: SalesActivityDeps) => SalesActivityDeps } = {},
+): Promise<SalesActivityRun> {
+  return recordedRun(platform, 'tasks', runId, async () => {
+    const runtime = salesActivityRuntime(platform, credentials, runId, options.governor);
+    const report = await syncSalesActivity(options.wrapDeps ? options.wrapDeps(runtime.deps) : runtime.deps);
+    const calls = runtime.calls();
+    return {
+      report: { report, calls },
+      counts: {
+        read: report.read,
+        written: report.added,
+        recoveredByReadBack: report.recoveredByReadBack,
+        ...flatCounts('skipped', report.skipped),
+        ...flatCounts('failed', report.failed),
+        'calls.marketo': calls.marketo,
+        'calls.salesforce': calls.salesforce,
+      },
+    };
+  });
+}
+
+/** The `sync-sales-activity` function's job: one run named by the schedule. */
+export const salesActivityJob = async (host: JobHost, run: Pick<ScheduledRun, 'runId'>) =>
+  runSalesActivityJob(host.platform, await host.credentials(), run.runId);

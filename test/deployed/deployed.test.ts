@@ -3,6 +3,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCampaignsCommand } from '../../cli/commands/campaigns.js';
+import { runTasksCommand } from '../../cli/commands/tasks.js';
 import { drainUntilIdle } from '../../cli/embedded/sqs-event-source.js';
 import { addSyncStacks } from '../../infra/sync-app.js';
 import type { MarketoSandbox } from '../../sandboxes/marketo/marketo-sandbox.js';
@@ -217,6 +219,33 @@ describe('the synthesized stack, deployed on the embedded emulators', () => {
     await drain();
   }, 600_000);
 
+  it('runs the job 4 schedules: Tasks/Events → Marketo custom activities, Campaigns with member status, as the CLI does', async () => {
+    await runSchedule(/^SalesActivity/);
+    await runSchedule(/^Campaigns/);
+    await runTasksCommand(cli.local);
+    await runCampaignsCommand(cli.local);
+    // Custom activity types have ids ≥ 100000 (Marketo); keyed by the Salesforce record Id → lead.
+    const customActivities = (e: Embedded) =>
+      new Set(
+        e.world.activities
+          .filter((a) => a.activityTypeId >= 100_000)
+          .map((a) => `${String(a.primaryAttributeValue)}→${a.leadId}`),
+      );
+    const deployedActivities = customActivities(vendors);
+    expect(deployedActivities.size).toBeGreaterThan(0);
+    expect(deployedActivities).toEqual(customActivities(cli));
+    const members = (org: SalesforceSandbox | undefined) =>
+      new Set(
+        [...(org?.state.campaigns.CampaignMember.values() ?? [])].map((m) => {
+          const campaign = org?.state.campaigns.Campaign.get(String(m.CampaignId));
+          return `${String(campaign?.Name)}|${String(m.LeadId ?? m.ContactId)}|${String(m.Status)}`;
+        }),
+      );
+    const deployedMembers = members(salesforce);
+    expect(deployedMembers.size).toBeGreaterThan(0);
+    expect(deployedMembers).toEqual(members(cli.local.salesforceSandbox as SalesforceSandbox));
+  }, 600_000);
+
   it('invoked every function, with no error, reading only the environment the template gives it', async () => {
     const rows: string[] = [];
     const problems: string[] = [];
@@ -244,6 +273,6 @@ describe('the synthesized stack, deployed on the embedded emulators', () => {
     const completed = [...stack.functions.values()].flatMap((f) =>
       f.metrics.filter((m) => m.name === 'JobCompleted').map((m) => m.dimensions.job),
     );
-    expect(new Set(completed)).toEqual(new Set(['activities', 'optouts']));
+    expect(new Set(completed)).toEqual(new Set(['activities', 'optouts', 'tasks', 'campaigns']));
   });
 });

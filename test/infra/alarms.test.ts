@@ -84,7 +84,7 @@ describe('alarms', () => {
     expectNotifies(alarm);
   });
 
-  it.each(['activities', 'optouts'])(
+  it.each(['activities', 'optouts', 'tasks', 'campaigns'])(
     'alarms when the %s job emitted no completion metric for a day (missing data breaches)',
     (job) => {
       const [alarm, ...more] = alarmsOn(METRICS_NAMESPACE, METRICS.jobCompleted.name, {

@@ -8,7 +8,7 @@ import { addSyncStacks } from '../../infra/sync-app.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../shared/config/settings.js';
 import { logicalId, newTestApp } from './sync-test-app.js';
 
-type FunctionKey = keyof SyncStatelessStack['functions'];
+type FunctionKey = keyof SyncStatelessStack['functions'] | keyof SyncStatelessStack['salesActivityJobs'];
 
 /**
  * The real bundles (esbuild, as `cdk synth` builds them), loaded the way Lambda loads them (ESM
@@ -26,8 +26,11 @@ const template = assembly.getStackByName(stateless.stackName).template as {
   >;
 };
 
+/** Every function of the stack, job 4's included. */
+const functions = { ...stateless.functions, ...stateless.salesActivityJobs };
+
 function bundleOf(key: FunctionKey) {
-  const resource = template.Resources[logicalId(stateless.functions[key].function)];
+  const resource = template.Resources[logicalId(functions[key].function)];
   if (!resource) throw new Error(`no function resource for ${key}`);
   // The asset's S3 key is `<hash>.zip`; the staged bundle is `asset.<hash>/` in the assembly.
   const dir = join(assembly.directory, `asset.${resource.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
@@ -66,7 +69,7 @@ function coldStart(key: FunctionKey): string {
 const KNOWN_COLD_START_GAPS: ReadonlySet<FunctionKey> = new Set([]);
 
 describe('function bundles', () => {
-  const keys = Object.keys(stateless.functions) as FunctionKey[];
+  const keys = Object.keys(functions) as FunctionKey[];
 
   it.each(keys)(
     '%s is an ESM bundle with the require shim, a source map and the settings compiled in',

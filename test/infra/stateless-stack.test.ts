@@ -10,7 +10,9 @@ import { buildTestApp, grantsOfRole, labelOf, logicalId } from './sync-test-app.
 const built = buildTestApp();
 const { statelessTemplate: template, labels, stateless } = built;
 
-type FunctionKey = keyof SyncStatelessStack['functions'];
+/** Every function of the stack: the activity and opt-out ones, and job 4's (infra/scheduled-jobs.ts). */
+const functions = { ...stateless.functions, ...stateless.salesActivityJobs };
+type FunctionKey = keyof SyncStatelessStack['functions'] | keyof SyncStatelessStack['salesActivityJobs'];
 
 const RW = [...TABLE_ACTIONS.readWrite].sort();
 const SEND = ['sqs:SendMessage'];
@@ -88,6 +90,23 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'secret:marketo': SECRET_READ,
     'secret:salesforce': SECRET_READ,
   },
+  // Job 4: each job its own table only (never the other's, never the Task ledger or the opt-outs).
+  syncSalesActivity: {
+    'dlq:schedule': ASYNC_FAILURE,
+    'table:salesActivity': RW,
+    'table:runs': RW,
+    'table:governor': RW,
+    'secret:marketo': SECRET_READ,
+    'secret:salesforce': SECRET_READ,
+  },
+  syncCampaigns: {
+    'dlq:schedule': ASYNC_FAILURE,
+    'table:campaigns': RW,
+    'table:runs': RW,
+    'table:governor': RW,
+    'secret:marketo': SECRET_READ,
+    'secret:salesforce': SECRET_READ,
+  },
 };
 
 const ENV_FOR_LABEL: Record<string, string> = {
@@ -101,14 +120,14 @@ const ENV_FOR_LABEL: Record<string, string> = {
 const FUNCTION_KEYS = Object.keys(EXPECTED_GRANTS) as FunctionKey[];
 
 function functionResource(key: FunctionKey): { Properties: Record<string, unknown> } {
-  const id = logicalId(stateless.functions[key].function);
+  const id = logicalId(functions[key].function);
   const resource = template.toJSON().Resources[id] as { Properties: Record<string, unknown> } | undefined;
   if (!resource) throw new Error(`no function ${id}`);
   return resource;
 }
 
 function dataPlaneGrants(key: FunctionKey): Record<string, string[]> {
-  const all = grantsOfRole(template, logicalId(stateless.functions[key].role), labels);
+  const all = grantsOfRole(template, logicalId(functions[key].role), labels);
   return Object.fromEntries(
     Object.entries(all).filter(([, actions]) =>
       actions.some((a) => /^(dynamodb|sqs|secretsmanager|kms):/.test(a)),
@@ -155,7 +174,7 @@ describe('SyncStatelessStack functions', () => {
 
   it('never grants dynamodb, sqs or secretsmanager actions on a * resource', () => {
     for (const key of FUNCTION_KEYS) {
-      const star = grantsOfRole(template, logicalId(stateless.functions[key].role), labels)['*'] ?? [];
+      const star = grantsOfRole(template, logicalId(functions[key].role), labels)['*'] ?? [];
       expect(star.filter((a) => /^(dynamodb|sqs|secretsmanager):/.test(a))).toEqual([]);
       expect(star).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     }
@@ -261,7 +280,7 @@ describe('SyncStatelessStack schedules', () => {
     const target = Object.values(schedules).find(
       (s) =>
         JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) ===
-        JSON.stringify({ 'Fn::GetAtt': [logicalId(stateless.functions[key].function), 'Arn'] }),
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(functions[key].function), 'Arn'] }),
     );
     expect(target?.Properties).toMatchObject({
       ScheduleExpression: 'cron(0 20 * * ? *)',
@@ -276,6 +295,83 @@ describe('SyncStatelessStack schedules', () => {
     const dlq = (target?.Properties.Target as { DeadLetterConfig?: { Arn: unknown } } | undefined)
       ?.DeadLetterConfig?.Arn;
     expect(labelOf(dlq, labels)).toBe('dlq:schedule');
+  });
+
+  it.each([
+    ['syncSalesActivity', 'tasks', 'cron(0 21 * * ? *)'],
+    ['syncCampaigns', 'campaigns', 'cron(0 22 * * ? *)'],
+  ] as const)(
+    'runs job 4 %s daily by default (%s at %s Los Angeles time) with retries and a dead-letter queue',
+    (key, job, cron) => {
+      const target = Object.values(schedules).find(
+        (s) =>
+          JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) ===
+          JSON.stringify({ 'Fn::GetAtt': [logicalId(functions[key].function), 'Arn'] }),
+      );
+      expect(target?.Properties).toMatchObject({
+        ScheduleExpression: cron,
+        ScheduleExpressionTimezone: 'America/Los_Angeles',
+        State: 'ENABLED',
+        Target: {
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: expect.anything() },
+          Input: expect.stringContaining(`"job":"${job}"`),
+        },
+      });
+      expect(
+        labelOf(
+          (target?.Properties.Target as { DeadLetterConfig?: { Arn: unknown } } | undefined)?.DeadLetterConfig
+            ?.Arn,
+          labels,
+        ),
+      ).toBe('dlq:schedule');
+      // Async invocations that fail after Lambda's retries go to the same dead-letter queue.
+      built.statelessTemplate.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(functions[key].function) },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      });
+    },
+  );
+
+  it('compiles job 4 schedules from settings: weekly cron and one-time at(), the zone passed unchanged', () => {
+    const settings = parseSettings({
+      ...DEFAULT_SETTINGS_INPUT,
+      salesActivities: {
+        schedule: { frequency: 'weekly', dayOfWeek: 'MON', time: '07:15', timeZone: 'Europe/Berlin' },
+      },
+      campaigns: {
+        schedule: {
+          enabled: false,
+          frequency: 'once',
+          date: '2027-03-28',
+          time: '02:30',
+          timeZone: 'Europe/Berlin',
+        },
+      },
+    });
+    const custom = buildTestApp({ settings });
+    custom.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(15 7 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'ENABLED',
+    });
+    custom.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'at(2027-03-28T02:30:00)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'DISABLED',
+    });
+    // Weekly: "did not complete" over 7 daily periods; a disabled job has none.
+    custom.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: Match.arrayWith([{ Name: 'job', Value: 'tasks' }]),
+      EvaluationPeriods: 7,
+      DatapointsToAlarm: 7,
+      Period: 86400,
+    });
+    const campaignAlarms = Object.values(
+      custom.statelessTemplate.findResources('AWS::CloudWatch::Alarm'),
+    ).filter((a) => JSON.stringify(a).includes('"Value":"campaigns"'));
+    expect(campaignAlarms).toEqual([]);
   });
 
   it('follows the settings document: cron, time zone and enabled flag', () => {

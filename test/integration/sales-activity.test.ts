@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTasksCommand } from '../../cli/commands/tasks.js';
 import { seedSalesActivity } from '../../sandboxes/salesforce/sales-activity-seed.js';
+import { DynamoDbRunReportStore } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { SalesActivityDeps } from '../../shared/salesactivity/sync-sales-activity.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
 
@@ -86,6 +87,12 @@ describe('tasks (job 4a) on the embedded default', () => {
     expect(want.size).toBeGreaterThan(100);
     expect(got.size).toBe(want.size);
     for (const [recordId, leadId] of want) expect(got.get(recordId), recordId).toEqual([leadId]);
+    // Recorded like the scheduled run (kind tasks), so `status` and the run history show it.
+    const recorded = await new DynamoDbRunReportStore(
+      emb.local.platform.doc,
+      emb.local.platform.tables.runs,
+    ).get('tasks', first.runId);
+    expect(recorded).toMatchObject({ status: 'completed', counts: { written: first.written } });
     expect(ownTaskIds).toHaveLength(5);
     for (const id of ownTaskIds) {
       expect(emb.local.salesforceSandbox!.state.tasks.get(id)?.IsClosed).toBe(true);

@@ -83,11 +83,10 @@ export class DynamoDbSalesActivityStore implements SalesActivityStore {
     }
   }
 
+  /** Expires the lease (UpdateItem, not DeleteItem: the function's role may not delete items). */
   async releaseLease(name: string, owner: string): Promise<void> {
     try {
       await this.doc.send(
-        // Expired rather than deleted: the functions hold no DeleteItem (least privilege), and an
-        // expired lease is free for the next tryLease.
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: `LEASE#${name}` },

@@ -1,0 +1,159 @@
+import { Duration, type Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
+import { type CompiledSchedule, compileJobSchedule } from '../shared/config/job-schedule.js';
+import type { Settings } from '../shared/config/settings.js';
+import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
+import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
+import type { SyncAlarms } from './sync-alarms.js';
+
+/**
+ * A scheduled function's EventBridge Scheduler target and retries: Scheduler retries delivery 4
+ * times within an hour, then dead-letters; the asynchronous invocation it made retries twice in
+ * Lambda, then goes to the same dead-letter queue (which alarms). The input names the job and the
+ * due time (the run id) and the execution id (the same on every retry).
+ */
+export function scheduleFunction(
+  stack: Stack,
+  id: string,
+  fn: AppFunction,
+  options: {
+    job: string;
+    description: string;
+    schedule: Pick<CompiledSchedule, 'expression' | 'timeZone'>;
+    enabled: boolean;
+    deadLetterQueue: IQueue;
+  },
+): Schedule {
+  fn.function.configureAsyncInvoke({
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(1),
+    onFailure: new SqsDestination(options.deadLetterQueue),
+  });
+  // LambdaInvoke grants lambda:InvokeFunction on the function ARN and `<arn>:*` (its versions/aliases).
+  const logicalId = stack.getLogicalId(fn.function.node.defaultChild as CfnFunction);
+  Validations.of(stack).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+    reason:
+      'Scheduler role: lambda:InvokeFunction on versions/aliases of this one function only (grantInvoke adds <arn>:*); no other function is reachable.',
+  });
+  return new Schedule(stack, id, {
+    description: options.description,
+    // The zone goes to Scheduler as is: 21:00 stays 21:00 local across daylight-saving changes.
+    schedule: ScheduleExpression.expression(
+      options.schedule.expression,
+      TimeZone.of(options.schedule.timeZone),
+    ),
+    target: new LambdaInvoke(fn.function, {
+      deadLetterQueue: options.deadLetterQueue,
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(1),
+      input: ScheduleTargetInput.fromObject({
+        job: options.job,
+        scheduledTime: ContextAttribute.scheduledTime,
+        executionId: ContextAttribute.executionId,
+      }),
+    }),
+    enabled: options.enabled,
+  });
+}
+
+export interface SalesActivityJobsProps {
+  readonly settings: Settings;
+  readonly tables: Readonly<Record<TableKey, ITable>>;
+  readonly credentialsSecrets: Readonly<Record<Vendor, ISecret>>;
+  readonly scheduleDeadLetterQueue: IQueue;
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Job 4 in AWS: two scheduled functions, one per job, each one run per invocation (up to 15
+ * minutes), each bound to its own table, the runs table, the Marketo call governor and both
+ * vendor secrets (each job reads one vendor and writes the other). Schedules from settings
+ * (`salesActivities.schedule`, `campaigns.schedule`). Their error alarms come with every
+ * AppFunction of the stack; `addSalesActivityJobAlarms` adds the "did not complete" ones.
+ */
+export function addSalesActivityJobs(
+  stack: Stack,
+  props: SalesActivityJobsProps,
+): { syncSalesActivity: AppFunction; syncCampaigns: AppFunction } {
+  const { settings } = props;
+  const jobFunction = (
+    id: string,
+    entry: string,
+    description: string,
+    table: 'salesActivity' | 'campaigns',
+  ) =>
+    new AppFunction(stack, id, {
+      settings,
+      tables: props.tables,
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      entry,
+      description,
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    })
+      .bindTable(table, 'readWrite')
+      .bindTable('runs', 'readWrite')
+      .bindTable('governor', 'readWrite')
+      .bindSecret(props.credentialsSecrets.marketo, VENDOR_SECRET_ENV.marketo)
+      .bindSecret(props.credentialsSecrets.salesforce, VENDOR_SECRET_ENV.salesforce);
+
+  const syncSalesActivity = jobFunction(
+    'SyncSalesActivity',
+    'sync-sales-activity',
+    'Job 4a: closed Salesforce Tasks and ended Events to Marketo custom activities (exactly one each)',
+    'salesActivity',
+  );
+  const syncCampaigns = jobFunction(
+    'SyncCampaigns',
+    'sync-campaigns',
+    'Job 4b: Marketo email programs to Salesforce Campaigns with member status and the last-five field',
+    'campaigns',
+  );
+
+  scheduleFunction(stack, 'SalesActivitySchedule', syncSalesActivity, {
+    job: 'tasks',
+    description: 'Job 4a: sales activity to Marketo',
+    schedule: compileJobSchedule(settings.salesActivities.schedule),
+    enabled: settings.salesActivities.schedule.enabled,
+    deadLetterQueue: props.scheduleDeadLetterQueue,
+  });
+  scheduleFunction(stack, 'CampaignsSchedule', syncCampaigns, {
+    job: 'campaigns',
+    description: 'Job 4b: Campaigns and member status',
+    schedule: compileJobSchedule(settings.campaigns.schedule),
+    enabled: settings.campaigns.schedule.enabled,
+    deadLetterQueue: props.scheduleDeadLetterQueue,
+  });
+  return { syncSalesActivity, syncCampaigns };
+}
+
+/**
+ * "Did not complete" per job 4 job whose schedule is enabled and has a fixed period (daily: a
+ * day, weekly: 7 days); monthly and one-time runs have none CloudWatch can evaluate, and rely on
+ * the function-error alarm and the schedule dead-letter queue.
+ */
+export function addSalesActivityJobAlarms(alarms: SyncAlarms, settings: Settings): void {
+  const jobs = [
+    ['SalesActivity', 'tasks', settings.salesActivities.schedule],
+    ['Campaigns', 'campaigns', settings.campaigns.schedule],
+  ] as const;
+  for (const [name, job, schedule] of jobs) {
+    const within = compileJobSchedule(schedule).completesWithinDays;
+    if (schedule.enabled && within !== undefined)
+      alarms.jobNotCompleted(`${name}NotCompletedAlarm`, job, METRICS_NAMESPACE, SERVICE_NAME, within);
+  }
+}
