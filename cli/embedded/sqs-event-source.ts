@@ -1,14 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageBatchCommand,
   type Message,
-  type MessageAttributeValue,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { queueArn, queueCounts } from './local-sqs.js';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.js';
+import { queueArn } from './local-sqs.js';
+import { recordsToDelete } from './records-to-delete.js';
+import { toSqsRecord } from './sqs-record.js';
+
+export { type DrainOptions, DrainTimeoutError, drainUntilIdle } from './drain-until-idle.js';
+export { toSqsRecord } from './sqs-record.js';
 
 /** The logger calls the event source makes (a Powertools Logger fits). */
 /** Structural subset of Powertools' Logger (which fits it). */
@@ -80,96 +84,6 @@ export interface SqsEventSource {
    * deleted) first, so stopping never strands messages in flight.
    */
   stop(): Promise<void>;
-}
-
-/** Lambda's event shape for message attributes (binary values base64). */
-function toRecordAttributes(
-  attributes: Record<string, MessageAttributeValue> | undefined,
-): SQSMessageAttributes {
-  const out: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(attributes ?? {})) {
-    out[name] = {
-      dataType: value.DataType ?? 'String',
-      stringListValues: value.StringListValues ?? [],
-      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
-      ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
-      ...(value.BinaryValue === undefined
-        ? {}
-        : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
-    };
-  }
-  return out;
-}
-
-export function toSqsRecord(message: Message, eventSourceARN: string): SQSRecord {
-  const { MessageId, ReceiptHandle, Body, MD5OfBody } = message;
-  if (!MessageId || !ReceiptHandle || Body === undefined) {
-    throw new Error(`ReceiveMessage returned a message without MessageId/ReceiptHandle/Body (${MessageId})`);
-  }
-  const a = message.Attributes ?? {};
-  const region = eventSourceARN.split(':')[3] ?? 'us-east-1';
-  return {
-    messageId: MessageId,
-    receiptHandle: ReceiptHandle,
-    body: Body,
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-      SenderId: a.SenderId ?? '000000000000',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(a.AWSTraceHeader ? { AWSTraceHeader: a.AWSTraceHeader } : {}),
-      ...(a.SequenceNumber ? { SequenceNumber: a.SequenceNumber } : {}),
-      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
-      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
-      ...(a.DeadLetterQueueSourceArn ? { DeadLetterQueueSourceArn: a.DeadLetterQueueSourceArn } : {}),
-    },
-    messageAttributes: toRecordAttributes(message.MessageAttributes),
-    md5OfBody: MD5OfBody ?? '',
-    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
-    eventSource: 'aws:sqs',
-    eventSourceARN,
-    awsRegion: region,
-  };
-}
-
-function lambdaContext(functionName: string, timeoutSeconds: number, region: string): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  const fail = (): never => {
-    throw new Error('Legacy Lambda callbacks (done/fail/succeed) are not supported: return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `local/${randomUUID()}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: fail,
-    fail,
-    succeed: fail,
-  };
-}
-
-/**
- * Which records to delete, as Lambda decides with ReportBatchItemFailures: all but the reported
- * ones; a response naming an id that is not in the batch (or empty) fails the whole batch.
- */
-function recordsToDelete(records: SQSRecord[], response: unknown): SQSRecord[] | 'all-failed' {
-  if (response === undefined || response === null) return records;
-  const failures: unknown = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === undefined || failures === null) return records;
-  if (!Array.isArray(failures)) return 'all-failed';
-  const ids = new Set(records.map((r) => r.messageId));
-  const failed = new Set<string>();
-  for (const f of failures as unknown[]) {
-    const id: unknown = (f as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    if (typeof id !== 'string' || !ids.has(id)) return 'all-failed';
-    failed.add(id);
-  }
-  return records.filter((r) => !failed.has(r.messageId));
 }
 
 /**
@@ -389,54 +303,4 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
       return stopping;
     },
   };
-}
-
-export interface DrainOptions {
-  client: SQSClient;
-  queues: string[];
-  /** How long every queue must stay empty (visible + in flight + delayed = 0) in a row. */
-  idleMs: number;
-  timeoutMs: number;
-  /** Poll interval for GetQueueAttributes. Default 100 ms. */
-  intervalMs?: number;
-  onProgress?: (depths: Record<string, { visible: number; inFlight: number; delayed: number }>) => void;
-  /** Handlers still running (an attempt whose message was already redelivered and deleted). Default 0. */
-  busy?: () => number;
-}
-
-export class DrainTimeoutError extends Error {
-  override readonly name = 'DrainTimeoutError';
-  constructor(
-    readonly timeoutMs: number,
-    readonly depths: Record<string, { visible: number; inFlight: number; delayed: number }>,
-  ) {
-    super(
-      `Queues not idle after ${timeoutMs} ms: ${JSON.stringify(depths)}. ` +
-        'A consumer may be stopped, failing repeatedly, or the visibility timeout is longer than the wait.',
-    );
-  }
-}
-
-/** Resolves once every queue has been empty for `idleMs` in a row; rejects after `timeoutMs`. */
-export async function drainUntilIdle(options: DrainOptions): Promise<void> {
-  const { client, queues, idleMs, timeoutMs } = options;
-  const intervalMs = options.intervalMs ?? 100;
-  const deadline = Date.now() + timeoutMs;
-  let idleSince: number | undefined;
-  for (;;) {
-    const depths: Record<string, { visible: number; inFlight: number; delayed: number }> = {};
-    for (const url of queues) depths[url] = await queueCounts(client, url);
-    options.onProgress?.(depths);
-    const now = Date.now();
-    const empty =
-      Object.values(depths).every((d) => d.visible + d.inFlight + d.delayed === 0) &&
-      (options.busy?.() ?? 0) === 0;
-    if (!empty) idleSince = undefined;
-    else {
-      idleSince ??= now;
-      if (now - idleSince >= idleMs) return;
-    }
-    if (now >= deadline) throw new DrainTimeoutError(timeoutMs, depths);
-    await sleep(Math.min(intervalMs, Math.max(0, deadline - now)));
-  }
 }

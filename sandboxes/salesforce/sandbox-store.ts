@@ -1,6 +1,7 @@
 /**
  * The sandbox org's data and its DML rules: what Salesforce validates on Lead, Contact and
- * Task writes, with the documented per-record status codes.
+ * Task writes, with the documented per-record status codes (the field checks are in
+ * record-write-rules.ts, the campaign objects' in campaign-rules.ts).
  */
 import {
   CAMPAIGN_OBJECTS,
@@ -8,6 +9,7 @@ import {
   checkCampaignWrite,
   defaultMemberStatuses,
 } from './campaign-rules.js';
+import { ACTIVITY_ID_FIELD, checkRecordWrite, fail } from './record-write-rules.js';
 import { IdFactory, KEY_PREFIX } from './salesforce-ids.js';
 
 import {
@@ -23,9 +25,9 @@ import {
 } from './sandbox-records.js';
 import { readField } from './soql-engine.js';
 
+export { ACTIVITY_ID_FIELD } from './record-write-rules.js';
 export * from './sandbox-records.js';
 
-export const ACTIVITY_ID_FIELD = 'Marketo_Activity_Id__c';
 const SYSTEM_FIELDS = new Set([
   'id',
   'createddate',
@@ -34,11 +36,6 @@ const SYSTEM_FIELDS = new Set([
   'isdeleted',
   'attributes',
 ]);
-
-const fail = (statusCode: string, message: string, fields: string[] = []): SaveResult => ({
-  success: false,
-  errors: [{ statusCode, message, fields }],
-});
 
 export class SandboxStore {
   readonly leads = new Map<string, SfRecord>();
@@ -182,81 +179,6 @@ export class SandboxStore {
     this.writeLog.push({ ...ctx, sobject, id, operation, at: sfDateTime(this.now()) });
   }
 
-  private validate(
-    sobject: SObjectName,
-    record: SfRecord | Record<string, unknown>,
-    isCreate: boolean,
-  ): SaveResult | undefined {
-    for (const key of Object.keys(record)) {
-      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key))
-        return fail('INVALID_FIELD', `No such column '${key}' on sobject of type ${sobject}`, [key]);
-    }
-    if (sobject !== 'Task') return undefined;
-    if (!isCreate && 'TaskSubtype' in record) {
-      return fail(
-        'INVALID_FIELD_FOR_INSERT_UPDATE',
-        'Unable to create/update fields: TaskSubtype. Please check the security settings of this field and verify that it is read/write for your profile or permission set.',
-        ['TaskSubtype'],
-      );
-    }
-    if (isCreate) {
-      const missing = ['Status', 'Priority'].filter(
-        (f) => record[f] === undefined || record[f] === null || record[f] === '',
-      );
-      if (missing.length > 0)
-        return fail(
-          'REQUIRED_FIELD_MISSING',
-          `Required fields are missing: [${missing.join(', ')}]`,
-          missing,
-        );
-    }
-    for (const [field, max] of [
-      ['Subject', 255],
-      ['Description', 32000],
-      [ACTIVITY_ID_FIELD, 128],
-    ] as const) {
-      const v = record[field];
-      if (typeof v === 'string' && v.length > max) {
-        return fail(
-          'STRING_TOO_LONG',
-          `${field}: data value too large: ${v.slice(0, 20)}... (max length=${max})`,
-          [field],
-        );
-      }
-    }
-    const who = record.WhoId;
-    if (who !== undefined && who !== null && who !== '') {
-      if (typeof who !== 'string')
-        return fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['WhoId']);
-      if (this.deleted.has(who)) return fail('ENTITY_IS_DELETED', 'entity is deleted', ['WhoId']);
-      const lead = this.leads.get(who);
-      // Salesforce Help 000384333: after conversion a Lead's Id cannot be referenced
-      // (CANNOT_UPDATE_CONVERTED_LEAD); only ConvertedAccountId / ConvertedContactId can.
-      if (lead?.IsConverted === true)
-        return fail('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', ['WhoId']);
-      if (!lead && !this.contacts.has(who)) {
-        return fail('INVALID_CROSS_REFERENCE_KEY', `Name ID: id value of incorrect type: ${who}`, ['WhoId']);
-      }
-      if (lead && record.WhatId) {
-        return fail(
-          'FIELD_INTEGRITY_EXCEPTION',
-          'Related To ID: You can’t associate a task with a lead and a related record.',
-          ['WhatId'],
-        );
-      }
-    }
-    if (record.ActivityDate !== undefined && record.ActivityDate !== null) {
-      if (typeof record.ActivityDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(record.ActivityDate)) {
-        return fail(
-          'INVALID_TYPE_ON_FIELD_IN_RECORD',
-          `Due Date Only: value not of required type: ${String(record.ActivityDate)}`,
-          ['ActivityDate'],
-        );
-      }
-    }
-    return undefined;
-  }
-
   private uniqueConflict(
     sobject: SObjectName,
     record: Record<string, unknown>,
@@ -323,7 +245,7 @@ export class SandboxStore {
       return fail('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
     }
     const invalid =
-      this.validate(sobject, record, true) ??
+      checkRecordWrite(this, sobject, record, true) ??
       this.uniqueConflict(sobject, record) ??
       checkCampaignWrite(this.campaigns, sobject, record, undefined);
     if (invalid) return invalid;
@@ -372,7 +294,7 @@ export class SandboxStore {
     }
     const changes = this.clean(record);
     const invalid =
-      this.validate(sobject, changes, false) ??
+      checkRecordWrite(this, sobject, changes, false) ??
       this.uniqueConflict(sobject, changes, id) ??
       checkCampaignWrite(this.campaigns, sobject, changes, existing);
     if (invalid) return { id, ...invalid };
