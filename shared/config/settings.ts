@@ -144,6 +144,8 @@ const campaignsSchema = z
 
 export const settingsSchema = z
   .object({
+    /** Editors: `"$schema": "./settings.schema.json"` completes and checks this file (ignored here). */
+    $schema: z.string().optional(),
     activities: z
       .object({
         /**
