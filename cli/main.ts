@@ -17,6 +17,8 @@ Commands:
   optouts history <email> the opt-out history of one person
   serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
   status                  cursors, last runs, queue and dead-letter depths
+  plan                    dry run of the next activity cycle: windows, estimated activities, calls and
+                          their share of the daily quotas (reads one page per window; writes nothing)
   verify [--since T]      read-only: Marketo activities vs ledger vs Salesforce Tasks; missing,
                           duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
   explain <marketoGUID>   why that activity's Task went where it went (WhoId, rule), or why it has none
@@ -112,6 +114,10 @@ async function dispatch(
       return runActivityCycle(local, { progress: options.progress }) as Promise<
         ActivityCycleSummary & Record<string, unknown>
       >;
+    case 'plan': {
+      const { runPlanCommand } = await import('./commands/plan.js');
+      return runPlanCommand(local);
+    }
     case 'status':
       return collectStatus(local) as unknown as Promise<Record<string, unknown>>;
     case 'start': {

@@ -206,6 +206,8 @@ export const settingsSchema = z
         /** Calls in flight at once (instance-wide limit is 10; Adobe recommends ≤ 5). */
         maxConcurrent: z.number().int().min(1).max(10).default(5),
         batchSize: z.number().int().min(1).max(300).default(300),
+        /** The instance's daily API quota (Marketo docs, "Quotas": 50,000 calls a day by default; more by contract). `sync plan` reports its share. */
+        dailyQuota: z.number().int().min(1).default(50_000),
       })
       .strict()
       .prefault({}),

@@ -27,7 +27,7 @@ describe('settings', () => {
       cron: 'cron(0 20 * * ? *)',
       timeZone: 'America/Los_Angeles',
     });
-    expect(s.marketo).toEqual({ callsPer20s: 50, maxConcurrent: 5, batchSize: 300 });
+    expect(s.marketo).toEqual({ callsPer20s: 50, maxConcurrent: 5, batchSize: 300, dailyQuota: 50_000 });
     expect(s.optOuts.salesforceField).toBe('HasOptedOutOfEmail');
     expect(s.optOuts.resubscribeSources).toEqual([]);
     expect(s.salesforce.taskExternalIdField).toBe('Marketo_Activity_Id__c');
