@@ -34,6 +34,12 @@ export interface ActivityCycleOptions {
   };
   /** Governor override (tests use a shorter window). */
   governor?: CallGovernor;
+  /**
+   * Replay (`sync activities --since T [--types a,b]`): read every stream from `since` (only the
+   * named types when given). Idempotent by construction: Tasks are upserted on marketoGUID (or
+   * through the ledger), so nothing already written is written twice or re-created.
+   */
+  replay?: { since: Date; types?: string[] };
   /** Test hook: wrap the pipeline's dependencies (e.g. to crash one step once). */
   wrapDeps?: (deps: ActivityDeps) => ActivityDeps;
 }
@@ -89,7 +95,11 @@ export async function runActivityCycle(
   // (the earlier process died with its work), this run takes the stream over from its watermark.
   const pendingFetch = await local.queueDepth('fetch');
   const queued = pendingFetch.visible + pendingFetch.inFlight + pendingFetch.delayed > 0;
-  const cycle = await startActivityCycle(deps, queued ? {} : { takeOverAfterMs: 0 });
+  const cycle = await startActivityCycle(deps, {
+    ...(queued ? {} : { takeOverAfterMs: 0 }),
+    ...(options.replay ? { since: options.replay.since } : {}),
+    ...(options.replay?.types ? { types: options.replay.types } : {}),
+  });
   // onLeadDeleted: deleteTask (seed 002): Tasks of leads Marketo deleted since the last run go.
   const deletions = await deleteTasksOfDeletedLeads(deps);
   await deps.runs.add('activities', cycle.runId, {
