@@ -6,6 +6,7 @@ import { type CommandResult, isCommandResult } from './commands/command-result.j
 import { parseSince } from './commands/since.js';
 import { type LocalEnvironment, startLocalEnvironment } from './embedded/local-environment.js';
 import { printHuman } from './print.js';
+import { progressWanted } from './progress.js';
 import { collectStatus } from './status.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     logger,
     dataDir: process.env.SYNC_DATA_DIR ?? '.sync-data',
   });
-  const progress = Boolean(process.stderr.isTTY) && !values.json;
+  const progress = progressWanted(values.json);
   try {
     const summary = await dispatch(command, rest, local, {
       progress,

@@ -24,11 +24,13 @@ export async function runPlanCommand(local: LocalEnvironment): Promise<CommandRe
 }
 
 export function planLines(plan: CyclePlan): string[] {
+  const label = (s: CyclePlan['streams'][number]) =>
+    s.types.length > 2 ? `${s.types.length} types (ids ${s.streamKey})` : s.types.join(', ');
   const rows = plan.streams.flatMap((s): (string | number)[][] =>
     s.status === 'busy'
-      ? [[s.types.join(', '), 'busy: an earlier run continues it', 0, '']]
+      ? [[label(s), 'busy: an earlier run continues it', 0, '']]
       : s.windows.map((w, i) => [
-          i === 0 ? s.types.join(', ') : '',
+          i === 0 ? label(s) : '',
           `${w.from.slice(0, 16)} → ${w.until.slice(0, 16)}${i === 0 ? ` (${s.origin})` : ''}`,
           w.activities,
           w.exact ? 'counted' : 'estimated',
