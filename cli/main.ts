@@ -3,20 +3,26 @@ import { InvalidSettingsError, loadSettings, type Settings } from '../shared/con
 import { createLogger } from '../shared/observability/logger.js';
 import { type ActivityCycleSummary, runActivityCycle } from './commands/activities.js';
 import { type CommandResult, isCommandResult } from './commands/command-result.js';
+import { parseSince } from './commands/since.js';
 import { type LocalEnvironment, startLocalEnvironment } from './embedded/local-environment.js';
 import { printHuman } from './print.js';
+import { progressWanted } from './progress.js';
 import { collectStatus } from './status.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
 Commands:
   activities              one complete activity cycle (cursor or look-back → every eligible Task written)
+  activities --since T [--types a,b]
+                          replay: read from T (only the named types), write what is missing; idempotent
   optouts                 one nightly unsubscribe reconciliation, both directions
   tasks                   one Salesforce → Marketo cycle: closed Tasks / ended Events → custom activities
   campaigns               one Campaign cycle: Marketo email programs → Salesforce Campaigns and member status
   optouts history <email> the opt-out history of one person
   serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
   status                  cursors, last runs, queue and dead-letter depths
+  plan                    dry run of the next activity cycle: windows, estimated activities, calls and
+                          their share of the daily quotas (reads one page per window; writes nothing)
   verify [--since T]      read-only: Marketo activities vs ledger vs Salesforce Tasks; missing,
                           duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
   explain <marketoGUID>   why that activity's Task went where it went (WhoId, rule), or why it has none
@@ -27,6 +33,7 @@ Commands:
 Options:
   --json                  the last line of stdout is one JSON object summarising the run
   --port N                port for serve (default 8787)
+  --types a,b             activities --since: only these activity types (names as in the settings)
   --since T               ISO time with zone, a date, or a span back from now (7d, 12h)
   --queue Q               dlq: only this queue's dead letters
 
@@ -46,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       since: { type: 'string' },
       queue: { type: 'string' },
+      types: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -69,13 +77,14 @@ async function main(argv: string[]): Promise<number> {
     logger,
     dataDir: process.env.SYNC_DATA_DIR ?? '.sync-data',
   });
-  const progress = Boolean(process.stderr.isTTY) && !values.json;
+  const progress = progressWanted(values.json);
   try {
     const summary = await dispatch(command, rest, local, {
       progress,
       port: values.port,
       since: values.since,
       queue: values.queue,
+      types: values.types,
     });
     if (summary === undefined) return 0;
     return emit(summary, values.json);
@@ -105,13 +114,27 @@ async function dispatch(
     port: string | undefined;
     since: string | undefined;
     queue: string | undefined;
+    types: string | undefined;
   },
 ): Promise<Record<string, unknown> | CommandResult | undefined> {
   switch (command) {
-    case 'activities':
-      return runActivityCycle(local, { progress: options.progress }) as Promise<
-        ActivityCycleSummary & Record<string, unknown>
-      >;
+    case 'activities': {
+      const replay = options.since
+        ? {
+            since: parseSince(options.since),
+            ...(options.types ? { types: options.types.split(',') } : {}),
+          }
+        : undefined;
+      if (options.types && !replay) throw new UsageError('--types goes with --since (a replay)');
+      return runActivityCycle(local, {
+        progress: options.progress,
+        ...(replay ? { replay } : {}),
+      }) as Promise<ActivityCycleSummary & Record<string, unknown>>;
+    }
+    case 'plan': {
+      const { runPlanCommand } = await import('./commands/plan.js');
+      return runPlanCommand(local);
+    }
     case 'status':
       return collectStatus(local) as unknown as Promise<Record<string, unknown>>;
     case 'start': {

@@ -12,6 +12,7 @@ import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import { queueArn } from '../embedded/local-sqs.js';
 import { drainUntilIdle, startSqsEventSource } from '../embedded/sqs-event-source.js';
+import { formatProgress, type ProgressSample } from '../progress.js';
 
 /** Write queue messages per handler invocation (the Lambda event source uses the same). */
 export const WRITE_BATCH_SIZE = 10;
@@ -34,6 +35,12 @@ export interface ActivityCycleOptions {
   };
   /** Governor override (tests use a shorter window). */
   governor?: CallGovernor;
+  /**
+   * Replay (`sync activities --since T [--types a,b]`): read every stream from `since` (only the
+   * named types when given). Idempotent by construction: Tasks are upserted on marketoGUID (or
+   * through the ledger), so nothing already written is written twice or re-created.
+   */
+  replay?: { since: Date; types?: string[] };
   /** Test hook: wrap the pipeline's dependencies (e.g. to crash one step once). */
   wrapDeps?: (deps: ActivityDeps) => ActivityDeps;
 }
@@ -89,7 +96,11 @@ export async function runActivityCycle(
   // (the earlier process died with its work), this run takes the stream over from its watermark.
   const pendingFetch = await local.queueDepth('fetch');
   const queued = pendingFetch.visible + pendingFetch.inFlight + pendingFetch.delayed > 0;
-  const cycle = await startActivityCycle(deps, queued ? {} : { takeOverAfterMs: 0 });
+  const cycle = await startActivityCycle(deps, {
+    ...(queued ? {} : { takeOverAfterMs: 0 }),
+    ...(options.replay ? { since: options.replay.since } : {}),
+    ...(options.replay?.types ? { types: options.replay.types } : {}),
+  });
   // onLeadDeleted: deleteTask (seed 002): Tasks of leads Marketo deleted since the last run go.
   const deletions = await deleteTasksOfDeletedLeads(deps);
   await deps.runs.add('activities', cycle.runId, {
@@ -129,7 +140,14 @@ export async function runActivityCycle(
     }),
   ]);
   let status: ActivityCycleSummary['status'] = 'completed';
-  const ticker = options.progress ? startProgress(deps.runs, cycle.runId) : undefined;
+  const ticker = options.progress
+    ? startProgress(
+        deps.runs,
+        cycle.runId,
+        () => clients.marketo.callCounts().total,
+        platform.settings.marketo.callsPer20s,
+      )
+    : undefined;
   try {
     await drainUntilIdle({
       client: platform.sqs,
@@ -219,20 +237,36 @@ export function summariseCounts(counts: Record<string, number>) {
 function startProgress(
   runs: { get: (k: 'activities', id: string) => Promise<RunReport | undefined> },
   runId: string,
+  marketoCalls: () => number,
+  callsPer20s: number,
 ) {
-  const t0 = Date.now();
+  const samples: ProgressSample[] = [];
   const timer = setInterval(() => {
     void runs.get('activities', runId).then((r) => {
       const c = r?.counts ?? {};
-      process.stderr.write(
-        `\r  ${((Date.now() - t0) / 1000).toFixed(0)}s  pages ${c.pages ?? 0}  read ${c.read ?? 0}  written ${c.written ?? 0}  failed ${c.failed ?? 0}   `,
+      const n = (k: string) => c[k] ?? 0;
+      const skipped = Object.entries(c).reduce(
+        (sum, [k, v]) => (k.startsWith('skipped.') ? sum + v : sum),
+        0,
       );
+      samples.push({
+        atMs: Date.now(),
+        streamsStarted: n('streamsStarted'),
+        streamsDone: n('streamsDone'),
+        pages: n('pages'),
+        read: n('read'),
+        processed: n('written') + n('staged') + n('failed') + skipped,
+        written: n('written'),
+        marketoCalls: marketoCalls(),
+      });
+      if (samples.length > 120) samples.splice(1, 1);
+      process.stderr.write(`\r${formatProgress(samples, callsPer20s)}\x1b[K`);
     });
   }, 1000);
   return {
     stop() {
       clearInterval(timer);
-      process.stderr.write('\n');
+      process.stderr.write('\r\x1b[K');
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   splitWindows,
   type TypeResolution,
 } from '../domain/activity-streams.js';
+import { onlyTypes } from '../domain/replay-types.js';
 import { newRunId } from '../domain/run-report.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
@@ -41,12 +42,20 @@ export const DEFAULT_TAKEOVER_AFTER_MS = 12 * 3600_000;
  */
 export async function startActivityCycle(
   deps: Omit<ActivityDeps, 'ledger' | 'leadCache'>,
-  options: { runId?: string; takeOverAfterMs?: number } = {},
+  options: {
+    runId?: string;
+    takeOverAfterMs?: number;
+    /** Replay (`sync activities --since`): every stream reads from here, whatever its watermark. */
+    since?: Date;
+    /** Replay: only these types' streams (names as in the settings). */
+    types?: readonly string[];
+  } = {},
 ): Promise<StartedCycle> {
   const now = deps.now?.() ?? new Date();
   const runId = options.runId ?? newRunId(now);
   const takeOverAfterMs = options.takeOverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
-  const plan = planStreams(deps.settings, await deps.marketo.getActivityTypes());
+  const planned = options.types ? onlyTypes(deps.settings, options.types) : deps.settings;
+  const plan = planStreams(planned, await deps.marketo.getActivityTypes());
   if (plan.typesMissing.length) {
     deps.logger.warn('Optional activity types are not on this instance; skipped', {
       types: plan.typesMissing,
@@ -78,9 +87,11 @@ export async function startActivityCycle(
       });
       continue;
     }
-    const from = cursor?.watermark
-      ? new Date(Date.parse(cursor.watermark) - overlapMinutes * 60_000)
-      : new Date(now.getTime() - lookbackDays * 86_400_000);
+    const from =
+      options.since ??
+      (cursor?.watermark
+        ? new Date(Date.parse(cursor.watermark) - overlapMinutes * 60_000)
+        : new Date(now.getTime() - lookbackDays * 86_400_000));
     const windows = splitWindows(from, now, windowShares[streamIndex] ?? 1);
     const claimed = await deps.cursors.claimStream({
       streamKey: stream.key,

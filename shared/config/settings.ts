@@ -2,11 +2,21 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 import { isIanaZone, type JobSchedule, jobScheduleSchema } from './job-schedule.js';
+import { DEFAULT_ACTIVITY_TYPES, inheritTypeDefaults } from './settings-types.js';
 
 /**
  * The one sync-settings document. Read by the CDK app (schedules, budgets) and by every
  * function and the CLI (mapping, look-back). Parsed once, at cold start; a bad setting is
  * refused before anything runs, with the setting's path in the message.
+ *
+ * Every default is written once, here, on its field (`.default(v)`); every section is
+ * `.prefault({})`, so a missing section is parsed from `{}` and gets its fields' defaults. A
+ * settings file therefore names only what it changes: `{"marketo":{"callsPer20s":40}}` is a whole
+ * document. Objects are strict (an unknown key is refused, named); a list replaces the default
+ * list (JSON Merge Patch, RFC 7386), except that each `activities.types` entry inherits the
+ * default type of its name (settings-types.ts). To add a key: `key: z.<type>().default(v)` inside
+ * its section, with a doc comment; a new section: `z.object({...}).strict().prefault({})`.
+ * Then `npm run settings:schema` regenerates settings.schema.json.
  */
 
 const TASK_FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -21,8 +31,11 @@ export const activityTypeSettingSchema = z
     enabled: z.boolean().default(true),
     /** Types the instance may not have (e.g. Remove from Flow): skipped with a warning instead of refused. */
     optional: z.boolean().default(false),
-    /** Tokens: {primaryAttributeValue}, {activityTypeName}, {activityDate}, {attr:Attribute Name}. */
-    subjectTemplate: z.string().min(1).max(255),
+    /**
+     * Tokens: {primaryAttributeValue}, {activityTypeName}, {activityDate}, {attr:Attribute Name}.
+     * Default: the default type's of this name, else `{activityTypeName}: {primaryAttributeValue}`.
+     */
+    subjectTemplate: z.string().min(1).max(255).default('{activityTypeName}: {primaryAttributeValue}'),
     /** Salesforce Task.Type picklist value. */
     taskType: z.string().min(1).max(40).default('Other'),
     /** Salesforce Task.TaskSubtype (create only). */
@@ -44,15 +57,23 @@ export const activityTypeSettingSchema = z
   .strict();
 
 export type ActivityTypeSetting = z.infer<typeof activityTypeSettingSchema>;
+export type ActivityTypeSettingInput = z.input<typeof activityTypeSettingSchema>;
 
 const scheduleSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** EventBridge Scheduler cron (6 fields), evaluated in `timeZone`. */
-    cron: z.string().regex(CRON_6, 'must be an EventBridge cron expression like cron(0 20 * * ? *)'),
-    timeZone: z.string().refine(isIanaZone, 'must be an IANA time zone such as America/Los_Angeles'),
+    /** EventBridge Scheduler cron (6 fields), evaluated in `timeZone`. Default: nightly at 20:00. */
+    cron: z
+      .string()
+      .regex(CRON_6, 'must be an EventBridge cron expression like cron(0 20 * * ? *)')
+      .default('cron(0 20 * * ? *)'),
+    timeZone: z
+      .string()
+      .refine(isIanaZone, 'must be an IANA time zone such as America/Los_Angeles')
+      .default('America/Los_Angeles'),
   })
-  .strict();
+  .strict()
+  .prefault({});
 
 /** Minutes re-read behind a watermark (jobs 4a and 4b). */
 const overlapMinutesSchema = z
@@ -71,14 +92,6 @@ const SALES_ACTIVITY_SCHEDULE: JobSchedule = {
 };
 const CAMPAIGNS_SCHEDULE: JobSchedule = { ...SALES_ACTIVITY_SCHEDULE, time: '22:00' };
 
-const SALES_ACTIVITY_DEFAULTS = {
-  kinds: { call: true, email: true, task: true, meeting: true },
-  lookbackDays: 90,
-  overlapMinutes: 60,
-  activityType: { apiName: 'mktosfsync_salesActivity', name: 'Salesforce Sales Activity' },
-  schedule: SALES_ACTIVITY_SCHEDULE,
-};
-
 const salesActivitiesSchema = z
   .object({
     /** Which Tasks (by TaskSubtype/Type) and Events sync; all on by default (seed 002). */
@@ -90,7 +103,7 @@ const salesActivitiesSchema = z
         meeting: z.boolean().default(true),
       })
       .strict()
-      .default(SALES_ACTIVITY_DEFAULTS.kinds),
+      .prefault({}),
     /** First run reads this far back (SystemModstamp). */
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark. */
@@ -104,16 +117,17 @@ const salesActivitiesSchema = z
           .regex(
             /^(?=.*[A-Za-z])[A-Za-z0-9_]{1,64}$/,
             'must be alphanumeric (underscores allowed) with a letter',
-          ),
-        name: z.string().min(1).max(255),
+          )
+          .default('mktosfsync_salesActivity'),
+        name: z.string().min(1).max(255).default('Salesforce Sales Activity'),
       })
       .strict()
-      .default(SALES_ACTIVITY_DEFAULTS.activityType),
+      .prefault({}),
     /** When the job runs in AWS (seed 004: once / daily / weekly / monthly at a time, in an IANA zone). */
     schedule: jobScheduleSchema.default(SALES_ACTIVITY_SCHEDULE),
   })
   .strict()
-  .default(SALES_ACTIVITY_DEFAULTS);
+  .prefault({});
 
 const campaignsSchema = z
   .object({
@@ -140,18 +154,22 @@ const campaignsSchema = z
     schedule: jobScheduleSchema.default(CAMPAIGNS_SCHEDULE),
   })
   .strict()
-  .default({
-    lookbackDays: 90,
-    overlapMinutes: 60,
-    lastFiveField: 'Marketo_Last_Campaign_Statuses__c',
-    schedule: CAMPAIGNS_SCHEDULE,
-  });
+  .prefault({});
 
 export const settingsSchema = z
   .object({
+    /** Editors: `"$schema": "./settings.schema.json"` completes and checks this file (ignored here). */
+    $schema: z.string().optional(),
     activities: z
       .object({
-        types: z.array(activityTypeSettingSchema).min(1),
+        /**
+         * The types to sync (the list replaces the default list). An entry named like a default
+         * type inherits that type's template, mapping and other settings, and names only what it
+         * changes; a name one typo away from a known type is refused, naming the closest.
+         */
+        types: z
+          .preprocess(inheritTypeDefaults, z.array(activityTypeSettingSchema).min(1))
+          .prefault(() => structuredClone(DEFAULT_ACTIVITY_TYPES)),
         lookbackDays: z.number().int().min(1).max(365).default(90),
         /** Re-read this far behind the watermark: late-committed activities (Send Email) appear late. */
         overlapMinutes: z
@@ -162,11 +180,7 @@ export const settingsSchema = z
           .default(60),
         /** Look-back split into this many windows read concurrently on a back-fill. */
         backfillWindows: z.number().int().min(1).max(32).default(8),
-        schedule: scheduleSchema.default({
-          enabled: true,
-          cron: 'cron(0 20 * * ? *)',
-          timeZone: 'America/Los_Angeles',
-        }),
+        schedule: scheduleSchema,
         /**
          * A Marketo lead without a Salesforce link: `skip` (it waits for the link, see
          * types[].lookbackDays) or `matchByEmail` (matched by normalised email to Leads not
@@ -195,9 +209,10 @@ export const settingsSchema = z
             days: z.number().int().min(1).max(90).default(2),
           })
           .strict()
-          .default({ nightly: false, days: 2 }),
+          .prefault({}),
       })
-      .strict(),
+      .strict()
+      .prefault({}),
     marketo: z
       .object({
         /** Calls per rolling 20 s for this integration (instance-wide limit is 100; Adobe recommends ≤ 50). */
@@ -205,9 +220,11 @@ export const settingsSchema = z
         /** Calls in flight at once (instance-wide limit is 10; Adobe recommends ≤ 5). */
         maxConcurrent: z.number().int().min(1).max(10).default(5),
         batchSize: z.number().int().min(1).max(300).default(300),
+        /** The instance's daily API quota (Marketo docs, "Quotas": 50,000 calls a day by default; more by contract). `sync plan` reports its share. */
+        dailyQuota: z.number().int().min(1).default(50_000),
       })
       .strict()
-      .default({ callsPer20s: 50, maxConcurrent: 5, batchSize: 300 }),
+      .prefault({}),
     salesforce: z
       .object({
         apiVersion: z
@@ -236,33 +253,18 @@ export const settingsSchema = z
         bulkFlushQuietSeconds: z.number().int().min(0).max(900).default(60),
       })
       .strict()
-      .default({
-        apiVersion: SALESFORCE_API_VERSION,
-        taskExternalIdField: 'Marketo_Activity_Id__c',
-        upsertMode: 'externalId',
-        bulkThreshold: 2000,
-        bulkFlushQuietSeconds: 60,
-      }),
+      .prefault({}),
     optOuts: z
       .object({
         /** Salesforce checkbox on Lead and Contact that carries the opt-out. */
         salesforceField: z.string().regex(TASK_FIELD).default('HasOptedOutOfEmail'),
         /** Sources allowed to resubscribe a person (newer than the opt-out). Default: none. */
         resubscribeSources: z.array(z.enum(['webhook', 'marketo', 'salesforce'])).default([]),
-        schedule: scheduleSchema.default({
-          enabled: true,
-          cron: 'cron(0 20 * * ? *)',
-          timeZone: 'America/Los_Angeles',
-        }),
+        schedule: scheduleSchema,
         lookbackDays: z.number().int().min(1).max(365).default(1),
       })
       .strict()
-      .default({
-        salesforceField: 'HasOptedOutOfEmail',
-        resubscribeSources: [],
-        schedule: { enabled: true, cron: 'cron(0 20 * * ? *)', timeZone: 'America/Los_Angeles' },
-        lookbackDays: 1,
-      }),
+      .prefault({}),
     /** Job 4a: Salesforce sales activity → Marketo custom activities (seeds 002, 003). */
     salesActivities: salesActivitiesSchema,
     /** Job 4b: Marketo email programs → Salesforce Campaigns with member status (seed 004). */
@@ -287,97 +289,9 @@ export const settingsSchema = z
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 
-const DESCRIPTION = 'Marketo activity {activityTypeName} on {activityDate}\n{attributes}';
-
-/** Seed 000's table: the types Marketo's own connector pushes to Activity History. */
+/** The built-in document: the default types (seed 000) are listed; everything else is a field default. */
 export const DEFAULT_SETTINGS_INPUT: SettingsInput = {
-  activities: {
-    types: (
-      [
-        {
-          name: 'Fill Out Form',
-          id: 2,
-          subjectTemplate: 'Submitted: {primaryAttributeValue}',
-          taskType: 'Other',
-        },
-        {
-          name: 'Send Email',
-          id: 6,
-          subjectTemplate: 'Was Sent Email: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-        },
-        {
-          name: 'Email Delivered',
-          id: 7,
-          subjectTemplate: 'Email Delivered: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-        },
-        {
-          name: 'Open Email',
-          id: 10,
-          subjectTemplate: 'Opened Email: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-        },
-        {
-          name: 'Click Email',
-          id: 11,
-          subjectTemplate: 'Clicked Link in Email: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-        },
-        {
-          name: 'Add to List',
-          id: 24,
-          subjectTemplate: 'Added to List: {primaryAttributeValue}',
-          taskType: 'Other',
-        },
-        {
-          name: 'Remove from List',
-          id: 25,
-          subjectTemplate: 'Removed from List: {primaryAttributeValue}',
-          taskType: 'Other',
-        },
-        {
-          name: 'Remove from Flow',
-          subjectTemplate: 'Removed from Flow: {primaryAttributeValue}',
-          taskType: 'Other',
-          optional: true,
-        },
-        {
-          name: 'Send Sales Email',
-          subjectTemplate: 'Sales Email Sent: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-          optional: true,
-        },
-        {
-          name: 'Open Sales Email',
-          subjectTemplate: 'Sales Email Opened: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-          optional: true,
-        },
-        {
-          name: 'Click Sales Email',
-          subjectTemplate: 'Sales Email Clicked: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-          optional: true,
-        },
-        {
-          // A standard type on every instance: id 45, "Receive Sales Email" (shared/API-NOTES.md).
-          name: 'Receive Sales Email',
-          id: 45,
-          subjectTemplate: 'Sales Email Received: {primaryAttributeValue}',
-          taskType: 'Email',
-          taskSubtype: 'Email',
-        },
-      ] satisfies z.input<typeof activityTypeSettingSchema>[]
-    ).map((t) => ({ ...t, fieldMapping: { Description: DESCRIPTION } })),
-  },
+  activities: { types: structuredClone(DEFAULT_ACTIVITY_TYPES) },
 };
 
 export class InvalidSettingsError extends Error {
