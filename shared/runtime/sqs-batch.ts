@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { type MetricsSink, noMetrics } from '../observability/metrics.js';
 import { MarketoDailyQuotaError, MarketoParkedError } from '../ports/marketo-errors.js';
 import { SalesforceApiLimitError } from '../ports/salesforce-errors.js';
 import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
@@ -29,6 +30,8 @@ export interface SqsBatchHandlerOptions {
   deferrer?: VisibilityDeferrer;
   /** Keeps why each failed message failed, by (queue, MessageId), for `sync dlq`. Best effort. */
   failures?: { queue: QueueKey; recorder: FailureRecorder };
+  /** Where the consumer's metrics go (the function's; none outside Lambda). */
+  metrics?: MetricsSink;
 }
 
 /**
@@ -83,6 +86,7 @@ export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
 export type SqsConsumer<D> = (
   deps: D,
   records: readonly SQSRecord[],
+  metrics: MetricsSink,
 ) => RecordHandler | Promise<RecordHandler>;
 
 /** The batch handler of `consumer` over `deps`: partial batch failures, deferral, failure records. */
@@ -93,7 +97,7 @@ export function sqsConsumerHandler<D>(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   return async (event, context) => {
     const handle = await Promise.resolve()
-      .then(() => consumer(deps, event.Records))
+      .then(() => consumer(deps, event.Records, options.metrics ?? noMetrics))
       .catch(
         (error: unknown): RecordHandler =>
           () =>
