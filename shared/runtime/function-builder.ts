@@ -220,6 +220,7 @@ export function httpHandler<D>(
   route: HttpRoute<D>,
   metrics: FunctionMetrics = NO_METRICS,
 ) {
+  // The metrics middleware is the innermost: its onError flushes before httpErrorHandler answers.
   const counted: HttpRoute<D> = async (d, request) => {
     try {
       const response = await route(d, request);
@@ -230,38 +231,35 @@ export function httpHandler<D>(
       throw error;
     }
   };
-  return (
-    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-      .use(injectLambdaContext(logger))
-      .use(
-        httpErrorHandler({
-          logger: (error: Error) =>
-            logger.error('Request failed', { error: { name: error?.name, message: error?.message } }),
-          fallbackMessage: INTERNAL_ERROR_BODY,
-        }),
-      )
-      .use({
-        // Runs before httpErrorHandler: an error's own statusCode (some libraries set one) must never
-        // make its message the response. The route answers every 4xx itself; a throw is always a 500.
-        onError: (request) => {
-          if (request.error !== null && typeof request.error === 'object')
-            Object.assign(request.error, { expose: false });
-        },
-      })
-      // Innermost: flushes before httpErrorHandler answers a throw.
-      .use(metrics.flush)
-      .handler(async (event) =>
-        counted(await deps(), {
-          headers: event.headers ?? {},
-          body:
-            event.body === undefined
-              ? undefined
-              : event.isBase64Encoded
-                ? Buffer.from(event.body, 'base64')
-                : event.body,
-        }),
-      )
-  );
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger))
+    .use(
+      httpErrorHandler({
+        logger: (error: Error) =>
+          logger.error('Request failed', { error: { name: error?.name, message: error?.message } }),
+        fallbackMessage: INTERNAL_ERROR_BODY,
+      }),
+    )
+    .use({
+      // Runs before httpErrorHandler: an error's own statusCode (some libraries set one) must never
+      // make its message the response. The route answers every 4xx itself; a throw is always a 500.
+      onError: (request) => {
+        if (request.error !== null && typeof request.error === 'object')
+          Object.assign(request.error, { expose: false });
+      },
+    })
+    .use(metrics.flush)
+    .handler(async (event) =>
+      counted(await deps(), {
+        headers: event.headers ?? {},
+        body:
+          event.body === undefined
+            ? undefined
+            : event.isBase64Encoded
+              ? Buffer.from(event.body, 'base64')
+              : event.body,
+      }),
+    );
 }
 
 /** An HTTP function: its dependencies composed at cold start, then `httpHandler`. */
