@@ -31,6 +31,7 @@ import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js
 import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
 import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
 import { SyncAlarms } from './sync-alarms.js';
+import { SyncDashboard } from './sync-dashboard.js';
 
 /** Environment variables of the secrets (the queue and table ones come from the shared definitions). */
 export const SECRET_ENV = { ...VENDOR_SECRET_ENV, webhook: 'WEBHOOK_SECRET_ARN' } as const;
@@ -365,6 +366,13 @@ export class SyncStatelessStack extends Stack {
       );
     if (settings.optOuts.schedule.enabled)
       this.alarms.jobNotCompleted('OptOutsNotCompletedAlarm', 'optouts', METRICS_NAMESPACE, SERVICE_NAME);
+
+    new SyncDashboard(this, 'Dashboard', {
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE_NAME,
+      queues,
+      scheduleDeadLetterQueue: props.scheduleDeadLetterQueue,
+    });
 
     new CfnOutput(this, 'WebhookUrl', {
       value: this.webhookUrl,
