@@ -15,6 +15,7 @@ import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js'
 import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
 import { addSalesActivityJobAlarms, addSalesActivityJobs, scheduleFunction } from './scheduled-jobs.js';
 import { SyncAlarms } from './sync-alarms.js';
+import { SyncDashboard } from './sync-dashboard.js';
 
 /** Environment variables of the secrets (the queue and table ones come from the shared definitions). */
 export const SECRET_ENV = { ...VENDOR_SECRET_ENV, webhook: 'WEBHOOK_SECRET_ARN' } as const;
@@ -332,6 +333,13 @@ export class SyncStatelessStack extends Stack {
     if (settings.optOuts.schedule.enabled)
       this.alarms.jobNotCompleted('OptOutsNotCompletedAlarm', 'optouts', METRICS_NAMESPACE, SERVICE_NAME);
     addSalesActivityJobAlarms(this.alarms, settings);
+
+    new SyncDashboard(this, 'Dashboard', {
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE_NAME,
+      queues,
+      scheduleDeadLetterQueue: props.scheduleDeadLetterQueue,
+    });
 
     new CfnOutput(this, 'WebhookUrl', {
       value: this.webhookUrl,

@@ -9,7 +9,7 @@ import { MARKETO_LEAD_FIELDS } from './person-records.js';
 
 export type ApplyOutcome =
   /** Every record now carries the decision (writes made: possibly none, on a replay). */
-  | { status: 'applied'; written: number; skipped: number }
+  | { status: 'applied'; written: number; skipped: number; bySide: { salesforce: number; marketo: number } }
   /** The event was applied before (a redelivery). */
   | { status: 'duplicate' }
   /** Only a lead id, and Marketo has no such lead (or it has no email): recorded, nothing to apply. */
@@ -235,11 +235,14 @@ async function alignBatch(
       results[i] = new OptOutPropagationError(failed);
       continue;
     }
-    const writes = [
-      ...(sfResult.byPerson.get(email)?.writes ?? []),
-      ...(mkResult.byPerson.get(email)?.writes ?? []),
-    ];
-    const written = writes.filter((w) => w.ok).length;
+    const sfWrites = sfResult.byPerson.get(email)?.writes ?? [];
+    const mkWrites = mkResult.byPerson.get(email)?.writes ?? [];
+    const writes = [...sfWrites, ...mkWrites];
+    const bySide = {
+      salesforce: sfWrites.filter((w) => w.ok).length,
+      marketo: mkWrites.filter((w) => w.ok).length,
+    };
+    const written = bySide.salesforce + bySide.marketo;
     const skipped = writes.length - written;
     await deps.store.setEventStatus(m.key, m.eventId, 'applied', { appliedAt, written });
     deps.logger.info('Webhook unsubscribe applied', {
@@ -249,7 +252,7 @@ async function alignBatch(
       skipped,
       batch: msgs.length,
     });
-    results[i] = { status: 'applied', written, skipped };
+    results[i] = { status: 'applied', written, skipped, bySide };
   }
   return results.map((r) => r ?? new Error('unsubscribe message was not handled; it will be retried'));
 }

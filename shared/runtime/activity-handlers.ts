@@ -7,6 +7,7 @@ import { type VerifyReport, verifyForRun } from '../activities/verify-tasks.js';
 import { type WriteResult, writeActivityBatch } from '../activities/write-activity-tasks.js';
 import { withCallsCounted } from './call-accounting.js';
 import { type ScheduledRun, scheduledRunOf } from './function-builder.js';
+import { emitFetch, emitFlush, emitWrite } from './metric-emitters.js';
 import { type SqsConsumer, sqsConsumerFor } from './sqs-batch.js';
 
 /**
@@ -15,16 +16,24 @@ import { type SqsConsumer, sqsConsumerFor } from './sqs-batch.js';
  */
 
 /** Fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
-export const fetchActivityPageConsumer: SqsConsumer<ActivityDeps> = (deps) => (record) =>
-  fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body));
+export const fetchActivityPageConsumer: SqsConsumer<ActivityDeps> =
+  (deps, _records, metrics) => async (record) => {
+    const outcome = await fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body));
+    emitFetch(metrics, [outcome]);
+    return outcome;
+  };
 
 /**
  * Write queue → Tasks. The whole batch is written at once (full 200-record collections, or staged
  * for Bulk API 2.0); each record then reports its own message's result.
  */
-export const writeActivityTasksConsumer: SqsConsumer<ActivityDeps> = async (deps, records) => {
+export const writeActivityTasksConsumer: SqsConsumer<ActivityDeps> = async (deps, records, metrics) => {
   const results = await writeActivityBatch(deps, [...records]).catch(
     (error: unknown) => new Map<string, WriteResult>(records.map((r) => [r.messageId, { ok: false, error }])),
+  );
+  emitWrite(
+    metrics,
+    [...results.values()].flatMap((r) => (r.ok ? [r.outcome] : [])),
   );
   return async (record) => {
     const result = results.get(record.messageId);
@@ -39,11 +48,14 @@ export const writeActivityTasksConsumer: SqsConsumer<ActivityDeps> = async (deps
  * Signals are interchangeable: however many a batch holds, it runs one flush, and every signal
  * shares its result.
  */
-export const flushStagedTasksConsumer: SqsConsumer<FlushDeps> = (deps) => {
+export const flushStagedTasksConsumer: SqsConsumer<FlushDeps> = (deps, _records, metrics) => {
   let flush: ReturnType<typeof flushOnSignal> | undefined;
   return async (record) => {
     const msg = parseMessage(flushMessageSchema, 'flush', record.body);
-    flush ??= flushOnSignal(deps, msg);
+    flush ??= flushOnSignal(deps, msg).then((outcome) => {
+      emitFlush(metrics, outcome);
+      return outcome;
+    });
     return flush;
   };
 };
@@ -55,10 +67,12 @@ export const flushStagedTasksConsumer: SqsConsumer<FlushDeps> = (deps) => {
  */
 export async function scheduleActivitySync(
   deps: ActivityDeps,
-  run: Pick<ScheduledRun, 'runId'>,
-  options: { takeOverAfterMs?: number } = {},
+  run: Pick<ScheduledRun, 'runId'> & { takeOverAfterMs?: number },
 ): Promise<StartedCycle & { verify?: VerifyReport['counts'] }> {
-  const cycle = await startActivityCycle(deps, { ...options, runId: run.runId });
+  const cycle = await startActivityCycle(deps, {
+    runId: run.runId,
+    ...(run.takeOverAfterMs !== undefined && { takeOverAfterMs: run.takeOverAfterMs }),
+  });
   const verify = deps.settings.activities.verify.nightly ? await verifyForRun(deps, cycle.runId) : undefined;
   return verify ? { ...cycle, verify: verify.counts } : cycle;
 }
@@ -73,5 +87,5 @@ export const createScheduleActivitySync =
   (deps: ActivityDeps, options: { takeOverAfterMs?: number } = {}) =>
   async (): Promise<StartedCycle & { verify?: VerifyReport['counts'] }> => {
     const run = scheduledRunOf({}, () => deps.now?.() ?? new Date());
-    return withCallsCounted(deps, run.runId, () => scheduleActivitySync(deps, run, options));
+    return withCallsCounted(deps, run.runId, () => scheduleActivitySync(deps, { ...run, ...options }));
   };

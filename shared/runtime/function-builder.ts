@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type {
   APIGatewayProxyEventV2,
@@ -13,10 +14,17 @@ import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer.js';
 import { newRunId } from '../domain/run-report.js';
 import { createLogger } from '../observability/logger.js';
+import {
+  type MetricsSink,
+  noMetrics,
+  powertoolsMetricsFromEnv,
+  powertoolsSink,
+} from '../observability/metrics.js';
 import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
 import { type Platform, platformFromEnv } from './activity-runtime.js';
 import { type CallAccountingDeps, runIdOfBatch, withCallsCounted } from './call-accounting.js';
 import { type FailureRecorder, failureRecorderFor } from './failure-recorder.js';
+import { emitWebhookStatus, withCallsMeasured } from './metric-emitters.js';
 import { once } from './once.js';
 import { type SqsConsumer, sqsConsumerHandler } from './sqs-batch.js';
 
@@ -31,8 +39,23 @@ export interface Runtime<D> {
   accounting?: (deps: D) => CallAccountingDeps;
 }
 
+/** A function's metrics: the sink its steps add to, and the middleware that flushes them once per invocation. */
+export interface FunctionMetrics {
+  sink: MetricsSink;
+  flush: MiddlewareObj[];
+}
+
+/** Powertools metrics (EMF) when the environment names a namespace (the stack does); none otherwise (CLI, tests). */
+export function functionMetricsFromEnv(env: NodeJS.ProcessEnv): FunctionMetrics {
+  const metrics = powertoolsMetricsFromEnv(env);
+  return metrics ? { sink: powertoolsSink(metrics), flush: [logMetrics(metrics)] } : NO_METRICS;
+}
+
+const NO_METRICS: FunctionMetrics = { sink: noMetrics, flush: [] };
+
 interface Composed<D> {
   logger: Logger;
+  metrics: FunctionMetrics;
   platform: Platform;
   deps: () => Promise<D>;
   counted<T>(deps: D, runId: string | undefined, work: () => Promise<T>): Promise<T>;
@@ -51,12 +74,17 @@ export interface FunctionHost {
 function compose<D>(service: string, runtime: Runtime<D>, host: FunctionHost): Composed<D> {
   const env = host.env ?? process.env;
   const platform = host.platform ?? platformFromEnv(createLogger(service), env);
+  const metrics = functionMetricsFromEnv(env);
   return {
     logger: platform.logger,
+    metrics,
     platform,
     deps: once(runtime.compose(platform, env)),
-    counted: (deps, runId, work) =>
-      runtime.accounting ? withCallsCounted(runtime.accounting(deps), runId, work) : work(),
+    counted: (deps, runId, work) => {
+      if (!runtime.accounting) return work();
+      const accounting = runtime.accounting(deps);
+      return withCallsCounted(accounting, runId, () => withCallsMeasured(accounting, metrics.sink, work));
+    },
   };
 }
 
@@ -87,9 +115,11 @@ export function sqsFunction<D>(
       queue: options.queue,
       recorder: options.failureRecorder ?? failureRecorderFor(fn.platform.doc, fn.platform.tables),
     },
+    metrics: fn.metrics.sink,
   };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(fn.logger))
+    .use(fn.metrics.flush)
     .handler(async (event, context) => {
       const deps = await fn.deps();
       return fn.counted(deps, runIdOfBatch(event.Records), () =>
@@ -146,17 +176,18 @@ export function scheduledRunOf(event: unknown, now: () => Date = () => new Date(
 export function scheduledFunction<D, R>(
   service: string,
   runtime: Runtime<D>,
-  job: (deps: NoInfer<D>, run: ScheduledRun) => Promise<R>,
+  job: (deps: NoInfer<D>, run: ScheduledRun, metrics: MetricsSink) => Promise<R>,
   host: FunctionHost = {},
 ) {
   const fn = compose(service, runtime, host);
   return middy<unknown, R>()
     .use(injectLambdaContext(fn.logger))
+    .use(fn.metrics.flush)
     .handler(async (event) => {
       const run = scheduledRunOf(event);
       fn.logger.info('Scheduled run starts', { ...run });
       const deps = await fn.deps();
-      return fn.counted(deps, run.runId, () => job(deps, run));
+      return fn.counted(deps, run.runId, () => job(deps, run, fn.metrics.sink));
     });
 }
 
@@ -180,9 +211,26 @@ export const INTERNAL_ERROR_BODY = JSON.stringify({
 
 /**
  * The middy handler of an HTTP route (API Gateway HTTP API, payload v2) over built dependencies:
- * the body decoded, Lambda context in logs, and every throw answered once as a bare 500.
+ * the body decoded, Lambda context in logs, every throw answered once as a bare 500, and each
+ * answer counted by status (the one HTTP route is the webhook: WebhookRequests_<status>).
  */
-export function httpHandler<D>(deps: () => Promise<D>, logger: Logger, route: HttpRoute<D>) {
+export function httpHandler<D>(
+  deps: () => Promise<D>,
+  logger: Logger,
+  route: HttpRoute<D>,
+  metrics: FunctionMetrics = NO_METRICS,
+) {
+  // The metrics middleware is the innermost: its onError flushes before httpErrorHandler answers.
+  const counted: HttpRoute<D> = async (d, request) => {
+    try {
+      const response = await route(d, request);
+      emitWebhookStatus(metrics.sink, response.statusCode);
+      return response;
+    } catch (error) {
+      emitWebhookStatus(metrics.sink, 500);
+      throw error;
+    }
+  };
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger))
     .use(
@@ -200,8 +248,9 @@ export function httpHandler<D>(deps: () => Promise<D>, logger: Logger, route: Ht
           Object.assign(request.error, { expose: false });
       },
     })
+    .use(metrics.flush)
     .handler(async (event) =>
-      route(await deps(), {
+      counted(await deps(), {
         headers: event.headers ?? {},
         body:
           event.body === undefined
@@ -221,5 +270,5 @@ export function httpFunction<D>(
   host: FunctionHost = {},
 ) {
   const fn = compose(service, runtime, host);
-  return httpHandler(fn.deps, fn.logger, route);
+  return httpHandler(fn.deps, fn.logger, route, fn.metrics);
 }

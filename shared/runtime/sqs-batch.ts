@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
+import { type MetricsSink, noMetrics } from '../observability/metrics.js';
 import { resumeAtFor } from '../ports/resume-at.js';
 import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
 import type { FailureRecorder } from './failure-recorder.js';
@@ -14,6 +15,8 @@ export interface SqsBatchHandlerOptions {
   deferrer?: VisibilityDeferrer;
   /** Keeps why each failed message failed, by (queue, MessageId), for `sync dlq`. Best effort. */
   failures?: { queue: QueueKey; recorder: FailureRecorder };
+  /** Where the consumer's metrics go (the function's; none outside Lambda). */
+  metrics?: MetricsSink;
 }
 
 /**
@@ -68,6 +71,7 @@ export type RecordHandler = (record: SQSRecord) => Promise<unknown>;
 export type SqsConsumer<D> = (
   deps: D,
   records: readonly SQSRecord[],
+  metrics: MetricsSink,
 ) => RecordHandler | Promise<RecordHandler>;
 
 /** The batch handler of `consumer` over `deps`: partial batch failures, deferral, failure records. */
@@ -78,7 +82,7 @@ export function sqsConsumerHandler<D>(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   return async (event, context) => {
     const handle = await Promise.resolve()
-      .then(() => consumer(deps, event.Records))
+      .then(() => consumer(deps, event.Records, options.metrics ?? noMetrics))
       .catch(
         (error: unknown): RecordHandler =>
           () =>

@@ -10,6 +10,7 @@ import { addSyncStacks } from '../../infra/sync-app.js';
 import type { MarketoSandbox } from '../../sandboxes/marketo/marketo-sandbox.js';
 import type { SalesforceSandbox } from '../../sandboxes/salesforce/salesforce-sandbox.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../shared/config/settings.js';
+import { METRICS, metricNames } from '../../shared/observability/metrics.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
 import { newTestApp } from '../infra/sync-test-app.js';
 import { type DeployedStack, PROJECT_VARIABLE, startDeployedStack } from './deployed-stack.js';
@@ -274,5 +275,16 @@ describe('the synthesized stack, deployed on the embedded emulators', () => {
       f.metrics.filter((m) => m.name === 'JobCompleted').map((m) => m.dimensions.job),
     );
     expect(new Set(completed)).toEqual(new Set(['activities', 'optouts', 'tasks', 'campaigns']));
+    // The night's metrics, as the bundled functions emit them: only catalogue names, the main ones present.
+    const emitted = new Set([...stack.functions.values()].flatMap((f) => f.metrics.map((m) => m.name)));
+    expect([...emitted].filter((name) => !metricNames().includes(name))).toEqual([]);
+    for (const def of [
+      METRICS.activitiesRead,
+      METRICS.vendorCalls.marketo,
+      METRICS.webhookRequests['202'],
+      METRICS.optOutsApplied.salesforce,
+      METRICS.webhookToAppliedLatency,
+    ])
+      expect(emitted, def.name).toContain(def.name);
   });
 });
