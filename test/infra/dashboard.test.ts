@@ -66,7 +66,9 @@ describe('dashboard', () => {
   });
 
   it('plots errors and duration of every function of the stack', () => {
-    const fnIds = Object.values(stateless.functions).map((f) => `ref:${logicalId(f.function)}`);
+    const fnIds = [...Object.values(stateless.functions), ...Object.values(stateless.salesActivityJobs)].map(
+      (f) => `ref:${logicalId(f.function)}`,
+    );
     expect(fnIds.length).toBeGreaterThan(0);
     for (const name of ['Errors', 'Duration']) {
       const plottedFns = metrics
