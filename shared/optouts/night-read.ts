@@ -103,8 +103,7 @@ export interface SalesforcePosition {
 type Row = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<string, unknown>;
 
 /**
- * Reads the next rows (by Id) of one object modified in (since, until]. The
- * upper bound keeps the night finite: our own writes during the night are read by the next one.
+ * Reads the next rows (by Id) of one object modified since the watermark.
  */
 export async function readSalesforceChunk(
   sf: SalesforceApi,
@@ -122,14 +121,12 @@ export async function readSalesforceChunk(
   const limit = input.rows ?? SALESFORCE_ROWS_PER_CHUNK;
   const from = soqlIdentifier(position.sobject);
   const f = soqlIdentifier(field);
-  // SOQL datetime literals are whole seconds: the window ends at the next whole second after the
-  // night's start (a record in that second is read again next night, harmlessly).
-  const before = new Date(Math.floor(input.until.getTime() / 1000) * 1000 + 1000);
-  // Keyset by Id inside the fixed window: independent of how precise SystemModstamp is.
+  // Keyset by Id: the night ends however many rows change meanwhile (a row changed after the
+  // night began behind the keyset is read by the next night, whose window starts at this one's).
   const rows = await sf.query<Row>(
     position.afterId
-      ? soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND SystemModstamp < ${before} AND Email != null AND Id > ${position.afterId} ORDER BY Id LIMIT ${limit}`
-      : soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND SystemModstamp < ${before} AND Email != null ORDER BY Id LIMIT ${limit}`,
+      ? soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND Email != null AND Id > ${position.afterId} ORDER BY Id LIMIT ${limit}`
+      : soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND Email != null ORDER BY Id LIMIT ${limit}`,
   );
   const changes = new Map<string, Observation[]>();
   const now = input.until;
