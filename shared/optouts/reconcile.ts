@@ -133,7 +133,7 @@ export async function reconcileOptOuts(
   await deps.runs.start('optouts', night.runId, { salesforceField: deps.settings.optOuts.salesforceField });
   const opened = { ...cursor, night };
   if (!(await deps.cursors.putValue(OPT_OUT_CURSOR_ID, opened, item?.version)))
-    throw new OptOutNightBusyError(night.runId);
+    throw new OptOutNightBusyError();
   return runNight(deps, opened, (item?.version ?? 0) + 1, options);
 }
 
@@ -159,9 +159,9 @@ export async function reconcileOptOutsToEnd(
 
 export class OptOutNightBusyError extends Error {
   override readonly name = 'OptOutNightBusyError';
-  constructor(runId: string) {
+  constructor() {
     super(
-      `Opt-out night ${runId}: another invocation moved the checkpoint meanwhile; this one stops and leaves the night to it. Nothing to do unless it repeats every night (then look for two schedules).`,
+      'The opt-out night checkpoint was moved by another invocation meanwhile; this one stops and leaves the night to it. Nothing to do unless it repeats every night (then look for two schedules of reconcile-optouts).',
     );
   }
 }
@@ -317,8 +317,7 @@ async function runNight(
   let chunks = 0;
   let v = version;
   const save = async (value: OptOutCursor) => {
-    if (!(await deps.cursors.putValue(OPT_OUT_CURSOR_ID, value, v)))
-      throw new OptOutNightBusyError(night.runId);
+    if (!(await deps.cursors.putValue(OPT_OUT_CURSOR_ID, value, v))) throw new OptOutNightBusyError();
     v = (v ?? 0) + 1;
   };
   for (;;) {
