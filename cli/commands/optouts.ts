@@ -1,7 +1,7 @@
 import { normaliseEmail } from '../../shared/domain/email.js';
 import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
 import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
-import { type OptOutRunReport, reconcileOptOuts } from '../../shared/optouts/reconcile.js';
+import { type OptOutRunReport, reconcileOptOutsToEnd } from '../../shared/optouts/reconcile.js';
 import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import { optOutDepsFromPlatform } from '../../shared/runtime/opt-out-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
@@ -78,7 +78,7 @@ export async function runOptOutsCommandWith(
 ): Promise<OptOutsCommandResult> {
   const [sub, ...rest] = args.filter((a) => a !== '--json');
   if (sub === undefined || sub === 'run') {
-    const report = await reconcileOptOuts(deps);
+    const report = await reconcileOptOutsToEnd(deps);
     for (const line of formatRunReport(report)) out(line);
     return { exitCode: 0, summary: runSummary(report) };
   }
@@ -109,6 +109,9 @@ export function runSummary(r: OptOutRunReport): Record<string, unknown> {
     resubscribes: r.resubscribes,
     webhookCoverage: r.webhookCoverage,
     apiCalls: r.apiCalls,
+    invocations: r.invocations,
+    chunks: r.chunks,
+    poison: r.poison,
     durationMs: r.durationMs,
   };
 }
@@ -124,6 +127,7 @@ export function formatRunReport(r: OptOutRunReport): string[] {
     `  echoes ignored   ${r.echoesIgnored}; resubscribes applied ${r.resubscribes.applied}, rejected ${r.resubscribes.rejected}`,
     `  webhook coverage ${r.webhookCoverage.deliveredByWebhook}/${r.webhookCoverage.optOuts} of tonight's Marketo opt-outs (${pct})`,
     `  API calls        Marketo ${r.apiCalls.marketo}, Salesforce ${r.apiCalls.salesforce}`,
+    `  chunks           ${r.chunks.done} in ${r.invocations} invocation(s); retried ${r.chunks.retried}, split ${r.chunks.split}, poison ${r.chunks.poison}${r.poison.length ? ` (${r.poison.map((p) => `${p.kind} ${p.ref}: ${p.error}`).join('; ')})` : ''}`,
   ];
 }
 

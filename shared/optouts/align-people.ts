@@ -46,6 +46,8 @@ export interface AlignResult {
   disagreements: { salesforce: number; marketo: number };
   written: { salesforce: number; marketo: number };
   failed: (WriteOutcome & { email: string })[];
+  /** Planned writes dropped because the person's decision changed before they were sent. */
+  superseded: number;
   /** Decided value and outcome per person. */
   byPerson: Map<string, { optedOut: boolean; writes: WriteOutcome[] }>;
 }
@@ -81,6 +83,7 @@ export async function alignPeople(
     disagreements: { salesforce: 0, marketo: 0 },
     written: { salesforce: 0, marketo: 0 },
     failed: [],
+    superseded: 0,
     byPerson: new Map(),
   };
   if (emails.length === 0) return result;
@@ -143,7 +146,19 @@ export async function alignPeople(
     return { email, plan, optedOut: r.state.optedOut };
   });
 
-  // 3. The writes, batched across people.
+  // 3. Re-check before writing: a webhook or another run may have changed a person's decision
+  // since the plan was stored; a write that no longer matches the stored decision is dropped (the
+  // change that moved it aligns the records itself).
+  await mapLimit(plans, 8, async (p) => {
+    if (p.plan.length === 0) return;
+    const now = (await deps.store.get(p.email))?.state.optedOut;
+    if (now === p.optedOut) return;
+    result.superseded += p.plan.length;
+    p.plan = [];
+    p.optedOut = now ?? p.optedOut;
+  });
+
+  // 4. The writes, batched across people.
   const all = plans.flatMap((p) => p.plan);
   for (const w of all) result.disagreements[systemOf(w.target)]++;
   const outcomes: WriteOutcome[] = [];
@@ -165,7 +180,7 @@ export async function alignPeople(
   }
   const outcomeByTarget = new Map(outcomes.map((o) => [o.target, o]));
 
-  // 4. What landed, what failed (failed retryable targets are retried by the next run).
+  // 5. What landed, what failed (failed retryable targets are retried by the next run).
   const landedAt = nowOf(deps).toISOString();
   await mapLimit(plans, 8, async ({ email, plan, optedOut }) => {
     const writes = plan.flatMap((w) => {

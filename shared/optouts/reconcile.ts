@@ -1,44 +1,88 @@
-import { randomUUID } from 'node:crypto';
-import { normaliseEmail } from '../domain/email.js';
-import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
-import { type HistoryEntry, marketoTarget, type OptOutState } from '../domain/opt-out-state.js';
+import { emailRef } from '../domain/email.js';
+import type { Verdict } from '../domain/opt-out-policy.js';
 import { newRunId } from '../domain/run-report.js';
-import { soql, soqlIdentifier } from '../domain/soql.js';
 import { recordJobCompleted } from '../observability/metrics.js';
-import type { LeadChange } from '../ports/marketo-api.js';
-import { readMarketoPages } from '../ports/marketo-paging.js';
-import { alignPeople } from './align-people.js';
-import { nowOf, type OptOutDeps, policyOf } from './opt-out-deps.js';
-import { MARKETO_LEAD_FIELDS, SALESFORCE_PERSON_OBJECTS, salesforceRowToRecord } from './person-records.js';
+import { applyPeople, CHUNK_ATTEMPTS } from './night-apply.js';
+import {
+  type MarketoPosition,
+  type ReadChunk,
+  readMarketoChunk,
+  readSalesforceChunk,
+  type SalesforcePosition,
+} from './night-read.js';
+import { addTally, emptyTally, MAX_POISON_LISTED, type NightTally, type PoisonChunk } from './night-tally.js';
+import { nowOf, type OptOutDeps } from './opt-out-deps.js';
+import { SALESFORCE_PERSON_OBJECTS } from './person-records.js';
 
 /**
- * The nightly unsubscribe reconciliation, both directions, in one run:
- *   1. read what changed since the cursor: Marketo lead changes on `unsubscribed` (paging token from
- *      the watermark, every page while moreResult) and Salesforce Leads/Contacts by SystemModstamp;
- *   2. feed each change to the policy in the person's state (echoes of our own writes recognised);
- *   3. bring every record of each person who changed in line (alignPeople: both sides, all records
- *      with that normalised email), retrying people whose writes failed last time;
- *   4. advance the cursor and store a consent-drift report in the runs table (kind `optouts`).
- * A crash anywhere leaves the cursor where it was: the next run re-reads and re-applies (idempotent).
+ * The nightly unsubscribe reconciliation, both directions, as a night of small chunks:
+ *   1. read what changed since the cursor, one chunk at a time: a page of Marketo lead changes on
+ *      `unsubscribed`, then keyset pages (by Id) of Salesforce Leads/Contacts modified between the
+ *      watermark and the night's start;
+ *   2. feed each chunk's changes to the policy in each person's state (echoes recognised), and
+ *   3. bring every record of those people in line (night-apply.ts: a failing chunk is retried, then
+ *      split until the one person who breaks it is set aside as poison — reported, retried next
+ *      night — while everyone else goes through);
+ *   4. last, the people whose writes failed last night;
+ *   5. advance the watermarks and store a consent-drift report in the runs table (kind `optouts`).
+ * After every chunk the night's position and tally are checkpointed in the cursor store. An
+ * invocation stops starting chunks when its time budget is spent; the next invocation (of the same
+ * function: the next schedule tick, or `continueOptOuts`) resumes the open night before anything
+ * else. A crash re-does at most the chunk in hand (idempotent). Why a checkpoint, not a queue or a
+ * state machine: README "Nightly opt-out reconciliation".
  */
 
 export const OPT_OUT_CURSOR_ID = 'optouts#nightly';
 /** Re-read this far behind the watermarks: late-committed changes, clock skew. */
 const OVERLAP_MS = 60 * 60 * 1000;
-/** A Marketo change this close before the webhook delivery counts as delivered by it. */
-const WEBHOOK_COVERAGE_SLACK_MS = 5 * 60 * 1000;
-const MAX_PAGES = 10_000;
-const MAX_PENDING_PEOPLE = 10_000;
+/** Time an invocation spends starting chunks (Lambda timeout 15 min; a chunk takes seconds). */
+export const INVOCATION_BUDGET_MS = 12 * 60 * 1000;
+/** People carried to the next night (the checkpoint is one DynamoDB item, 400 KB). */
+const MAX_PENDING_PEOPLE = 2000;
+/** People aligned per chunk of last night's leftovers. */
+const RETRY_PEOPLE_PER_CHUNK = 500;
+
+/** An open night, as checkpointed after each chunk. */
+export interface NightCheckpoint {
+  runId: string;
+  startedAt: string;
+  until: string;
+  marketoSince: string;
+  salesforceSince: string;
+  marketo: MarketoPosition;
+  salesforce: SalesforcePosition;
+  /** Sides whose reading failed every attempt: their watermark stays, the next night re-reads. */
+  sideFailed: { marketo?: string; salesforce?: string };
+  /** Last night's leftovers not yet aligned. */
+  retryPeople: string[];
+  /** Tonight's leftovers (retryable write failures, poison people) for the next night. */
+  pending: string[];
+  poison: PoisonChunk[];
+  tally: NightTally;
+  invocations: number;
+  /** Wall time spent inside invocations (the night's elapsed time includes the gaps). */
+  busyMs: number;
+}
 
 export interface OptOutCursor {
   marketoWatermark?: string;
   salesforceWatermark?: string;
   /** People whose writes failed with a retryable error: retried by the next run. */
   pendingPeople?: string[];
+  /** The night in progress, if any. */
+  night?: NightCheckpoint;
 }
 
 export interface OptOutRunReport {
   kind: 'optouts';
+  /** `continued`: the budget ran out, the next invocation resumes the night. */
+  status: 'completed' | 'continued';
+  invocations: number;
+  /** Wall time inside invocations. */
+  busyMs: number;
+  chunks: NightTally['chunks'];
+  /** Chunks that failed every attempt (listed up to MAX_POISON_LISTED). */
+  poison: PoisonChunk[];
   runId: string;
   startedAt: string;
   finishedAt: string;
@@ -65,303 +109,319 @@ export interface OptOutRunReport {
   apiCalls: { marketo: number; salesforce: number };
   /** Of tonight's Marketo opt-outs, how many the real-time webhook had already delivered. */
   webhookCoverage: { optOuts: number; deliveredByWebhook: number; percent: number | null };
-  /** People left for the next run (retryable failures). */
+  /** People left for the next run (retryable failures and poison). */
   pendingPeople: number;
 }
 
-const bump = (counts: Record<string, number>, key: string, by = 1) => {
-  counts[key] = (counts[key] ?? 0) + by;
-};
-
-const truthy = (v: string | null | undefined) => v === 'true' || v === '1';
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
+export interface ReconcileOptions {
+  runId?: string;
+  /** Time this invocation may spend starting chunks (default INVOCATION_BUDGET_MS). */
+  budgetMs?: number;
+  /** Chunks this invocation may run (tests, bench). */
+  maxChunks?: number;
 }
 
-interface PersonChange {
-  obs: Observation;
-}
-
+/** Starts a night (or resumes the open one) and runs chunks until done or out of budget. */
 export async function reconcileOptOuts(
   deps: OptOutDeps,
-  options: { runId?: string } = {},
+  options: ReconcileOptions = {},
 ): Promise<OptOutRunReport> {
-  const started = nowOf(deps);
-  const runId = options.runId ?? newRunId(started);
-  const cause = `nightly:${runId}`;
-  const policy = policyOf(deps);
-  const field = deps.settings.optOuts.salesforceField;
-  await deps.runs.start('optouts', runId, { salesforceField: field });
-  try {
-    const cursorItem = await deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
-    const cursor = cursorItem?.value ?? {};
-    const lookback = new Date(started.getTime() - deps.settings.optOuts.lookbackDays * 86_400_000);
-    const marketoSince = cursor.marketoWatermark ? new Date(cursor.marketoWatermark) : lookback;
-    const salesforceSince = cursor.salesforceWatermark ? new Date(cursor.salesforceWatermark) : lookback;
+  const item = await deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
+  const cursor = item?.value ?? {};
+  if (cursor.night) return runNight(deps, cursor, item?.version, options);
+  const night = newNight(deps, cursor, options.runId);
+  await deps.runs.start('optouts', night.runId, { salesforceField: deps.settings.optOuts.salesforceField });
+  const opened = { ...cursor, night };
+  if (!(await deps.cursors.putValue(OPT_OUT_CURSOR_ID, opened, item?.version)))
+    throw new OptOutNightBusyError();
+  return runNight(deps, opened, (item?.version ?? 0) + 1, options);
+}
 
-    const mk = await deps.marketo();
-    const sf = await deps.salesforce();
-    const callsBefore = { m: mk.callCounts().total, s: sf.callCounts().total };
-    const skipped: Record<string, number> = {};
-    const changes = new Map<string, PersonChange[]>();
-    const add = (email: string, obs: Observation) => {
-      const key = normaliseEmail(email);
-      changes.set(key, [...(changes.get(key) ?? []), { obs }]);
-    };
+/** Resumes the open night, if any (a continuation invocation never starts a new night). */
+export async function continueOptOuts(
+  deps: OptOutDeps,
+  options: Omit<ReconcileOptions, 'runId'> = {},
+): Promise<OptOutRunReport | undefined> {
+  const item = await deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
+  if (!item?.value.night) return undefined;
+  return runNight(deps, item.value, item.version, options);
+}
 
-    // 1a. Marketo: every change of `unsubscribed` since the watermark (minus the overlap).
-    const leadChanges: LeadChange[] = [];
-    const seen = new Set<string>();
-    const pages = readMarketoPages({
-      marketo: mk,
-      readPage: (nextPageToken) =>
-        mk.getLeadChanges({
-          nextPageToken,
-          fields: ['unsubscribed', 'unsubscribedReason'],
-          batchSize: deps.settings.marketo.batchSize,
-        }),
-      since: new Date(marketoSince.getTime() - OVERLAP_MS),
-      dateOf: (c) => c.activityDate,
-      onTokenRefused: () =>
-        deps.logger.warn('Lead-changes paging token rejected; regenerating it', { runId }),
-    });
-    let pageCount = 0;
-    for await (const res of pages) {
-      for (const c of res.items) {
-        if (seen.has(c.marketoGUID)) continue;
-        seen.add(c.marketoGUID);
-        if (c.fields?.some((f) => f.name.toLowerCase() === 'unsubscribed')) leadChanges.push(c);
-      }
-      if (++pageCount >= MAX_PAGES) break;
-    }
-    const leadIds = [...new Set(leadChanges.map((c) => c.leadId))];
-    const leads = leadIds.length
-      ? await mk.getLeads({ filterType: 'id', filterValues: leadIds, fields: MARKETO_LEAD_FIELDS })
-      : [];
-    const leadById = new Map(leads.map((l) => [l.id, l]));
-    for (const c of leadChanges) {
-      const lead = leadById.get(c.leadId);
-      if (!lead) {
-        bump(skipped, 'marketoLeadNotFound');
-        continue;
-      }
-      if (!lead.email) {
-        bump(skipped, 'marketoLeadWithoutEmail');
-        continue;
-      }
-      const f = c.fields?.find((x) => x.name.toLowerCase() === 'unsubscribed');
-      add(lead.email, {
-        source: 'marketo-nightly',
-        target: marketoTarget(c.leadId),
-        value: truthy(f?.newValue),
-        priorValue: truthy(f?.oldValue),
-        at: new Date(c.activityDate).toISOString(),
-        evidence: {
-          leadId: c.leadId,
-          activityGuid: c.marketoGUID,
-          runId,
-          ...(lead.unsubscribedReason ? { reason: lead.unsubscribedReason } : {}),
-        },
-      });
-    }
+/** Runs invocations back to back until the night completes (CLI, bench: one process). */
+export async function reconcileOptOutsToEnd(
+  deps: OptOutDeps,
+  options: ReconcileOptions = {},
+): Promise<OptOutRunReport> {
+  let report = await reconcileOptOuts(deps, options);
+  while (report.status === 'continued') report = await reconcileOptOuts(deps, options);
+  return report;
+}
 
-    // 1b. Salesforce: Leads and Contacts modified since the watermark; the state tells a change
-    // of the opt-out field apart from an edit of another field (same value as last known).
-    let salesforceRead = 0;
-    for (const sobject of SALESFORCE_PERSON_OBJECTS) {
-      const rows = await sf.query<{ Id: string; Email?: string | null; SystemModstamp?: string | null }>(
-        soql`SELECT Id, Email, ${soqlIdentifier(field)}, SystemModstamp FROM ${soqlIdentifier(sobject)} WHERE SystemModstamp > ${new Date(salesforceSince.getTime() - OVERLAP_MS)} AND Email != null`,
-      );
-      for (const row of rows) {
-        const rec = salesforceRowToRecord(sobject, row, field, started);
-        if (!rec) continue;
-        salesforceRead++;
-        add(rec.email, {
-          source: 'salesforce-nightly',
-          target: rec.target,
-          value: rec.optedOut,
-          at: rec.at,
-          evidence: { recordId: row.Id, sobject, runId },
-        });
-      }
-    }
-
-    // 2. The policy, per person.
-    for (const p of cursor.pendingPeople ?? []) if (!changes.has(p)) changes.set(p, []);
-    const emails = [...changes.keys()];
-    const verdicts: Record<string, number> = {};
-    const resubscribes = { applied: 0, rejected: 0 };
-    const origins = new Map<string, { marketo: boolean; salesforce: boolean }>();
-    const coverage = { optOuts: 0, deliveredByWebhook: 0 };
-    await mapLimit(emails, 8, async (email) => {
-      const personChanges = changes.get(email) ?? [];
-      let result: ReturnType<typeof observeAll> | undefined;
-      let before: OptOutState | undefined;
-      const at = nowOf(deps).toISOString();
-      await deps.store.update(email, (current) => {
-        before = current;
-        result = observeAll(
-          current,
-          personChanges.map((c) => c.obs),
-          policy,
-        );
-        const history: HistoryEntry[] = result.verdicts
-          .filter((v) => v.verdict !== 'unchanged' && v.verdict !== 'alreadySubscribed')
-          .map((v) => ({
-            kind: 'observed',
-            id: randomUUID(),
-            at,
-            source: v.observation.source,
-            ...(v.observation.target ? { target: v.observation.target } : {}),
-            value: v.observation.value,
-            verdict: v.verdict,
-            evidence: { ...v.observation.evidence, changedAt: v.observation.at },
-            optedOut: v.optedOut,
-          }));
-        const viewsChanged = JSON.stringify(result.state.records) !== JSON.stringify(current.records);
-        if (history.length === 0 && !viewsChanged) return undefined;
-        return { state: result.state, history };
-      });
-      const origin = { marketo: false, salesforce: false };
-      for (const v of result?.verdicts ?? []) {
-        bump(verdicts, v.verdict);
-        if (v.verdict === 'resubscribe') resubscribes.applied++;
-        if (v.verdict === 'resubscribeRejected') resubscribes.rejected++;
-        const real = ['optOut', 'resubscribe', 'alreadyOptedOut', 'drift', 'resubscribeRejected'].includes(
-          v.verdict,
-        );
-        if (real && v.observation.source === 'marketo-nightly') origin.marketo = true;
-        if (real && v.observation.source === 'salesforce-nightly') origin.salesforce = true;
-      }
-      origins.set(email, origin);
-      // Webhook coverage: tonight's Marketo opt-outs, and whether the webhook had delivered them.
-      const webhookAt = result?.state.webhookAt;
-      // Our own write to that very lead coming back is not an opt-out of the night.
-      const ownWrite = (v: { verdict: Verdict; observation: Observation }) =>
-        v.verdict === 'echo' &&
-        (before?.ourWrites ?? []).some(
-          (w) => w.target === v.observation.target && w.value === v.observation.value,
-        );
-      const marketoOptOuts = (result?.verdicts ?? []).filter(
-        (v) =>
-          v.observation.source === 'marketo-nightly' &&
-          v.observation.value &&
-          v.observation.priorValue === false &&
-          !ownWrite(v),
-      );
-      if (marketoOptOuts.length) {
-        coverage.optOuts++;
-        const first = Math.min(...marketoOptOuts.map((v) => Date.parse(v.observation.at)));
-        if (webhookAt && Date.parse(webhookAt) >= first - WEBHOOK_COVERAGE_SLACK_MS)
-          coverage.deliveredByWebhook++;
-      }
-    });
-
-    // 3. Every record of every person who changed, brought in line.
-    const aligned = await alignPeople(deps, emails, {
-      cause,
-      marketoReason: 'Opted out in Salesforce (nightly unsubscribe sync)',
-    });
-    const changesApplied = { marketoToSalesforce: 0, salesforceToMarketo: 0 };
-    for (const [email, outcome] of aligned.byPerson) {
-      const origin = origins.get(email);
-      const wroteSf = outcome.writes.some((w) => w.ok && w.target.startsWith('salesforce:'));
-      const wroteMk = outcome.writes.some((w) => w.ok && w.target.startsWith('marketo:'));
-      if (origin?.marketo && wroteSf) changesApplied.marketoToSalesforce++;
-      if (origin?.salesforce && wroteMk) changesApplied.salesforceToMarketo++;
-    }
-    for (const [v, n] of Object.entries(aligned.sightings)) bump(verdicts, `sighting.${v}`, n ?? 0);
-    const failedByError: Record<string, number> = {};
-    for (const f of aligned.failed) bump(failedByError, f.error ?? 'unknown');
-    const pending = [...new Set(aligned.failed.filter((f) => f.retryable).map((f) => f.email))].slice(
-      0,
-      MAX_PENDING_PEOPLE,
+export class OptOutNightBusyError extends Error {
+  override readonly name = 'OptOutNightBusyError';
+  constructor() {
+    super(
+      'The opt-out night checkpoint was moved by another invocation meanwhile; this one stops and leaves the night to it. Nothing to do unless it repeats every night (then look for two schedules of reconcile-optouts).',
     );
-
-    // 4. Cursor and report.
-    const until = started.toISOString();
-    const moved = await deps.cursors.putValue<OptOutCursor>(
-      OPT_OUT_CURSOR_ID,
-      { marketoWatermark: until, salesforceWatermark: until, pendingPeople: pending },
-      cursorItem?.version,
-    );
-    if (!moved)
-      deps.logger.warn('Opt-out cursor moved by another run meanwhile; left as that run set it', { runId });
-    const finished = nowOf(deps);
-    const report: OptOutRunReport = {
-      kind: 'optouts',
-      runId,
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-      window: {
-        marketoSince: marketoSince.toISOString(),
-        salesforceSince: salesforceSince.toISOString(),
-        until,
-      },
-      changesRead: { marketo: leadChanges.length, salesforce: salesforceRead },
-      people: emails.length,
-      verdicts,
-      echoesIgnored: verdicts.echo ?? 0,
-      resubscribes,
-      disagreements: {
-        ...aligned.disagreements,
-        total: aligned.disagreements.salesforce + aligned.disagreements.marketo,
-      },
-      fixed: { ...aligned.written },
-      changesApplied,
-      writes: {
-        ...aligned.written,
-        failed: aligned.failed.length,
-        retryableFailed: aligned.failed.filter((f) => f.retryable).length,
-      },
-      failedByError,
-      skipped,
-      apiCalls: {
-        marketo: mk.callCounts().total - callsBefore.m,
-        salesforce: sf.callCounts().total - callsBefore.s,
-      },
-      webhookCoverage: {
-        ...coverage,
-        percent: coverage.optOuts
-          ? Math.round((coverage.deliveredByWebhook / coverage.optOuts) * 1000) / 10
-          : null,
-      },
-      pendingPeople: pending.length,
-    };
-    await deps.runs.add('optouts', runId, {
-      'read.marketo': report.changesRead.marketo,
-      'read.salesforce': report.changesRead.salesforce,
-      people: report.people,
-      disagreements: report.disagreements.total,
-      'written.salesforce': report.writes.salesforce,
-      'written.marketo': report.writes.marketo,
-      failed: report.writes.failed,
-      echoes: report.echoesIgnored,
-      'calls.marketo': report.apiCalls.marketo,
-      'calls.salesforce': report.apiCalls.salesforce,
-    });
-    await deps.runs.finish('optouts', runId, 'completed', { report });
-    recordJobCompleted('optouts');
-    deps.logger.info('Nightly unsubscribe reconciliation done', { report });
-    return report;
-  } catch (err) {
-    await deps.runs
-      .finish('optouts', runId, 'failed', {
-        error: err instanceof Error ? `${err.name}: ${err.message}` : 'unknown',
-      })
-      .catch(() => undefined);
-    throw err;
   }
+}
+
+function newNight(deps: OptOutDeps, cursor: OptOutCursor, runId: string | undefined): NightCheckpoint {
+  const started = nowOf(deps);
+  const lookback = new Date(
+    started.getTime() - deps.settings.optOuts.lookbackDays * 86_400_000,
+  ).toISOString();
+  return {
+    runId: runId ?? newRunId(started),
+    startedAt: started.toISOString(),
+    until: started.toISOString(),
+    marketoSince: cursor.marketoWatermark ?? lookback,
+    salesforceSince: cursor.salesforceWatermark ?? lookback,
+    marketo: { done: false },
+    salesforce: { sobject: SALESFORCE_PERSON_OBJECTS[0] ?? 'Lead', done: false },
+    sideFailed: {},
+    retryPeople: cursor.pendingPeople ?? [],
+    pending: [],
+    poison: [],
+    tally: emptyTally(),
+    invocations: 0,
+    busyMs: 0,
+  };
+}
+
+type ChunkStep = { kind: 'marketo' } | { kind: 'salesforce' } | { kind: 'retry' } | { kind: 'done' };
+
+function nextStep(n: NightCheckpoint): ChunkStep {
+  if (!n.marketo.done && !n.sideFailed.marketo) return { kind: 'marketo' };
+  if (!n.salesforce.done && !n.sideFailed.salesforce) return { kind: 'salesforce' };
+  if (n.retryPeople.length) return { kind: 'retry' };
+  return { kind: 'done' };
+}
+
+/** Reads a chunk, retried; undefined when every attempt failed (the side stops for tonight). */
+async function readWithRetry<T extends ReadChunk>(
+  read: () => Promise<T>,
+): Promise<{ ok: true; chunk: T; retried: number } | { ok: false; error: unknown }> {
+  let error: unknown;
+  for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt++) {
+    try {
+      return { ok: true, chunk: await read(), retried: attempt - 1 };
+    } catch (err) {
+      error = err;
+    }
+  }
+  return { ok: false, error };
+}
+
+const errorName = (err: unknown) => (err instanceof Error ? err.name : 'unknown');
+
+/** One chunk: read (if a side), apply, and the night's new checkpoint. */
+async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkStep): Promise<NightCheckpoint> {
+  const n: NightCheckpoint = structuredClone(night);
+  const cause = `nightly:${n.runId}`;
+  let changes: ReadChunk['changes'] = new Map();
+  let people: string[] = [];
+  if (step.kind === 'marketo') {
+    const mk = await deps.marketo();
+    const since = new Date(Date.parse(n.marketoSince) - OVERLAP_MS);
+    const r = await readWithRetry(() =>
+      readMarketoChunk(mk, {
+        position: n.marketo,
+        since,
+        batchSize: deps.settings.marketo.batchSize,
+        runId: n.runId,
+      }),
+    );
+    if (!r.ok)
+      return sideFailed(deps, n, 'marketo', n.marketo.token ?? `since:${since.toISOString()}`, r.error);
+    n.tally.chunks.retried += r.retried;
+    n.tally.changesRead.marketo += r.chunk.read;
+    n.tally = addTally(n.tally, { ...emptyTally(), skipped: r.chunk.skipped });
+    n.marketo = r.chunk.next;
+    changes = r.chunk.changes;
+    people = [...changes.keys()];
+  } else if (step.kind === 'salesforce') {
+    const sf = await deps.salesforce();
+    const position = n.salesforce;
+    const r = await readWithRetry(() =>
+      readSalesforceChunk(sf, {
+        position,
+        objects: SALESFORCE_PERSON_OBJECTS,
+        field: deps.settings.optOuts.salesforceField,
+        since: new Date(Date.parse(n.salesforceSince) - OVERLAP_MS),
+        until: new Date(n.until),
+        runId: n.runId,
+      }),
+    );
+    if (!r.ok)
+      return sideFailed(deps, n, 'salesforce', `${position.sobject}:${position.afterId ?? 'start'}`, r.error);
+    n.tally.chunks.retried += r.retried;
+    n.tally.changesRead.salesforce += r.chunk.read;
+    n.salesforce = r.chunk.next;
+    changes = r.chunk.changes;
+    people = [...changes.keys()];
+  } else if (step.kind === 'retry') {
+    people = n.retryPeople.slice(0, RETRY_PEOPLE_PER_CHUNK);
+    n.retryPeople = n.retryPeople.slice(RETRY_PEOPLE_PER_CHUNK);
+  }
+  // A person set aside as poison tonight is not tried again tonight (they are pending already).
+  const poisonRefs = new Set(n.poison.filter((p) => p.kind === 'person').map((p) => p.ref));
+  people = people.filter((e) => !poisonRefs.has(emailRef(e)));
+  if (people.length) {
+    const outcome = await applyPeople(deps, people, changes, cause);
+    n.tally = addTally(n.tally, outcome.tally);
+    n.pending = [...new Set([...n.pending, ...outcome.pending])].slice(0, MAX_PENDING_PEOPLE);
+    n.poison = [...n.poison, ...outcome.poison].slice(0, MAX_POISON_LISTED);
+  }
+  n.tally.chunks.done++;
+  return n;
+}
+
+function sideFailed(
+  deps: OptOutDeps,
+  n: NightCheckpoint,
+  side: 'marketo' | 'salesforce',
+  ref: string,
+  error: unknown,
+): NightCheckpoint {
+  const kind: PoisonChunk['kind'] = side === 'marketo' ? 'marketo-page' : 'salesforce-page';
+  deps.logger.warn(
+    'Opt-out night: a page could not be read after its retries; that side resumes next night',
+    {
+      runId: n.runId,
+      side,
+      error: errorName(error),
+      ...(error instanceof Error ? { message: error.message } : {}),
+    },
+  );
+  n.sideFailed[side] = errorName(error);
+  n.poison = [...n.poison, { kind, ref, error: errorName(error), attempts: CHUNK_ATTEMPTS }].slice(
+    0,
+    MAX_POISON_LISTED,
+  );
+  n.tally.chunks.poison++;
+  return n;
+}
+
+async function runNight(
+  deps: OptOutDeps,
+  cursor: OptOutCursor,
+  version: number | undefined,
+  options: ReconcileOptions,
+): Promise<OptOutRunReport> {
+  let night = cursor.night as NightCheckpoint;
+  night = { ...night, invocations: night.invocations + 1 };
+  const budget = options.budgetMs ?? INVOCATION_BUDGET_MS;
+  const invocationStart = Date.now();
+  let busyFrom = invocationStart;
+  let chunks = 0;
+  let v = version;
+  const save = async (value: OptOutCursor) => {
+    if (!(await deps.cursors.putValue(OPT_OUT_CURSOR_ID, value, v))) throw new OptOutNightBusyError();
+    v = (v ?? 0) + 1;
+  };
+  for (;;) {
+    const step = nextStep(night);
+    if (step.kind === 'done') break;
+    if (
+      Date.now() - invocationStart >= budget ||
+      (options.maxChunks !== undefined && chunks >= options.maxChunks)
+    ) {
+      night = { ...night, busyMs: night.busyMs + (Date.now() - busyFrom) };
+      await save({ ...cursor, night });
+      const report = buildReport(deps, night, 'continued');
+      deps.logger.info('Nightly unsubscribe reconciliation continues in the next invocation', { report });
+      return report;
+    }
+    const calls = await callTotals(deps);
+    night = await runChunk(deps, night, step);
+    const after = await callTotals(deps);
+    night.tally.apiCalls.marketo += after.marketo - calls.marketo;
+    night.tally.apiCalls.salesforce += after.salesforce - calls.salesforce;
+    chunks++;
+    const now = Date.now();
+    night = { ...night, busyMs: night.busyMs + (now - busyFrom) };
+    busyFrom = now;
+    await save({ ...cursor, night });
+  }
+  return finishNight(deps, night, save);
+}
+
+async function callTotals(deps: OptOutDeps): Promise<{ marketo: number; salesforce: number }> {
+  const [mk, sf] = await Promise.all([deps.marketo(), deps.salesforce()]);
+  return { marketo: mk.callCounts().total, salesforce: sf.callCounts().total };
+}
+
+async function finishNight(
+  deps: OptOutDeps,
+  night: NightCheckpoint,
+  save: (value: OptOutCursor) => Promise<void>,
+): Promise<OptOutRunReport> {
+  const report = buildReport(deps, night, 'completed');
+  const next: OptOutCursor = {
+    marketoWatermark: night.sideFailed.marketo ? night.marketoSince : night.until,
+    salesforceWatermark: night.sideFailed.salesforce ? night.salesforceSince : night.until,
+    pendingPeople: night.pending,
+  };
+  await save(next);
+  await deps.runs.add('optouts', night.runId, {
+    'read.marketo': report.changesRead.marketo,
+    'read.salesforce': report.changesRead.salesforce,
+    people: report.people,
+    disagreements: report.disagreements.total,
+    'written.salesforce': report.writes.salesforce,
+    'written.marketo': report.writes.marketo,
+    failed: report.writes.failed,
+    echoes: report.echoesIgnored,
+    'calls.marketo': report.apiCalls.marketo,
+    'calls.salesforce': report.apiCalls.salesforce,
+    poison: report.chunks.poison,
+  });
+  await deps.runs.finish('optouts', night.runId, 'completed', { report });
+  recordJobCompleted('optouts');
+  if (report.chunks.poison)
+    deps.logger.warn('Nightly unsubscribe reconciliation done with poison chunks', { poison: report.poison });
+  deps.logger.info('Nightly unsubscribe reconciliation done', { report });
+  return report;
+}
+
+function buildReport(
+  deps: OptOutDeps,
+  n: NightCheckpoint,
+  status: OptOutRunReport['status'],
+): OptOutRunReport {
+  const finished = nowOf(deps);
+  const t = n.tally;
+  return {
+    kind: 'optouts',
+    status,
+    invocations: n.invocations,
+    busyMs: n.busyMs,
+    chunks: t.chunks,
+    poison: n.poison,
+    runId: n.runId,
+    startedAt: n.startedAt,
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - Date.parse(n.startedAt),
+    window: { marketoSince: n.marketoSince, salesforceSince: n.salesforceSince, until: n.until },
+    changesRead: t.changesRead,
+    people: t.people,
+    verdicts: t.verdicts as Partial<Record<Verdict, number>>,
+    echoesIgnored: t.verdicts.echo ?? 0,
+    resubscribes: t.resubscribes,
+    disagreements: { ...t.disagreements, total: t.disagreements.salesforce + t.disagreements.marketo },
+    fixed: { ...t.written },
+    changesApplied: t.changesApplied,
+    writes: { ...t.written, failed: t.failed, retryableFailed: t.retryableFailed },
+    failedByError: t.failedByError,
+    skipped: t.skipped,
+    apiCalls: t.apiCalls,
+    webhookCoverage: {
+      ...t.coverage,
+      percent: t.coverage.optOuts
+        ? Math.round((t.coverage.deliveredByWebhook / t.coverage.optOuts) * 1000) / 10
+        : null,
+    },
+    pendingPeople: n.pending.length,
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault } from '../../../sandboxes/marketo/fault-controller.js';
-import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
+import { continueOptOuts, reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import { type Harness, startHarness, uniqueEmail } from './harness.js';
 
 describe('nightly unsubscribe reconciliation (embedded default: dynalite + sandboxes + real clients)', () => {
@@ -120,6 +120,68 @@ describe('nightly unsubscribe reconciliation (embedded default: dynalite + sandb
       e.kind === 'observed' ? [e.verdict] : [],
     );
     expect(verdicts).toContain('resubscribeRejected');
+  });
+
+  it('pages a night across invocations: each stops at its budget, the next resumes the same night', async () => {
+    const people = Array.from({ length: 3 }, (_, i) => {
+      const email = uniqueEmail(`paged.${i}`);
+      const p = h.person({ email, sfContacts: [email] });
+      h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+      return p;
+    });
+    expect(await continueOptOuts(h.deps)).toBeUndefined(); // no open night: a continuation does nothing
+
+    const first = await reconcileOptOuts(h.deps, { maxChunks: 1 });
+    expect(first.status).toBe('continued');
+    const reports = [first];
+    for (let i = 0; i < 10 && reports.at(-1)?.status === 'continued'; i++)
+      reports.push((await continueOptOuts(h.deps, { maxChunks: 1 }))!);
+    const last = reports.at(-1)!;
+
+    expect(last.status).toBe('completed');
+    expect(last.runId).toBe(first.runId);
+    expect(last.invocations).toBe(reports.length);
+    expect(last.chunks.done).toBeGreaterThanOrEqual(3); // Marketo page, Lead page, Contact page
+    for (const p of people) expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+    expect((await h.deps.runs.get('optouts', first.runId))?.status).toBe('completed');
+  });
+
+  it('sets a poison person aside: the night completes, reports it and retries them next night', async () => {
+    const good = uniqueEmail('poison.good');
+    const bad = uniqueEmail('poison.bad');
+    const pg = h.person({ email: good, sfContacts: [good] });
+    const pb = h.person({ email: bad, sfContacts: [bad] });
+    for (const p of [pg, pb])
+      h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+    const store = h.deps.store;
+    let refusals = 0;
+    const poisoned = {
+      ...h.deps,
+      store: Object.assign(Object.create(store) as typeof store, {
+        update: (email: string, fn: Parameters<typeof store.update>[1]) => {
+          if (email === bad.toLowerCase()) {
+            refusals++;
+            throw new Error('simulated poison record');
+          }
+          return store.update(email, fn);
+        },
+      }),
+    };
+
+    const report = await reconcileOptOuts(poisoned);
+
+    expect(report.status).toBe('completed');
+    expect(h.sfOptOut('Contact', pg.sfContactIds[0]!)).toBe(true);
+    expect(h.sfOptOut('Contact', pb.sfContactIds[0]!)).toBe(false);
+    expect(report.chunks.poison).toBe(1);
+    expect(report.poison).toEqual([expect.objectContaining({ kind: 'person', error: 'Error' })]);
+    expect(JSON.stringify(report.poison)).not.toContain('poison.bad');
+    expect(refusals).toBeGreaterThanOrEqual(2);
+    expect(report.pendingPeople).toBe(1);
+    // The next night (store healthy again) takes the person up from the leftovers.
+    const next = await reconcileOptOuts(h.deps);
+    expect(next.chunks.poison).toBe(0);
+    expect(h.sfOptOut('Contact', pb.sfContactIds[0]!)).toBe(true);
   });
 
   it('regenerates a lead-changes paging token Marketo stops accepting, instead of failing the night', async () => {

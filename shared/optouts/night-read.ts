@@ -1,0 +1,156 @@
+import { normaliseEmail } from '../domain/email.js';
+import type { Observation } from '../domain/opt-out-policy.js';
+import { marketoTarget, type SalesforcePersonObject } from '../domain/opt-out-state.js';
+import { soql, soqlIdentifier } from '../domain/soql.js';
+import type { LeadChange, MarketoApi } from '../ports/marketo-api.js';
+import { readFirstMarketoPage } from '../ports/marketo-paging.js';
+import type { SalesforceApi } from '../ports/salesforce-api.js';
+import { bump } from './night-tally.js';
+import { MARKETO_LEAD_FIELDS, salesforceRowToRecord } from './person-records.js';
+
+/**
+ * One chunk of a night's reading: one page of Marketo lead changes, or one keyset page of
+ * Salesforce Leads/Contacts modified in the window. Each returns the observations per person and
+ * the position to resume from, which the night checkpoints before the next chunk.
+ */
+
+/** Rows per Salesforce chunk (one query page: Salesforce returns up to 2,000 rows per page). */
+export const SALESFORCE_ROWS_PER_CHUNK = 2000;
+
+export interface ReadChunk {
+  /** Observations per normalised email. */
+  changes: Map<string, Observation[]>;
+  read: number;
+  skipped: Record<string, number>;
+}
+
+const truthy = (v: string | null | undefined) => v === 'true' || v === '1';
+
+function addChange(changes: Map<string, Observation[]>, email: string, obs: Observation) {
+  const key = normaliseEmail(email);
+  changes.set(key, [...(changes.get(key) ?? []), obs]);
+}
+
+/** The Marketo side of a night: where its paging stands. */
+export interface MarketoPosition {
+  /** The token of the next page to read; absent before the first page (generated from `since`). */
+  token?: string;
+  done: boolean;
+}
+
+/** Reads one page of `unsubscribed` changes and the leads they name (2 calls). */
+export async function readMarketoChunk(
+  mk: MarketoApi,
+  input: { position: MarketoPosition; since: Date; batchSize: number; runId: string },
+): Promise<ReadChunk & { next: MarketoPosition }> {
+  const page = await readFirstMarketoPage({
+    marketo: mk,
+    readPage: (nextPageToken) =>
+      mk.getLeadChanges({
+        nextPageToken,
+        fields: ['unsubscribed', 'unsubscribedReason'],
+        batchSize: input.batchSize,
+      }),
+    since: input.since,
+    resumeToken: input.position.token,
+    dateOf: (c) => c.activityDate,
+  });
+  const next: MarketoPosition = page.moreResult ? { token: page.nextPageToken, done: false } : { done: true };
+  const skipped: Record<string, number> = {};
+  const changes = new Map<string, Observation[]>();
+  const relevant: LeadChange[] = page.items.filter((c) =>
+    c.fields?.some((f) => f.name.toLowerCase() === 'unsubscribed'),
+  );
+  if (relevant.length === 0) return { changes, read: 0, skipped, next };
+  const leadIds = [...new Set(relevant.map((c) => c.leadId))];
+  const leads = await mk.getLeads({ filterType: 'id', filterValues: leadIds, fields: MARKETO_LEAD_FIELDS });
+  const leadById = new Map(leads.map((l) => [l.id, l]));
+  for (const c of relevant) {
+    const lead = leadById.get(c.leadId);
+    if (!lead) {
+      bump(skipped, 'marketoLeadNotFound');
+      continue;
+    }
+    if (!lead.email) {
+      bump(skipped, 'marketoLeadWithoutEmail');
+      continue;
+    }
+    const f = c.fields?.find((x) => x.name.toLowerCase() === 'unsubscribed');
+    addChange(changes, lead.email, {
+      source: 'marketo-nightly',
+      target: marketoTarget(c.leadId),
+      value: truthy(f?.newValue),
+      priorValue: truthy(f?.oldValue),
+      at: new Date(c.activityDate).toISOString(),
+      evidence: {
+        leadId: c.leadId,
+        activityGuid: c.marketoGUID,
+        runId: input.runId,
+        ...(lead.unsubscribedReason ? { reason: lead.unsubscribedReason } : {}),
+      },
+    });
+  }
+  return { changes, read: relevant.length, skipped, next };
+}
+
+/** The Salesforce side of a night: which object, and the last Id read. */
+export interface SalesforcePosition {
+  sobject: SalesforcePersonObject;
+  afterId?: string;
+  done: boolean;
+}
+
+type Row = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<string, unknown>;
+
+/**
+ * Reads the next rows (by Id) of one object modified since the watermark.
+ */
+export async function readSalesforceChunk(
+  sf: SalesforceApi,
+  input: {
+    position: SalesforcePosition;
+    objects: readonly SalesforcePersonObject[];
+    field: string;
+    since: Date;
+    until: Date;
+    runId: string;
+    rows?: number;
+  },
+): Promise<ReadChunk & { next: SalesforcePosition }> {
+  const { position, field } = input;
+  const limit = input.rows ?? SALESFORCE_ROWS_PER_CHUNK;
+  const from = soqlIdentifier(position.sobject);
+  const f = soqlIdentifier(field);
+  // Keyset by Id: the night ends however many rows change meanwhile (a row changed after the
+  // night began behind the keyset is read by the next night, whose window starts at this one's).
+  const rows = await sf.query<Row>(
+    position.afterId
+      ? soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND Email != null AND Id > ${position.afterId} ORDER BY Id LIMIT ${limit}`
+      : soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND Email != null ORDER BY Id LIMIT ${limit}`,
+  );
+  const changes = new Map<string, Observation[]>();
+  const now = input.until;
+  let read = 0;
+  for (const row of rows) {
+    const rec = salesforceRowToRecord(position.sobject, row, field, now);
+    if (!rec) continue;
+    read++;
+    addChange(changes, rec.email, {
+      source: 'salesforce-nightly',
+      target: rec.target,
+      value: rec.optedOut,
+      at: rec.at,
+      evidence: { recordId: row.Id, sobject: position.sobject, runId: input.runId },
+    });
+  }
+  const last = rows.at(-1);
+  let next: SalesforcePosition;
+  if (rows.length === limit && last) {
+    next = { sobject: position.sobject, afterId: last.Id, done: false };
+  } else {
+    const i = input.objects.indexOf(position.sobject);
+    const following = input.objects[i + 1];
+    next = following ? { sobject: following, done: false } : { sobject: position.sobject, done: true };
+  }
+  return { changes, read, skipped: {}, next };
+}
