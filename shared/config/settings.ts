@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { sourceAllowList } from '../optouts/source-allow-list.js';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 
 /**
@@ -235,6 +236,8 @@ export const settingsSchema = z
           timeZone: 'America/Los_Angeles',
         }),
         lookbackDays: z.number().int().min(1).max(365).default(1),
+        /** Webhook source allow-list (CIDRs or addresses); others get 403. Default: any source. */
+        webhookAllowedSources: z.array(z.string()).superRefine(validAllowList).default([]),
       })
       .strict()
       .default({
@@ -242,6 +245,7 @@ export const settingsSchema = z
         resubscribeSources: [],
         schedule: { enabled: true, cron: 'cron(0 20 * * ? *)', timeZone: 'America/Los_Angeles' },
         lookbackDays: 1,
+        webhookAllowedSources: [],
       }),
     /** Job 4a: Salesforce sales activity → Marketo custom activities (seeds 002, 003). */
     salesActivities: salesActivitiesSchema,
@@ -266,6 +270,14 @@ export const settingsSchema = z
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
+
+function validAllowList(entries: string[], ctx: z.RefinementCtx): void {
+  try {
+    sourceAllowList(entries);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+}
 
 function isIanaZone(zone: string): boolean {
   try {
