@@ -42,6 +42,8 @@ export const deploymentOptionsSchema = z
     queueAgeAlarmMinutes: positiveInt(24 * 60).default(60),
     /** Optional e-mail subscribed to the alarm topic (confirm the subscription mail). */
     alarmEmail: z.email().optional(),
+    /** Accepted webhooks (202) in 5 minutes that alarm (a leaked webhook secret allows mass opt-outs); default 300. */
+    webhookAcceptedAlarm: positiveInt(1_000_000).optional(),
     /** Reserved concurrency for the webhook receiver (unset: account pool; mind the account's limit). */
     webhookReservedConcurrency: positiveInt(1000).optional(),
   })

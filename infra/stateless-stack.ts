@@ -22,6 +22,9 @@ export const SECRET_ENV = { ...VENDOR_SECRET_ENV, webhook: 'WEBHOOK_SECRET_ARN' 
 
 export const WEBHOOK_PATH = '/webhooks/unsubscribe';
 
+/** Accepted webhooks (202) in 5 minutes that alarm, unless CDK context webhookAcceptedAlarm says otherwise. */
+export const DEFAULT_WEBHOOK_ACCEPTED_ALARM = 300;
+
 export interface SyncStatelessStackProps extends StackProps {
   readonly settings: Settings;
   readonly tables: Readonly<Record<TableKey, ITable>>;
@@ -43,6 +46,8 @@ export interface SyncStatelessStackProps extends StackProps {
   readonly queueAgeAlarm?: Duration;
   /** 401/403 answers in 5 minutes that alarm. @default 20 */
   readonly webhookAuthFailureAlarm?: number;
+  /** 202 answers (accepted unsubscribes) in 5 minutes that alarm: a leaked secret allows mass opt-outs. @default 300 */
+  readonly webhookAcceptedAlarm?: number;
   readonly alarmEmail?: string;
 }
 
@@ -87,13 +92,20 @@ export class SyncStatelessStack extends Stack {
     // With settings activities.verify.nightly the schedule step also runs `verify` over the last
     // days: it then reads the ledger (by key) and Salesforce, and needs minutes, not seconds.
     const verifyNightly = settings.activities.verify.nightly;
+    // Types with onLeadDeleted: deleteTask: the schedule step then reads Marketo's deleted-leads
+    // feed and deletes those Tasks in Salesforce (minutes for a large feed, not seconds).
+    const deletesTasks = settings.activities.types.some((t) => t.enabled && t.onLeadDeleted === 'deleteTask');
     const scheduleActivitySync = new AppFunction(this, 'ScheduleActivitySync', {
       ...common,
       entry: 'schedule-activity-sync',
       description: verifyNightly
         ? 'Starts an activity cycle (claims each stream cursor, enqueues the first page fetches), then verifies the last days read-only'
         : 'Starts an activity cycle: claims each stream cursor and enqueues the first page fetches',
-      timeout: verifyNightly ? Duration.minutes(10) : Duration.minutes(1),
+      timeout: verifyNightly
+        ? Duration.minutes(10)
+        : deletesTasks
+          ? Duration.minutes(5)
+          : Duration.minutes(1),
     })
       .bindTable('cursors', 'readWrite')
       .bindTable('runs', 'readWrite')
@@ -170,6 +182,28 @@ export class SyncStatelessStack extends Stack {
         maxConcurrency: 2,
       });
 
+    // Issue 10 wiring (activities), one block: the tables the activity steps use beyond the above.
+    // Activities waiting for their lead to reach Salesforce: the write step parks them (BatchWrite);
+    // the schedule step revisits them (Query, BatchWrite deletes; verify BatchGet) and sends the
+    // now-linked ones to the write queue.
+    scheduleActivitySync
+      .bindTable('pending', 'readWrite')
+      .bindQueueSend(queues.write.queue, QUEUES.write.envVar);
+    writeActivityTasks.bindTable('pending', 'readWrite');
+    // A Task refused for a converted Lead is redirected to its Contact by the flush too, which
+    // remembers the conversion in the lead cache (BatchGet, BatchWrite) as the write step does.
+    flushStagedTasks.bindTable('leadCache', 'readWrite');
+    if (deletesTasks) {
+      // The Tasks we wrote per lead: recorded by the writers (BatchWrite), read and removed by the
+      // schedule step (Query, BatchWrite deletes; the feed position by Get/Put), which deletes
+      // those Tasks in Salesforce and marks them in the ledger (UpdateItem only).
+      writeActivityTasks.bindTable('leadTasks', 'readWrite');
+      flushStagedTasks.bindTable('leadTasks', 'readWrite');
+      scheduleActivitySync.bindTable('leadTasks', 'readWrite').bindTable('ledger', 'update');
+      if (!verifyNightly)
+        scheduleActivitySync.bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce);
+    }
+
     const receiveUnsubscribeWebhook = new AppFunction(this, 'ReceiveUnsubscribeWebhook', {
       ...common,
       entry: 'receive-unsubscribe-webhook',
@@ -188,14 +222,24 @@ export class SyncStatelessStack extends Stack {
       ...common,
       entry: 'apply-unsubscribe',
       description: 'Applies accepted webhook unsubscribes to Salesforce (and Marketo)',
+      // Up to 1,000 messages per batch (see below): vendor calls per batch, DynamoDB per message.
       timeout: queueTimeout('unsubscribe'),
+      memorySize: 1024,
     })
       .bindTable('optOuts', 'readWrite')
       .bindTable('governor', 'readWrite')
       .bindTable('failures', 'update')
       .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo)
       .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce)
-      .bindQueueConsumer(queues.unsubscribe, { batchSize: 10, maxConcurrency: 2 });
+      // A vendor's daily budget spent: the batch parks by re-sending to this same queue (delayed).
+      .bindQueueSend(queues.unsubscribe.queue, QUEUES.unsubscribe.envVar)
+      // A burst is applied in batches of up to 1,000 (vendor calls per batch, not per person);
+      // SQS allows a batch over 10 only with a batching window.
+      .bindQueueConsumer(queues.unsubscribe, {
+        batchSize: 1000,
+        maxBatchingWindow: Duration.seconds(2),
+        maxConcurrency: 2,
+      });
 
     const reconcileOptOuts = new AppFunction(this, 'ReconcileOptOuts', {
       ...common,
@@ -322,6 +366,12 @@ export class SyncStatelessStack extends Stack {
       accessLogs,
       METRICS_NAMESPACE,
       props.webhookAuthFailureAlarm ?? 20,
+    );
+    this.alarms.webhookAcceptedSpike(
+      'WebhookAcceptedSpikeAlarm',
+      accessLogs,
+      METRICS_NAMESPACE,
+      props.webhookAcceptedAlarm ?? DEFAULT_WEBHOOK_ACCEPTED_ALARM,
     );
     if (settings.activities.schedule.enabled)
       this.alarms.jobNotCompleted(

@@ -119,6 +119,30 @@ export class SyncAlarms extends Construct {
   }
 
   /**
+   * Many accepted (202) webhooks in 5 minutes: a sending campaign's normal unsubscribes stay far
+   * below, a leaked webhook secret used to opt people out in bulk does not. Counted from the API
+   * access log (`status` field) by a metric filter, like the 401/403 alarm.
+   */
+  webhookAcceptedSpike(id: string, accessLogs: ILogGroup, namespace: string, threshold: number): Alarm {
+    const metricName = 'WebhookAccepted';
+    accessLogs.addMetricFilter(`${id}Filter`, {
+      filterPattern: FilterPattern.stringValue('$.status', '=', '202'),
+      metricNamespace: namespace,
+      metricName,
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    return this.notifying(id, {
+      alarmDescription: `Webhook accepted at least ${threshold} unsubscribes in 5 minutes: if no campaign explains it, the webhook secret may have leaked. Rotate it (README, "Rotating the webhook secret"), set optOuts.webhookAllowedSources, and review the opt-out history of the people affected.`,
+      metric: new Metric({ namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
    * "The nightly run did not complete": no JobCompleted metric for `job` (emitted by the code,
    * shared/observability/metrics.ts) within `withinDays` days (at most 7, CloudWatch's longest
    * evaluation range). Missing data is breaching.

@@ -41,6 +41,7 @@ export function addSyncStacks(app: App, settings: Settings): SyncStacks {
       webhookReservedConcurrency: options.webhookReservedConcurrency,
     }),
     ...(options.alarmEmail !== undefined && { alarmEmail: options.alarmEmail }),
+    ...(options.webhookAcceptedAlarm !== undefined && { webhookAcceptedAlarm: options.webhookAcceptedAlarm }),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { options, stateful, stateless };

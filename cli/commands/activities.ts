@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { ActivityDeps } from '../../shared/activities/activity-deps.js';
 import { flushUntilEmpty } from '../../shared/activities/bulk-flush.js';
-import { deleteTasksOfDeletedLeads } from '../../shared/activities/delete-tasks-of-deleted-leads.js';
+import { deleteTasksOfDeletedLeadsForRun } from '../../shared/activities/delete-tasks-of-deleted-leads.js';
 import { startActivityCycle } from '../../shared/activities/start-activity-cycle.js';
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
@@ -102,12 +102,7 @@ export async function runActivityCycle(
     ...(options.replay?.types ? { types: options.replay.types } : {}),
   });
   // onLeadDeleted: deleteTask (seed 002): Tasks of leads Marketo deleted since the last run go.
-  const deletions = await deleteTasksOfDeletedLeads(deps);
-  await deps.runs.add('activities', cycle.runId, {
-    'deleted.leads': deletions.leads,
-    'deleted.tasks': deletions.tasksDeleted,
-    'deleted.failed': deletions.failed,
-  });
+  const deletions = await deleteTasksOfDeletedLeadsForRun(deps, cycle.runId);
 
   const arns = new Map([
     [await queueArn(platform.sqs, fetchUrl), fetchUrl],

@@ -102,7 +102,12 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       // An oversize body is answered (401 or 413) without reading the rest: drop the connection,
       // or node would keep reading (and discarding) whatever the sender streams.
-      send(res, await handleUnsubscribeRequest(deps, { headers, body }), truncated);
+      const sourceIp = req.socket.remoteAddress;
+      send(
+        res,
+        await handleUnsubscribeRequest(deps, { headers, body, ...(sourceIp ? { sourceIp } : {}) }),
+        truncated,
+      );
     })().catch((err: unknown) => {
       deps.logger.error('Webhook request failed', {
         error: err instanceof Error ? { name: err.name, message: err.message } : 'unknown',
@@ -122,6 +127,7 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
     secrets: options.secrets ?? webhookSecretsFromEnv(),
     policy: policyOf(deps),
     logger: deps.logger,
+    allowedSources: deps.settings.optOuts.webhookAllowedSources,
     ...(deps.now ? { now: deps.now } : {}),
   };
   const server = createWebhookServer(webhook);

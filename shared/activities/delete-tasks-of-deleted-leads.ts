@@ -66,3 +66,17 @@ export async function deleteTasksOfDeletedLeads(
   else await deps.leadTasks.setDeletionsReadUntil(now.toISOString());
   return out;
 }
+
+/** The run's step (schedule function and CLI alike): the deletions, their counts added to the run report. */
+export async function deleteTasksOfDeletedLeadsForRun(
+  deps: Parameters<typeof deleteTasksOfDeletedLeads>[0] & Pick<ActivityDeps, 'runs'>,
+  runId: string,
+): Promise<DeletionOutcome> {
+  const out = await deleteTasksOfDeletedLeads(deps);
+  await deps.runs.add('activities', runId, {
+    'deleted.leads': out.leads,
+    'deleted.tasks': out.tasksDeleted,
+    'deleted.failed': out.failed,
+  });
+  return out;
+}

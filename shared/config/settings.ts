@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { sourceAllowList } from '../optouts/source-allow-list.js';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 import { isIanaZone, type JobSchedule, jobScheduleSchema } from './job-schedule.js';
 import { DEFAULT_ACTIVITY_TYPES, inheritTypeDefaults } from './settings-types.js';
@@ -262,6 +263,8 @@ export const settingsSchema = z
         resubscribeSources: z.array(z.enum(['webhook', 'marketo', 'salesforce'])).default([]),
         schedule: scheduleSchema,
         lookbackDays: z.number().int().min(1).max(365).default(1),
+        /** Webhook source allow-list (CIDRs or addresses); others get 403. Default: any source. */
+        webhookAllowedSources: z.array(z.string()).superRefine(validAllowList).default([]),
       })
       .strict()
       .prefault({}),
@@ -288,6 +291,14 @@ export const settingsSchema = z
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
+
+function validAllowList(entries: string[], ctx: z.RefinementCtx): void {
+  try {
+    sourceAllowList(entries);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+}
 
 /** The built-in document: the default types (seed 000) are listed; everything else is a field default. */
 export const DEFAULT_SETTINGS_INPUT: SettingsInput = {

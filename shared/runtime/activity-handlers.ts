@@ -1,5 +1,9 @@
 import type { ActivityDeps } from '../activities/activity-deps.js';
 import { type FlushDeps, flushOnSignal } from '../activities/bulk-flush.js';
+import {
+  type DeletionOutcome,
+  deleteTasksOfDeletedLeadsForRun,
+} from '../activities/delete-tasks-of-deleted-leads.js';
 import { fetchActivityPage } from '../activities/fetch-activity-page.js';
 import { fetchMessageSchema, flushMessageSchema, parseMessage } from '../activities/messages.js';
 import { type StartedCycle, startActivityCycle } from '../activities/start-activity-cycle.js';
@@ -60,21 +64,35 @@ export const flushStagedTasksConsumer: SqsConsumer<FlushDeps> = (deps, _records,
   };
 };
 
+export type ScheduledCycle = StartedCycle & { deletions?: DeletionOutcome; verify?: VerifyReport['counts'] };
+
 /**
- * Scheduler → one activity cycle: claim each stream, enqueue the first page of each window. With
- * settings activities.verify.nightly, then a read-only verify of the last days (counts into the
- * run report); the cycle is already under way and a failed verify only logs.
+ * Scheduler → one activity cycle: claim each stream, enqueue the first page of each window; then,
+ * as the CLI cycle does, delete the Tasks of leads Marketo deleted (types with onLeadDeleted:
+ * deleteTask only; no call otherwise). With settings activities.verify.nightly, then a read-only
+ * verify of the last days (counts into the run report). The cycle is already under way: a failed
+ * deletion or verify only logs (the deletion reads the feed again from its position next run).
  */
 export async function scheduleActivitySync(
   deps: ActivityDeps,
   run: Pick<ScheduledRun, 'runId'> & { takeOverAfterMs?: number },
-): Promise<StartedCycle & { verify?: VerifyReport['counts'] }> {
+): Promise<ScheduledCycle> {
   const cycle = await startActivityCycle(deps, {
     runId: run.runId,
     ...(run.takeOverAfterMs !== undefined && { takeOverAfterMs: run.takeOverAfterMs }),
   });
+  const deletions = await deleteTasksOfDeletedLeadsForRun(deps, cycle.runId).catch((error: unknown) => {
+    deps.logger.error('Deleting the Tasks of deleted leads failed; the next run tries again', {
+      error: error instanceof Error ? { name: error.name, message: error.message } : 'unknown',
+    });
+    return undefined;
+  });
   const verify = deps.settings.activities.verify.nightly ? await verifyForRun(deps, cycle.runId) : undefined;
-  return verify ? { ...cycle, verify: verify.counts } : cycle;
+  return {
+    ...cycle,
+    ...(deletions ? { deletions } : {}),
+    ...(verify ? { verify: verify.counts } : {}),
+  };
 }
 
 /** The consumers outside Lambda (CLI, tests): the same consumer, without the function's middleware. */
@@ -85,7 +103,7 @@ export const createFlushStagedTasks = sqsConsumerFor(flushStagedTasksConsumer, '
 /** The scheduled step outside Lambda (tests): a run named now, its vendor calls counted as the function counts them. */
 export const createScheduleActivitySync =
   (deps: ActivityDeps, options: { takeOverAfterMs?: number } = {}) =>
-  async (): Promise<StartedCycle & { verify?: VerifyReport['counts'] }> => {
+  async (): Promise<ScheduledCycle> => {
     const run = scheduledRunOf({}, () => deps.now?.() ?? new Date());
     return withCallsCounted(deps, run.runId, () => scheduleActivitySync(deps, { ...run, ...options }));
   };

@@ -195,6 +195,8 @@ export function scheduledFunction<D, R>(
 export interface HttpRequest {
   headers: Readonly<Record<string, string | undefined>>;
   body: string | Uint8Array | undefined;
+  /** The peer address as API Gateway saw it (requestContext.http.sourceIp). */
+  sourceIp?: string;
 }
 export interface HttpResponse {
   statusCode: number;
@@ -258,6 +260,7 @@ export function httpHandler<D>(
             : event.isBase64Encoded
               ? Buffer.from(event.body, 'base64')
               : event.body,
+        ...(event.requestContext?.http?.sourceIp ? { sourceIp: event.requestContext.http.sourceIp } : {}),
       }),
     );
 }

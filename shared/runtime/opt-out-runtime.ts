@@ -101,6 +101,7 @@ export function webhookDeps(platform: Platform, env: NodeJS.ProcessEnv = process
     secrets: webhookSecretsFromEnv(env),
     policy: policyFromSettings(platform.settings.optOuts),
     logger: platform.logger,
+    allowedSources: platform.settings.optOuts.webhookAllowedSources,
   };
 }
 

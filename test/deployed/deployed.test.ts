@@ -25,7 +25,12 @@ const FULL = process.env.DEPLOYED_SIZE === 'full';
 const WORLD = { seed: 7, people: FULL ? 1_000 : 200, activities: FULL ? 10_000 : 1_200, days: 90 };
 const input = structuredClone(DEFAULT_SETTINGS_INPUT);
 // The settings file of this deployment (compiled into the bundles): a short Bulk quiet period.
-const settingsInput = { ...input, salesforce: { ...(input.salesforce as object), bulkFlushQuietSeconds: 2 } };
+// The webhook answers only the test's source address (an API Gateway sourceIp, see webhookEvent).
+const settingsInput = {
+  ...input,
+  salesforce: { ...(input.salesforce as object), bulkFlushQuietSeconds: 2 },
+  optOuts: { ...(input.optOuts as object), webhookAllowedSources: ['127.0.0.0/8'] },
+};
 const settings = parseSettings(settingsInput);
 
 let stack: DeployedStack;
@@ -97,7 +102,11 @@ async function runSchedule(match: RegExp): Promise<void> {
 }
 
 /** An API Gateway HTTP API payload 2.0 event: lower-cased headers, binary bodies base64-encoded. */
-function webhookEvent(headers: Record<string, string>, body: string): APIGatewayProxyEventV2 {
+function webhookEvent(
+  headers: Record<string, string>,
+  body: string,
+  sourceIp = '127.0.0.1',
+): APIGatewayProxyEventV2 {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const text = /^(application\/json|text\/)/.test(lower['content-type'] ?? '');
   const [method, path] = stack.webhookRouteKey.split(' ') as [string, string];
@@ -112,7 +121,7 @@ function webhookEvent(headers: Record<string, string>, body: string): APIGateway
       apiId: 'local',
       domainName: 'local.execute-api.us-east-1.amazonaws.com',
       domainPrefix: 'local',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Marketo' },
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp, userAgent: 'Marketo' },
       requestId: randomUUID(),
       routeKey: stack.webhookRouteKey,
       stage: '$default',
@@ -177,6 +186,15 @@ describe('the synthesized stack, deployed on the embedded emulators', () => {
     if (!person) throw new Error('no subscribed Lead in the world');
     const json = { 'Content-Type': 'application/json' };
     const refused: [string, APIGatewayProxyEventV2, number][] = [
+      [
+        'outside optOuts.webhookAllowedSources',
+        webhookEvent(
+          { ...json, 'X-Webhook-Secret': secret.current },
+          JSON.stringify({ email: person.email, leadId: person.id }),
+          '203.0.113.7',
+        ),
+        403,
+      ],
       ['forged', webhookEvent({ ...json, 'X-Webhook-Secret': 'forged' }, '{"leadId":1}'), 401],
       ['no secret', webhookEvent(json, '{"leadId":1}'), 401],
       [

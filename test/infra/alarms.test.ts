@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../infra/app-function.js';
+import { DEFAULT_WEBHOOK_ACCEPTED_ALARM } from '../../infra/stateless-stack.js';
 import { QUEUES, type QueueKey } from '../../shared/adapters/sqs/queue-definitions.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../shared/config/settings.js';
 import { METRICS } from '../../shared/observability/metrics.js';
@@ -82,6 +83,42 @@ describe('alarms', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
     expectNotifies(alarm);
+  });
+
+  it('counts accepted webhooks (202) from the API access log and alarms on a burst (a leaked secret)', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as {
+      Properties: { FilterPattern: string; LogGroupName: unknown; MetricTransformations: unknown[] };
+    }[];
+    const accepted = filters.filter((f) => JSON.stringify(f.Properties).includes('"WebhookAccepted"'));
+    expect(accepted.map((f) => f.Properties.FilterPattern)).toEqual(['{ $.status = "202" }']);
+    expect(accepted[0]?.Properties.MetricTransformations).toEqual([
+      expect.objectContaining({
+        MetricNamespace: METRICS_NAMESPACE,
+        MetricName: 'WebhookAccepted',
+        MetricValue: '1',
+      }),
+    ]);
+    // The stage's access log, the same group the 401/403 filter reads.
+    const auth = filters.find((f) => JSON.stringify(f.Properties).includes('"WebhookAuthFailures"'));
+    expect(accepted[0]?.Properties.LogGroupName).toEqual(auth?.Properties.LogGroupName);
+    const [alarm, ...more] = alarmsOn(METRICS_NAMESPACE, 'WebhookAccepted');
+    expect(more).toEqual([]);
+    expect(alarm?.Properties).toMatchObject({
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: DEFAULT_WEBHOOK_ACCEPTED_ALARM,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectNotifies(alarm);
+  });
+
+  it('takes the accepted-webhook alarm threshold from CDK context webhookAcceptedAlarm', () => {
+    const { statelessTemplate } = buildTestApp({ context: { webhookAcceptedAlarm: '40' } });
+    const [alarm] = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => (a as Alarm).Properties.MetricName === 'WebhookAccepted',
+    ) as Alarm[];
+    expect(alarm?.Properties.Threshold).toBe(40);
   });
 
   it.each(['activities', 'optouts', 'tasks', 'campaigns'])(

@@ -50,6 +50,9 @@ describe('Salesforce metadata', () => {
       expect(fields).toContainEqual({ field, editable: 'true', readable: 'true' });
     }
     expect(xml).toMatch(/<name>EditTask<\/name>/);
+    // Matching by e-mail (opt-outs, matchByEmail) reads Email on both; it never edits it.
+    for (const field of ['Lead.Email', 'Contact.Email'])
+      expect(fields).toContainEqual({ field, editable: 'false', readable: 'true' });
     expect(xml).not.toMatch(/<allowDelete>true<\/allowDelete>|<modifyAllRecords>true<\/modifyAllRecords>/);
   });
 });

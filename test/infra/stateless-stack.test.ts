@@ -38,6 +38,9 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:governor': RW,
     'queue:fetch': SEND,
     'secret:marketo': SECRET_READ,
+    // Activities waiting for their lead: revisited, the now-linked ones sent to the write queue.
+    'table:pending': RW,
+    'queue:write': SEND,
   },
   fetchActivityPage: {
     'table:cursors': RW,
@@ -54,6 +57,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:runs': RW,
     'table:governor': RW,
     'table:staging': RW,
+    'table:pending': RW,
     'queue:write': CONSUME,
     'queue:flush': SEND,
     'table:failures': RECORD,
@@ -67,6 +71,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:failures': RECORD,
     'queue:flush': [...CONSUME, ...SEND].sort(),
     'secret:salesforce': SECRET_READ,
+    // A converted Lead's redirect is remembered, as in the write step.
+    'table:leadCache': RW,
   },
   receiveUnsubscribeWebhook: {
     'table:optOuts': RW,
@@ -76,7 +82,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
   applyUnsubscribe: {
     'table:optOuts': RW,
     'table:governor': RW,
-    'queue:unsubscribe': CONSUME,
+    // Parking re-sends to its own queue (delayed), and to no other.
+    'queue:unsubscribe': [...CONSUME, ...SEND].sort(),
     'table:failures': RECORD,
     'secret:marketo': SECRET_READ,
     'secret:salesforce': SECRET_READ,
@@ -252,6 +259,17 @@ describe('SyncStatelessStack queue consumers', () => {
     const flush = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:flush');
     expect(flush?.Properties).toMatchObject({ BatchSize: 10, ScalingConfig: { MaximumConcurrency: 2 } });
     expect(functionResource('flushStagedTasks').Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
+  });
+
+  it('applies webhook unsubscribes in batches of up to 1,000 (2 s window, as SQS requires over 10), at most 2 at once, with time and memory for them', () => {
+    const apply = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:unsubscribe');
+    expect(apply?.Properties).toMatchObject({
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 2,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(functionResource('applyUnsubscribe').Properties).toMatchObject({ Timeout: 120, MemorySize: 1024 });
   });
 
   it('sets every consumed queue visibility timeout to at least 6 x the consumer timeout', () => {

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runExplainCommand } from '../../cli/commands/explain.js';
 import { runVerifyCommand } from '../../cli/commands/verify.js';
 import { organizationOf } from '../../sandboxes/salesforce/organization.js';
+import { DynamoDbRunReportStore } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { SettingsInput } from '../../shared/config/settings.js';
+import { createScheduleActivitySync } from '../../shared/runtime/activity-handlers.js';
+import { activityDeps, vendorClients } from '../../shared/runtime/activity-runtime.js';
 import { type Embedded, startEmbedded } from '../helpers/embedded.js';
 
 let e: Embedded | undefined;
@@ -213,6 +216,39 @@ describe('activity lifecycle on the embedded default', () => {
     const third = await e.runCycle();
     expect(third.deletions.tasksDeleted).toBe(0);
     expect(ours.filter((t) => sf.tasks.has(t.Id))).toEqual([]);
+  });
+
+  it('the scheduled step (the schedule function) deletes the Tasks of a deleted lead as the CLI cycle does, and counts them in its run', async () => {
+    const deleteTask = (input: SettingsInput) => {
+      const out = input as unknown as { activities: { types: Record<string, unknown>[] } };
+      for (const t of out.activities.types) t.onLeadDeleted = 'deleteTask';
+      return out as unknown as SettingsInput;
+    };
+    e = await startEmbedded({ world: { activities: 400 }, settings: deleteTask });
+    await e.runCycle();
+    const sf = e.local.salesforceSandbox!.state;
+    const [gone] = liveSalesforceLeads(e).filter((l) =>
+      [...sf.tasks.values()].some((t) => t.WhoId === l.sfdcLeadId && t.Marketo_Activity_Id__c),
+    );
+    const ours = [...sf.tasks.values()].filter(
+      (t) => t.WhoId === gone!.sfdcLeadId && t.Marketo_Activity_Id__c,
+    );
+    e.world.deleteLead(gone!.id);
+    const platform = e.local.platform;
+
+    const scheduled = await createScheduleActivitySync(
+      activityDeps(platform, vendorClients(platform, e.local.credentials)),
+      { takeOverAfterMs: 0 },
+    )();
+
+    expect(scheduled.deletions).toEqual({ leads: 1, tasksDeleted: ours.length, failed: 0 });
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.filter((t) => sf.tasks.has(t.Id))).toEqual([]);
+    const report = await new DynamoDbRunReportStore(platform.doc, platform.tables.runs).get(
+      'activities',
+      scheduled.runId,
+    );
+    expect(report?.counts).toMatchObject({ 'deleted.leads': 1, 'deleted.tasks': ours.length });
   });
 
   it('never recreates a Task a Salesforce user deleted when the overlap window is read again', async () => {

@@ -36,11 +36,14 @@ export const QUEUES = {
     visibilityTimeoutSeconds: 5400,
     maxReceiveCount: 5,
   },
-  /** Accepted webhook unsubscribes to apply to Salesforce (and Marketo). */
+  /**
+   * Accepted webhook unsubscribes to apply to Salesforce (and Marketo), up to 1,000 per batch
+   * (consumer timeout 2 min).
+   */
   unsubscribe: {
     envVar: 'UNSUBSCRIBE_QUEUE_URL',
     localName: 'sync-unsubscribe',
-    visibilityTimeoutSeconds: 180,
+    visibilityTimeoutSeconds: 720,
     maxReceiveCount: 8,
   },
 } as const satisfies Record<string, QueueDefinition>;

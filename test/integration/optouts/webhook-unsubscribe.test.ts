@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, runServeCommand } from '../../../cli/commands/serve.js';
+import type { OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
 import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import { staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
 import { eventually, type Harness, startHarness, uniqueEmail, WEBHOOK_SECRET } from './harness.js';
@@ -55,6 +56,48 @@ describe('real-time unsubscribe webhook → queue → Salesforce (embedded defau
     expect((await post({ email: 'x@example.com' }, { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post('{"email":')).status).toBe(400);
     expect(await h.deps.store.get('x@example.com')).toBeUndefined();
+  });
+
+  it('answers 403 over HTTP to a source outside optOuts.webhookAllowedSources and writes nothing; a listed source is accepted', async () => {
+    const sent: unknown[] = [];
+    const served = (webhookAllowedSources: string[]): OptOutDeps => ({
+      ...h.deps,
+      settings: { ...h.deps.settings, optOuts: { ...h.deps.settings.optOuts, webhookAllowedSources } },
+      sender: {
+        send: async (url, bodies, options) => {
+          sent.push(...bodies);
+          await h.deps.sender.send(url, bodies, options);
+        },
+      },
+    });
+    const email = uniqueEmail('outsider');
+    const outside = await runServeCommand(served(['192.0.2.0/24']), {
+      port: 0,
+      secrets: staticWebhookSecrets(WEBHOOK_SECRET),
+    });
+    const inside = await runServeCommand(served(['192.0.2.0/24', '127.0.0.1']), {
+      port: 0,
+      secrets: staticWebhookSecrets(WEBHOOK_SECRET),
+    });
+    const postTo = (url: string) =>
+      fetch(`${url}/webhooks/unsubscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-secret': WEBHOOK_SECRET },
+        body: JSON.stringify({ email }),
+      });
+    try {
+      const refused = await postTo(outside.url);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: 'forbidden_source' });
+      expect(await h.deps.store.get(email)).toBeUndefined();
+      expect(sent).toEqual([]);
+
+      expect((await postTo(inside.url)).status).toBe(202);
+      expect(sent).toHaveLength(1);
+    } finally {
+      await outside.close();
+      await inside.close();
+    }
   });
 
   it('reaches every Salesforce Lead and Contact with the email, and Marketo when the sender is not Marketo', async () => {

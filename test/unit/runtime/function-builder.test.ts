@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tableNamesFromEnv } from '../../../shared/adapters/dynamodb/table-definitions.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
+import { handleUnsubscribeRequest } from '../../../shared/optouts/webhook-request.js';
 import { MarketoDailyQuotaError } from '../../../shared/ports/marketo-errors.js';
 import type { VisibilityDeferrer } from '../../../shared/ports/visibility-deferrer.js';
 import type { Platform } from '../../../shared/runtime/activity-runtime.js';
@@ -391,6 +392,54 @@ describe('httpFunction', () => {
       error: 'internal_error',
       message: 'Not accepted; retry later.',
     });
+  });
+
+  it('hands the webhook the API Gateway source address: outside optOuts.webhookAllowedSources, 403 and nothing sent to DynamoDB or SQS', async () => {
+    const sent: string[] = [];
+    const platform = {
+      ...testPlatform(logger),
+      settings: parseSettings({
+        ...DEFAULT_SETTINGS_INPUT,
+        optOuts: { webhookAllowedSources: ['192.0.2.0/24'] },
+      }),
+    };
+    // Every command either client would send is recorded and refused (no network).
+    for (const client of [platform.doc, platform.sqs] as {
+      middlewareStack: typeof platform.doc.middlewareStack;
+    }[])
+      client.middlewareStack.add(
+        () => async () => {
+          sent.push('command');
+          throw new Error('no network in this test');
+        },
+        { step: 'initialize' },
+      );
+    const secret = 's'.repeat(32);
+    const handler = httpFunction('receive-unsubscribe-webhook', webhookRuntime, handleUnsubscribeRequest, {
+      env: {
+        OPT_OUTS_TABLE: 'sync-opt-outs',
+        UNSUBSCRIBE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
+        WEBHOOK_SECRET: secret,
+      },
+      platform,
+    });
+    const from = (sourceIp: string) =>
+      ({
+        ...request('{"email":"a@example.com"}'),
+        headers: { 'content-type': 'application/json', 'x-webhook-secret': secret },
+        requestContext: { http: { method: 'POST', path: '/webhooks/unsubscribe', sourceIp } },
+      }) as unknown as APIGatewayProxyEventV2;
+
+    const outside = await handler(from('203.0.113.9'), context('req-o'));
+    const sentBefore = sent.length;
+    const inside = await handler(from('192.0.2.7'), context('req-i'));
+
+    expect(outside.statusCode).toBe(403);
+    expect(JSON.parse(String(outside.body))).toMatchObject({ error: 'forbidden_source' });
+    expect(sentBefore).toBe(0);
+    // From inside the list the request goes on to write (refused here: 500), so the 403 was the list's.
+    expect(inside.statusCode).toBe(500);
+    expect(sent.length).toBeGreaterThan(0);
   });
 
   it('fails its cold start naming a variable the webhook needs', () => {

@@ -39,6 +39,11 @@ const flush = (o: Partial<FlushOutcome>): FlushOutcome => ({
 function report(o: Partial<OptOutRunReport>): OptOutRunReport {
   return {
     kind: 'optouts',
+    status: 'completed',
+    invocations: 1,
+    busyMs: 60_000,
+    chunks: { done: 0, retried: 0, split: 0, poison: 0 },
+    poison: [],
     runId: 'r',
     startedAt: '2026-03-01T00:00:00.000Z',
     finishedAt: '2026-03-01T00:01:00.000Z',
