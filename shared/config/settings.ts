@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WebhookSecretConfigError } from './errors.js';
 
 /** The secrets a sender may present: the current one and, during a rotation, the previous one. */
