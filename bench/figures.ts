@@ -138,9 +138,7 @@ export interface Target {
 const SYMBOL: Record<Target['comparison'], string> = { '<=': '≤', '>=': '≥', '<': '<', '==': '' };
 
 /** A target from its value and limit: `met` and the human-readable `target` follow from them. */
-export function target(
-  t: Omit<Target, 'met' | 'target'> & { target?: string; digits?: number },
-): Target {
+export function target(t: Omit<Target, 'met' | 'target'> & { target?: string; digits?: number }): Target {
   const { digits, target: text, ...rest } = t;
   const met =
     t.comparison === '<='

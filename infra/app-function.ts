@@ -144,7 +144,7 @@ export class AppFunction extends Construct {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,
-        // The SDK in the managed runtime can lag ours; bundle the version we test against.
+        // Pinned, not the runtime's copy (which AWS updates on its own schedule): README "Function bundles".
         bundleAwsSDK: true,
         banner: ESM_REQUIRE_BANNER,
         esbuildArgs: BUNDLE_ALIASES,
