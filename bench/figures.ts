@@ -251,6 +251,8 @@ export const BUNDLE_TARGETS = {
   webhookGzipKb: 300,
   webhookColdImportMs: 300,
   shareOfBaseline: 0.6,
+  /** A function added since the baseline is held to the others' ceiling (60 % of 592 KB). */
+  newFunctionGzipKb: 355,
   baselineGzipKb: {
     'schedule-activity-sync': 593,
     'fetch-activity-page': 592,
@@ -262,11 +264,13 @@ export const BUNDLE_TARGETS = {
   } as Readonly<Record<string, number>>,
 } as const;
 
-/** The gzip ceiling of one function's bundle: the webhook's own, else 60 % of its baseline. */
-export function bundleGzipCeilingKb(entry: string): number | undefined {
+/** The gzip ceiling of one function's bundle: the webhook's own, else 60 % of its baseline (or the new-function ceiling). */
+export function bundleGzipCeilingKb(entry: string): number {
   if (entry === BUNDLE_TARGETS.webhookEntry) return BUNDLE_TARGETS.webhookGzipKb;
   const baseline = BUNDLE_TARGETS.baselineGzipKb[entry];
-  return baseline === undefined ? undefined : baseline * BUNDLE_TARGETS.shareOfBaseline;
+  return baseline === undefined
+    ? BUNDLE_TARGETS.newFunctionGzipKb
+    : baseline * BUNDLE_TARGETS.shareOfBaseline;
 }
 
 /** A function's measured bundle, as the bundle targets read it. */
@@ -284,7 +288,6 @@ export function evaluateBundleTargets(bundles: readonly BundleMeasurement[]): Ta
   const out: Target[] = [];
   for (const b of bundles) {
     const ceiling = bundleGzipCeilingKb(b.entry);
-    if (ceiling === undefined) continue;
     const baseline = BUNDLE_TARGETS.baselineGzipKb[b.entry];
     out.push(
       target({
@@ -296,7 +299,7 @@ export function evaluateBundleTargets(bundles: readonly BundleMeasurement[]): Ta
         comparison: '<=',
         limit: ceiling,
         digits: 0,
-        ...(b.entry === BUNDLE_TARGETS.webhookEntry
+        ...(b.entry === BUNDLE_TARGETS.webhookEntry || baseline === undefined
           ? {}
           : { target: `≤ ${ceiling.toFixed(0)} KB (60 % of ${baseline} KB)` }),
       }),
