@@ -26,6 +26,8 @@ export const USAGE = `npm run bench -- [options]
   --empty-pages P           share it returns empty (default 0.05); 0 and 0 = an ideal vendor
   --seed N                  world seed (default 20261015)
   --no-bundles              skip bundle size, cold start and peak RSS (no esbuild, faster)
+  --only bundles            only bundle size and cold import per function, against the bundle
+                            targets (no back-fill, no peak RSS); writes <date>-bundles.json
   --cold-runs N             fresh-process imports per function (default 5; --quick: 3)
   --compare                 run the presets (default, --backfill-windows 1, --salesforce
                             collections, --salesforce bulk, --lead-cache off) and print one table
@@ -59,6 +61,8 @@ export interface BenchOptions {
   shortPages: number;
   emptyPages: number;
   bundles: boolean;
+  /** `--only bundles`: measure the bundles against their targets and stop. */
+  only?: 'bundles';
   coldRuns: number;
   compare: boolean;
   outDir: string;
@@ -94,6 +98,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     '--empty-pages',
     '--cold-runs',
     '--out',
+    '--only',
   ]);
   const flags = new Set(['--quick', '--no-bundles', '--compare', '--help']);
   for (let i = 0; i < argv.length; i++) {
@@ -125,6 +130,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       throw new BenchUsageError(`${flag} needs a share between 0 and 1, got ${str(flag)}`);
     return n;
   };
+  const only = str('--only');
+  if (only !== undefined && only !== 'bundles')
+    throw new BenchUsageError(`--only takes bundles (the one part that runs alone), got ${only}`);
+  if (only && given.has('--no-bundles'))
+    throw new BenchUsageError('--only bundles and --no-bundles contradict each other');
   const backfillWindows = opt('--backfill-windows', 1);
   const callsPer20s = opt('--calls-per-20s', 1);
   const maxConcurrent = opt('--max-concurrent', 1);
@@ -138,6 +148,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     shortPages: share('--short-pages', DEFAULT_SHORT_PAGES),
     emptyPages: share('--empty-pages', DEFAULT_EMPTY_PAGES),
     bundles: !given.has('--no-bundles'),
+    ...(only ? { only } : {}),
     coldRuns: opt('--cold-runs', 1) ?? (quick ? 3 : 5),
     compare: given.has('--compare'),
     outDir: str('--out') ?? 'bench/results',

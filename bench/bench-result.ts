@@ -5,8 +5,10 @@
 import type { Settings } from '../shared/config/settings.js';
 import {
   type AwsUsage,
+  BUNDLE_TARGETS,
   type CostBreakdown,
   costOf,
+  evaluateBundleTargets,
   evaluateTargets,
   floorPerThousand,
   lambdaGbSeconds,
@@ -319,6 +321,7 @@ export function buildResult(input: {
     rejected615: r615,
     costPerMillion: costPerMillion.total,
   });
+  result.targets.push(...evaluateBundleTargets(input.bundles));
   return result;
 }
 
@@ -420,6 +423,10 @@ export function resultTable(r: BenchResult): string {
 
 /** Markdown table of the per-function figures (bundle, cold start, RSS, Lambda use in the run). */
 export function functionTable(r: BenchResult): string {
+  const mark = (entry: string, figure: string) => {
+    const t = r.targets.find((x) => x.group === 'bundles' && x.subject === entry && x.figure === figure);
+    return t ? ` ${t.met ? '✓' : '✗'} ${t.target}` : '';
+  };
   const lines = [
     '| function | memory | bundle (gzip) | cold import (process) | RSS after init / peak | invocations | GB-s |',
     '|---|---|---|---|---|---|---|',
@@ -427,7 +434,7 @@ export function functionTable(r: BenchResult): string {
   for (const f of r.functions) {
     const b = f.bundle;
     lines.push(
-      `| ${f.entry} | ${f.memoryMb} MB | ${b ? `${f0(b.bundleKb)} KB (${f0(b.gzipKb)} KB)` : '–'} | ${b ? `${f0(b.coldImportMs)} ms (${f0(b.coldProcessMs)} ms)` : '–'} | ${b ? `${f0(b.rssAfterInitMb)} MB` : '–'} / ${f.rss ? `${f0(f.rss.peakRssMb)} MB` : '–'} | ${f.invocations} | ${f1(f.gbSeconds)} |`,
+      `| ${f.entry} | ${f.memoryMb} MB | ${b ? `${f0(b.bundleKb)} KB (${f0(b.gzipKb)} KB${mark(f.entry, 'bundle gzip KB')})` : '–'} | ${b ? `${f0(b.coldImportMs)} ms (${f0(b.coldProcessMs)} ms)${mark(f.entry, 'cold import ms')}` : '–'} | ${b ? `${f0(b.rssAfterInitMb)} MB` : '–'} / ${f.rss ? `${f0(f.rss.peakRssMb)} MB` : '–'} | ${f.invocations} | ${f1(f.gbSeconds)} |`,
     );
   }
   return lines.join('\n');
@@ -452,6 +459,35 @@ export function compareTable(results: BenchResult[]): string {
       return row ? `${row[1]}${row[2].endsWith('✗') ? ' ✗' : row[2].endsWith('✓') ? ' ✓' : ''}` : '–';
     });
     lines.push(`| ${figure} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The `--only bundles` result: each function's bundle figures and the bundle targets. */
+export interface BundleResult {
+  bundles: BundleFigures[];
+  targets: Target[];
+}
+
+export function buildBundleResult(bundles: BundleFigures[]): BundleResult {
+  return { bundles, targets: evaluateBundleTargets(bundles) };
+}
+
+/** Markdown table of the bundle targets: per function, the size before the split, now, and its cold import. */
+export function bundleTargetTable(r: BundleResult): string {
+  const mark = (entry: string, figure: string) => {
+    const t = r.targets.find((x) => x.subject === entry && x.figure === figure);
+    return t ? `${t.target} ${t.met ? '✓' : '✗'}` : '';
+  };
+  const lines = [
+    '| function | gzip before (cdce109) | bundle (gzip) | gzip target | cold import (process) | cold import target |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const b of r.bundles) {
+    const before = BUNDLE_TARGETS.baselineGzipKb[b.entry];
+    lines.push(
+      `| ${b.entry} | ${before === undefined ? '–' : `${before} KB`} | ${f0(b.bundleKb)} KB (${f0(b.gzipKb)} KB) | ${mark(b.entry, 'bundle gzip KB')} | ${f0(b.coldImportMs)} ms (${f0(b.coldProcessMs)} ms) | ${mark(b.entry, 'cold import ms')} |`,
+    );
   }
   return lines.join('\n');
 }

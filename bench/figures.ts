@@ -115,12 +115,42 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** Which part of the issue a target belongs to; new kinds of target add a group here. */
+export type TargetGroup = 'read-rate' | 'calls' | 'rejections' | 'cost' | 'bundles';
+
+/**
+ * One target of the issue, evaluated: the JSON's `targets[]`. `figure` names what is measured,
+ * `subject` what it is measured on when there is one per thing (a function's entry), `limit` and
+ * `comparison` the machine-readable target, `target` the same for people ("≤ 300 KB").
+ */
 export interface Target {
+  group: TargetGroup;
   figure: string;
+  subject?: string;
   value: number;
-  /** Human-readable target, e.g. "≥ 90 %". */
+  unit: string;
+  comparison: '<=' | '>=' | '<' | '==';
+  limit: number;
   target: string;
   met: boolean;
+}
+
+const SYMBOL: Record<Target['comparison'], string> = { '<=': '≤', '>=': '≥', '<': '<', '==': '' };
+
+/** A target from its value and limit: `met` and the human-readable `target` follow from them. */
+export function target(t: Omit<Target, 'met' | 'target'> & { target?: string; digits?: number }): Target {
+  const { digits, target: text, ...rest } = t;
+  const met =
+    t.comparison === '<='
+      ? t.value <= t.limit
+      : t.comparison === '>='
+        ? t.value >= t.limit
+        : t.comparison === '<'
+          ? t.value < t.limit
+          : t.value === t.limit;
+  const limit = digits === undefined ? String(t.limit) : t.limit.toFixed(digits);
+  const unit = t.unit && t.unit !== 'ratio' && t.unit !== 'count' ? ` ${t.unit}` : '';
+  return { ...rest, target: text ?? `${SYMBOL[t.comparison]} ${limit}${unit}`.trim(), met };
 }
 
 export interface TargetInputs {
@@ -138,42 +168,154 @@ export interface TargetInputs {
 /** The issue's targets, evaluated against one run. */
 export function evaluateTargets(t: TargetInputs): Target[] {
   const out: Target[] = [
-    {
+    target({
+      group: 'read-rate',
       figure: 'back-fill read rate, % of ceiling',
       value: t.readRatePctOfCeiling,
-      target: '≥ 90 %',
-      met: t.readRatePctOfCeiling >= 90,
-    },
-    {
+      unit: '%',
+      comparison: '>=',
+      limit: 90,
+    }),
+    target({
+      group: 'calls',
       figure: 'Marketo calls / floor',
       value: t.marketoRatioToFloor,
-      target: '≤ 1.10',
-      met: t.marketoRatioToFloor <= 1.1,
-    },
+      unit: 'ratio',
+      comparison: '<=',
+      limit: 1.1,
+      digits: 2,
+    }),
   ];
   if (t.salesforceCollectionsRatioToFloor !== undefined)
-    out.push({
-      figure: 'Salesforce calls / floor (collections)',
-      value: t.salesforceCollectionsRatioToFloor,
-      target: '≤ 1.05',
-      met: t.salesforceCollectionsRatioToFloor <= 1.05,
-    });
+    out.push(
+      target({
+        group: 'calls',
+        figure: 'Salesforce calls / floor (collections)',
+        value: t.salesforceCollectionsRatioToFloor,
+        unit: 'ratio',
+        comparison: '<=',
+        limit: 1.05,
+        digits: 2,
+      }),
+    );
   if (t.salesforceBulkCallsPer100k !== undefined)
-    out.push({
-      figure: 'Salesforce calls / 100k Tasks (Bulk)',
-      value: t.salesforceBulkCallsPer100k,
-      target: '≤ 20',
-      met: t.salesforceBulkCallsPer100k <= 20,
-    });
+    out.push(
+      target({
+        group: 'calls',
+        figure: 'Salesforce calls / 100k Tasks (Bulk)',
+        value: t.salesforceBulkCallsPer100k,
+        unit: 'count',
+        comparison: '<=',
+        limit: 20,
+      }),
+    );
   out.push(
-    { figure: '606 provoked', value: t.rejected606, target: '0', met: t.rejected606 === 0 },
-    { figure: '615 provoked', value: t.rejected615, target: '0', met: t.rejected615 === 0 },
-    {
+    target({
+      group: 'rejections',
+      figure: '606 provoked',
+      value: t.rejected606,
+      unit: 'count',
+      comparison: '==',
+      limit: 0,
+      target: '0',
+    }),
+    target({
+      group: 'rejections',
+      figure: '615 provoked',
+      value: t.rejected615,
+      unit: 'count',
+      comparison: '==',
+      limit: 0,
+      target: '0',
+    }),
+    target({
+      group: 'cost',
       figure: 'AWS cost per 1M activities (USD)',
       value: t.costPerMillion,
+      unit: 'USD',
+      comparison: '<',
+      limit: 1,
       target: '< 1.00',
-      met: t.costPerMillion < 1,
-    },
+    }),
   );
+  return out;
+}
+
+/**
+ * The bundle targets (issue 13 item 4): the webhook intake small and quick to load, every other
+ * function at most 60 % of its size before the runtime split. Baseline: gzip KB of each index.mjs
+ * at commit cdce109 (2026-12-05), measured by `npm run bench -- --only bundles`.
+ */
+export const BUNDLE_TARGETS = {
+  webhookEntry: 'receive-unsubscribe-webhook',
+  webhookGzipKb: 300,
+  webhookColdImportMs: 300,
+  shareOfBaseline: 0.6,
+  /** A function added since the baseline is held to the others' ceiling (60 % of 592 KB). */
+  newFunctionGzipKb: 355,
+  baselineGzipKb: {
+    'schedule-activity-sync': 593,
+    'fetch-activity-page': 592,
+    'write-activity-tasks': 592,
+    'flush-staged-tasks': 592,
+    'receive-unsubscribe-webhook': 563,
+    'apply-unsubscribe': 583,
+    'reconcile-optouts': 584,
+  } as Readonly<Record<string, number>>,
+} as const;
+
+/** The gzip ceiling of one function's bundle: the webhook's own, else 60 % of its baseline (or the new-function ceiling). */
+export function bundleGzipCeilingKb(entry: string): number {
+  if (entry === BUNDLE_TARGETS.webhookEntry) return BUNDLE_TARGETS.webhookGzipKb;
+  const baseline = BUNDLE_TARGETS.baselineGzipKb[entry];
+  return baseline === undefined
+    ? BUNDLE_TARGETS.newFunctionGzipKb
+    : baseline * BUNDLE_TARGETS.shareOfBaseline;
+}
+
+/** A function's measured bundle, as the bundle targets read it. */
+export interface BundleMeasurement {
+  entry: string;
+  gzipKb: number;
+  coldImportMs: number;
+}
+
+/**
+ * The bundle targets against measured bundles: every function's gzip size under its ceiling, and
+ * the webhook intake's cold import under 300 ms on the benchmark machine.
+ */
+export function evaluateBundleTargets(bundles: readonly BundleMeasurement[]): Target[] {
+  const out: Target[] = [];
+  for (const b of bundles) {
+    const ceiling = bundleGzipCeilingKb(b.entry);
+    const baseline = BUNDLE_TARGETS.baselineGzipKb[b.entry];
+    out.push(
+      target({
+        group: 'bundles',
+        figure: 'bundle gzip KB',
+        subject: b.entry,
+        value: b.gzipKb,
+        unit: 'KB',
+        comparison: '<=',
+        limit: ceiling,
+        digits: 0,
+        ...(b.entry === BUNDLE_TARGETS.webhookEntry || baseline === undefined
+          ? {}
+          : { target: `≤ ${ceiling.toFixed(0)} KB (60 % of ${baseline} KB)` }),
+      }),
+    );
+    if (b.entry === BUNDLE_TARGETS.webhookEntry)
+      out.push(
+        target({
+          group: 'bundles',
+          figure: 'cold import ms',
+          subject: b.entry,
+          value: b.coldImportMs,
+          unit: 'ms',
+          comparison: '<=',
+          limit: BUNDLE_TARGETS.webhookColdImportMs,
+        }),
+      );
+  }
   return out;
 }

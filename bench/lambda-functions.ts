@@ -35,8 +35,6 @@ interface CfnResource {
   Properties: Record<string, unknown>;
 }
 
-export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /** Synthesises both stacks from `settings`; with `bundle`, esbuild builds every function as `cdk synth` does. */
 export function synthFunctions(settings: Settings, bundle: boolean): LambdaFunctionInfo[] {
   const app = newTestApp({
@@ -71,7 +69,7 @@ export function synthFunctions(settings: Settings, bundle: boolean): LambdaFunct
       : undefined;
     return {
       key,
-      entry: kebab(key),
+      entry: fn.entry,
       memoryMb: p.MemorySize ?? 128,
       architecture: p.Architectures?.includes('arm64') ? 'arm64' : 'x86_64',
       timeoutSeconds: p.Timeout ?? 3,

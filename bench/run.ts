@@ -19,7 +19,15 @@ import {
   sizeLabel,
   USAGE,
 } from './bench-options.js';
-import { type BenchResult, buildResult, compareTable, functionTable, resultTable } from './bench-result.js';
+import {
+  type BenchResult,
+  buildBundleResult,
+  buildResult,
+  bundleTargetTable,
+  compareTable,
+  functionTable,
+  resultTable,
+} from './bench-result.js';
 import {
   type BundleFigures,
   type LambdaFunctionInfo,
@@ -146,6 +154,24 @@ async function runOne(
   return full;
 }
 
+/** `--only bundles`: every function's bundle and cold import against the bundle targets, nothing else. */
+function runBundlesOnly(o: BenchOptions, meta: ReturnType<typeof machine>, command: string): void {
+  log('Synthesising the stacks with bundling (esbuild)…');
+  const functions = synthFunctions(settingsFor({ salesforce: 'default', leadCache: true }), true);
+  log(`Cold-importing each bundle ${o.coldRuns}× in fresh node processes…`);
+  const result = buildBundleResult(functions.flatMap((f) => measureBundle(f, o.coldRuns) ?? []));
+  const date = new Date().toISOString();
+  mkdirSync(o.outDir, { recursive: true });
+  const file = join(o.outDir, `${date.slice(0, 10)}-bundles.json`);
+  writeFileSync(file, `${JSON.stringify({ meta: { ...meta, date, command }, ...result }, null, 2)}\n`);
+  log(`Wrote ${file}`);
+  const header = `${command} — ${meta.cpus} × ${meta.cpuModel}, load ${meta.loadAverageAtStart.join(' / ')}, Node ${meta.node}, commit ${meta.commit}`;
+  const met = result.targets.filter((t) => t.met).length;
+  process.stdout.write(
+    `\n${header}\n\n${bundleTargetTable(result)}\n\n${met} of ${result.targets.length} bundle targets met\n`,
+  );
+}
+
 async function main(): Promise<void> {
   let o: BenchOptions;
   try {
@@ -162,6 +188,10 @@ async function main(): Promise<void> {
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const meta = machine();
+  if (o.only === 'bundles') {
+    runBundlesOnly(o, meta, command);
+    return;
+  }
   const measured = await measureFunctions(o);
   const presets = o.compare ? comparePresets(o.preset).map((p) => p.preset) : [o.preset];
   const results: BenchResult[] = [];

@@ -27,6 +27,14 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __syncCreateRequire } from 'node:module'; const require = __syncCreateRequire(import.meta.url);";
 
+/**
+ * Packages replaced at bundle time by a stand-in under infra/bundle-shims/ (each file says why the
+ * original is dead code on Node). whatwg-url: node-fetch 2 (under jsforce) uses Node's own URL.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '--alias:whatwg-url': `${PROJECT_ROOT}infra/bundle-shims/whatwg-url.mjs`,
+};
+
 export const SERVICE_NAME = 'marketo-sf-sync';
 /** CloudWatch namespace of the code's metrics (shared/observability/metrics.ts) and the stack's metric filters. */
 export const METRICS_NAMESPACE = 'MarketoSalesforceSync';
@@ -82,6 +90,8 @@ export interface AppFunctionProps {
  * reads and grants exactly the actions that code needs on exactly that resource.
  */
 export class AppFunction extends Construct {
+  /** Its file under `functions/`, without extension. */
+  readonly entry: string;
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
@@ -89,6 +99,7 @@ export class AppFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     this.tables = props.tables ?? {};
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
@@ -133,9 +144,10 @@ export class AppFunction extends Construct {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,
-        // The SDK in the managed runtime can lag ours; bundle the version we test against.
+        // Pinned, not the runtime's copy (which AWS updates on its own schedule): README "Function bundles".
         bundleAwsSDK: true,
         banner: ESM_REQUIRE_BANNER,
+        esbuildArgs: BUNDLE_ALIASES,
         // A JS string literal: the settings JSON. No env-var size limit, nothing to read at cold start.
         define: { 'process.env.SYNC_SETTINGS_JSON': JSON.stringify(JSON.stringify(props.settings)) },
       },

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { activitySchema } from '../domain/activity.js';
 import { MARKETO_MAX_ACTIVITY_TYPE_IDS } from '../ports/vendor-limits.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A job's schedule as an operator states it (seed 004: frequency once / daily / weekly / monthly,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { STANDARD_ACTIVITY_TYPES, standardTypeByName } from '../domain/standard-activity-types.js';
 import type { ActivityTypeSettingInput } from './settings.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sourceAllowList } from '../optouts/source-allow-list.js';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 import { isIanaZone, type JobSchedule, jobScheduleSchema } from './job-schedule.js';

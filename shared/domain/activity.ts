@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A Marketo activity and activity type as the sync handles them (Get Lead Activities, Get Activity

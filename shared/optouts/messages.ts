@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One accepted webhook unsubscribe, on the `unsubscribe` queue. */
 export const unsubscribeMessageSchema = z.object({

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WebhookSecretConfigError } from './errors.js';
 
 /** The secrets a sender may present: the current one and, during a rotation, the previous one. */

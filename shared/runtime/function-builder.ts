@@ -9,7 +9,7 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer.js';
 import { newRunId } from '../domain/run-report.js';
@@ -21,11 +21,11 @@ import {
   powertoolsSink,
 } from '../observability/metrics.js';
 import type { VisibilityDeferrer } from '../ports/visibility-deferrer.js';
-import { type Platform, platformFromEnv } from './activity-runtime.js';
 import { type CallAccountingDeps, runIdOfBatch, withCallsCounted } from './call-accounting.js';
 import { type FailureRecorder, failureRecorderFor } from './failure-recorder.js';
 import { emitWebhookStatus, withCallsMeasured } from './metric-emitters.js';
 import { once } from './once.js';
+import { type Platform, platformFromEnv } from './platform.js';
 import { type SqsConsumer, sqsConsumerHandler } from './sqs-batch.js';
 
 /**

@@ -2,21 +2,18 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { DynamoDbOptOutStore } from '../adapters/dynamodb/opt-out-store.js';
 import { DynamoDbRunReportStore } from '../adapters/dynamodb/run-report-store.js';
-import { TABLES } from '../adapters/dynamodb/table-definitions.js';
 import { QUEUES } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
-import { policyFromSettings } from '../domain/opt-out-policy.js';
 import type { Lazy, OptOutDeps } from '../optouts/opt-out-deps.js';
-import type { WebhookDeps } from '../optouts/webhook-request.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
-import { type Platform, vendorClients } from './activity-runtime.js';
+import { vendorClients } from './activity-runtime.js';
 import { type GrantedCredentials, loadCredentials } from './credentials.js';
-import { MissingEnvironmentError, requireEnv } from './environment.js';
+import { MissingEnvironmentError } from './environment.js';
 import type { Runtime } from './function-builder.js';
 import { once } from './once.js';
-import { webhookSecretsFromEnv } from './webhook-secrets-from-env.js';
+import type { Platform } from './platform.js';
 
 /** The inputs a caller (CLI context, Lambda cold start) has at hand. */
 export interface OptOutDepsInput {
@@ -89,26 +86,5 @@ export const optOutRuntime: Runtime<OptOutDeps> = {
   },
 };
 
-/** The webhook needs only the opt-out table, the unsubscribe queue and its secrets (no vendor clients). */
-export function webhookDeps(platform: Platform, env: NodeJS.ProcessEnv = process.env): WebhookDeps {
-  return {
-    store: new DynamoDbOptOutStore(
-      platform.doc,
-      requireEnv(env, TABLES.optOuts.envVar, 'the opt-out table name'),
-    ),
-    sender: new SqsMessageSender({ client: platform.sqs }),
-    unsubscribeQueueUrl: requireEnv(env, QUEUES.unsubscribe.envVar, 'the unsubscribe queue URL'),
-    secrets: webhookSecretsFromEnv(env),
-    policy: policyFromSettings(platform.settings.optOuts),
-    logger: platform.logger,
-    allowedSources: platform.settings.optOuts.webhookAllowedSources,
-  };
-}
-
-/** The webhook's composition: everything at cold start, a missing variable named there. */
-export const webhookRuntime: Runtime<WebhookDeps> = {
-  compose: (platform, env) => {
-    const deps = webhookDeps(platform, env);
-    return async () => deps;
-  },
-};
+/** The webhook's composition lives apart (no vendor client in its bundle); re-exported for existing importers. */
+export { webhookDeps, webhookRuntime } from './webhook-runtime.js';

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { bundleGzipCeilingKb } from '../../bench/figures.js';
 import { ESM_REQUIRE_BANNER } from '../../infra/app-function.js';
 import type { SyncStatelessStack } from '../../infra/stateless-stack.js';
 import { addSyncStacks } from '../../infra/sync-app.js';
@@ -43,6 +45,26 @@ function placeholder(name: string): string {
     return `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
   return name;
 }
+
+/** The files esbuild put into the bundle, as its source map lists them (paths relative to the map). */
+function bundledSources(key: FunctionKey): string[] {
+  const map = JSON.parse(readFileSync(join(bundleOf(key).dir, 'index.mjs.map'), 'utf8')) as {
+    sources: string[];
+  };
+  return map.sources;
+}
+
+const JSFORCE = /node_modules\/@jsforce\//;
+const MARKETO_CLIENT = /shared\/adapters\/marketo\/marketo-client\.ts$/;
+const SALESFORCE_CLIENT = /shared\/adapters\/salesforce\/salesforce-client\.ts$/;
+
+/**
+ * Vendors a function is granted only under some settings (the bundle is the same code either way):
+ * the schedule step reads Salesforce when activities.verify.nightly is on.
+ */
+const SETTINGS_DEPENDENT_GRANTS: Partial<Record<FunctionKey, readonly ('marketo' | 'salesforce')[]>> = {
+  scheduleActivitySync: ['salesforce'],
+};
 
 /** Imports the bundle in a clean Node process; returns `function` or the cold-start error. */
 function coldStart(key: FunctionKey): string {
@@ -88,4 +110,35 @@ describe('function bundles', () => {
       expect(coldStart(key)).toBe('function');
     });
   }
+
+  it('the webhook intake bundles neither jsforce nor the Marketo client', () => {
+    const sources = bundledSources('receiveUnsubscribeWebhook');
+    expect(sources.some((s) => s.endsWith('shared/optouts/webhook-request.ts'))).toBe(true);
+    expect(
+      sources.filter((s) => JSFORCE.test(s) || MARKETO_CLIENT.test(s) || SALESFORCE_CLIENT.test(s)),
+    ).toEqual([]);
+  });
+
+  it.each(keys)('%s bundles a vendor client only when the stack may grant that vendor its secret', (key) => {
+    const { env } = bundleOf(key);
+    const sources = bundledSources(key);
+    const mayCall = (vendor: 'marketo' | 'salesforce') =>
+      env.includes(`${vendor.toUpperCase()}_SECRET_ARN`) ||
+      (SETTINGS_DEPENDENT_GRANTS[key] ?? []).includes(vendor);
+    expect({
+      jsforce: sources.some((s) => JSFORCE.test(s)),
+      salesforceClient: sources.some((s) => SALESFORCE_CLIENT.test(s)),
+      marketoClient: sources.some((s) => MARKETO_CLIENT.test(s)),
+    }).toEqual({
+      jsforce: mayCall('salesforce'),
+      salesforceClient: mayCall('salesforce'),
+      marketoClient: mayCall('marketo'),
+    });
+  });
+
+  it.each(keys)('%s stays under its gzip size target (bench/figures.ts BUNDLE_TARGETS)', (key) => {
+    const entry = functions[key].entry;
+    const gzipKb = gzipSync(readFileSync(join(bundleOf(key).dir, 'index.mjs'))).length / 1024;
+    expect(gzipKb).toBeLessThanOrEqual(bundleGzipCeilingKb(entry));
+  });
 });

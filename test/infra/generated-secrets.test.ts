@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CfnResource } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CREDENTIAL_PLACEHOLDER } from '../../infra/stateful-stack.js';
 import { SECRET_ENV } from '../../infra/stateless-stack.js';
 import {

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MEMBER_STATUSES, type MembershipStatus } from '../../domain/campaign-status.js';
 import type { CampaignStateStore } from '../../ports/campaign-writer.js';
 import { batchGetAll, batchPutAll } from './batch.js';

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SalesActivityLedgerEntry, SalesActivityStore } from '../../ports/sales-activity-store.js';
 import { batchGetAll, batchPutAll } from './batch.js';
 import { isConditionalCheckFailed } from './conditional-check.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Response envelopes and record shapes not covered by marketo-api.ts (Swagger: ResponseOf*). */
 

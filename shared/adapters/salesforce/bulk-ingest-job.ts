@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SalesforceRecordError } from '../../domain/salesforce-records.js';
 import { soqlIdentifier } from '../../domain/soql.js';
 import type { SalesforceSaveResult } from '../../ports/salesforce-api.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MemberStatus } from '../../domain/campaign-status.js';
 import { soql, soqlIdentifier } from '../../domain/soql.js';
 import type { CampaignRef, CampaignWriter, MemberWrite } from '../../ports/campaign-writer.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { soqlIdentifier } from '../../domain/soql.js';
 import type { SalesforceSaveResult } from '../../ports/salesforce-api.js';
 import { SalesforceApiError } from '../../ports/salesforce-errors.js';

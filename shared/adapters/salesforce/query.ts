@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SoqlQuery } from '../../domain/soql.js';
 import type { SalesforceLimitInfo } from '../../ports/salesforce-api.js';
 import { SalesforceApiError } from '../../ports/salesforce-errors.js';

@@ -1,5 +1,8 @@
-import { Connection, OAuth2 } from '@jsforce/jsforce-node';
-import { z } from 'zod';
+// The Connection module alone, not the package index: the index also loads jsforce's Bulk, SOAP,
+// Metadata and Streaming (faye) APIs, which this project never calls (our own Bulk API 2.0 client),
+// and roughly doubles every function's bundle.
+import { Connection } from '@jsforce/jsforce-node/lib/connection.js';
+import * as z from 'zod';
 import { SalesforceApiError, SalesforceAuthError } from '../../ports/salesforce-errors.js';
 import type { SalesforceCounter } from './salesforce-call.js';
 
@@ -53,10 +56,13 @@ export class SalesforceAuth {
 
   private async requestToken(): Promise<Connection> {
     this.counter.bump('auth');
-    const oauth2 = new OAuth2({
-      loginUrl: this.options.loginUrl.replace(/\/+$/, ''),
-      clientId: this.options.clientId,
-      clientSecret: this.options.clientSecret,
+    // The OAuth2 client a Connection builds from these options (lib/oauth2.js exports it only as default).
+    const { oauth2 } = new Connection({
+      oauth2: {
+        loginUrl: this.options.loginUrl.replace(/\/+$/, ''),
+        clientId: this.options.clientId,
+        clientSecret: this.options.clientSecret,
+      },
     });
     let raw: unknown;
     try {

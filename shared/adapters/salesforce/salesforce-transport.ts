@@ -1,4 +1,4 @@
-import type { Connection } from '@jsforce/jsforce-node';
+import type { Connection } from '@jsforce/jsforce-node/lib/connection.js';
 import { HttpApi } from '@jsforce/jsforce-node/lib/http-api.js';
 import type { AttemptFailureType } from './salesforce-retry-policy.js';
 

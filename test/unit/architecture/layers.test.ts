@@ -63,7 +63,7 @@ function target(file: string, spec: string): string {
   return path.split('/').slice(0, 2).join('/');
 }
 
-export function violations(files: { path: string; text: string }[]): string[] {
+function violations(files: { path: string; text: string }[]): string[] {
   const out: string[] = [];
   for (const { path, text } of files) {
     const layer = relative(join(ROOT, 'shared'), path).split('/')[0] ?? '';

@@ -69,6 +69,13 @@ describe('bench options', () => {
     expect(() => parseBenchArgs(['--seed'])).toThrow(/--seed needs a value/);
   });
 
+  it('runs the bundle part alone with --only bundles, and refuses any other part or --no-bundles with it', () => {
+    expect(parseBenchArgs(['--only', 'bundles'])).toMatchObject({ only: 'bundles', bundles: true });
+    expect(parseBenchArgs([]).only).toBeUndefined();
+    expect(() => parseBenchArgs(['--only', 'pipeline'])).toThrow(/--only takes bundles/);
+    expect(() => parseBenchArgs(['--only=bundles', '--no-bundles'])).toThrow(/contradict/);
+  });
+
   it('turns a preset into validated settings', () => {
     const defaults = settingsFor({ salesforce: 'default', leadCache: true });
     expect(defaults.salesforce.bulkThreshold).toBe(2000);

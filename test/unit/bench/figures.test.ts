@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   costOf,
+  evaluateBundleTargets,
   evaluateTargets,
   floorPerThousand,
   lambdaGbSeconds,
@@ -108,5 +109,26 @@ describe('benchmark figures', () => {
       costPerMillion: 1,
     });
     expect(missed.filter((t) => t.met).map((t) => t.figure)).toEqual(['606 provoked']);
+  });
+
+  it("evaluates the bundle targets: the webhook intake by its own size and cold import, the others at 60 % of their baseline, a new one at the others' ceiling", () => {
+    const targets = evaluateBundleTargets([
+      { entry: 'receive-unsubscribe-webhook', gzipKb: 300, coldImportMs: 301 },
+      { entry: 'write-activity-tasks', gzipKb: 355.2, coldImportMs: 900 },
+      { entry: 'fetch-activity-page', gzipKb: 355.1, coldImportMs: 900 },
+      { entry: 'a-new-function', gzipKb: 1, coldImportMs: 1 },
+    ]);
+    expect(targets.map((t) => [t.group, t.subject, t.figure, t.limit, t.met])).toEqual([
+      ['bundles', 'receive-unsubscribe-webhook', 'bundle gzip KB', 300, true],
+      ['bundles', 'receive-unsubscribe-webhook', 'cold import ms', 300, false],
+      ['bundles', 'write-activity-tasks', 'bundle gzip KB', 592 * 0.6, true],
+      ['bundles', 'fetch-activity-page', 'bundle gzip KB', 592 * 0.6, true],
+      ['bundles', 'a-new-function', 'bundle gzip KB', 355, true],
+    ]);
+    expect(targets[0]?.target).toBe('≤ 300 KB');
+    expect(targets[2]?.target).toBe('≤ 355 KB (60 % of 592 KB)');
+    expect(
+      evaluateBundleTargets([{ entry: 'write-activity-tasks', gzipKb: 355.3, coldImportMs: 1 }])[0]?.met,
+    ).toBe(false);
   });
 });

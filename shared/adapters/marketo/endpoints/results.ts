@@ -1,4 +1,5 @@
-import { type ZodType, z } from 'zod';
+import type { ZodType } from 'zod';
+import * as z from 'zod';
 import type { ActivityPage } from '../../../ports/marketo-api.js';
 import { MarketoRequestError, MarketoResponseValidationError } from '../../../ports/marketo-errors.js';
 import { MARKETO_MAX_BATCH } from '../../../ports/vendor-limits.js';
