@@ -77,6 +77,8 @@ const jsonResponse = (statusCode: number, body: unknown, headers: Record<string,
 
 export function createWebhookServer(deps: WebhookDeps): Server {
   return createServer((req, res) => {
+    // Read before the body: once an oversize body is cut off, the request has no socket any more.
+    const sourceIp = req.socket?.remoteAddress;
     void (async () => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {
@@ -102,7 +104,6 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       // An oversize body is answered (401 or 413) without reading the rest: drop the connection,
       // or node would keep reading (and discarding) whatever the sender streams.
-      const sourceIp = req.socket.remoteAddress;
       send(
         res,
         await handleUnsubscribeRequest(deps, { headers, body, ...(sourceIp ? { sourceIp } : {}) }),
