@@ -26,7 +26,7 @@ describe('unsubscribe consumer while Salesforce is out of API requests (REQUEST_
     const sf = e.local.salesforceSandbox!;
     // The hour-long pause lasts 3 s here; the org stays over its limit for 2.5 s.
     const sqs = observeSqs(platform.sqs, {
-      parkSeconds: (s) => (s === SALESFORCE_LIMIT_PAUSE_MS / 1000 ? 3 : s),
+      parkSeconds: (s) => (Math.abs(s - SALESFORCE_LIMIT_PAUSE_MS / 1000) <= 5 ? 3 : s),
     });
     const contact = sf.state.create('Contact', { Email: 'pause.test@example.com', LastName: 'Pause' }, UI);
     server = await runServeCommand(optOutDepsFromLocal(e.local), {
@@ -50,10 +50,13 @@ describe('unsubscribe consumer while Salesforce is out of API requests (REQUEST_
     await eventually(() => sf.state.contacts.get(contact.id as string)?.HasOptedOutOfEmail === true, 15_000);
     const refused = sf.stats.requests.filter((r) => r.status === 403).length;
     expect(refused).toBe(1);
-    expect(sqs.parks).toEqual([
-      { queue: 'sync-unsubscribe', requested: SALESFORCE_LIMIT_PAUSE_MS / 1000, applied: 3 },
-    ]);
-    expect(sqs.maxReceives('sync-unsubscribe')).toBe(2);
+    expect(sqs.parks).toHaveLength(1);
+    expect(sqs.parks[0]).toMatchObject({ queue: 'sync-unsubscribe', applied: 3 });
+    expect(Math.abs((sqs.parks[0]?.requested ?? 0) - SALESFORCE_LIMIT_PAUSE_MS / 1000)).toBeLessThanOrEqual(
+      5,
+    );
+    // Parked by a delayed re-send, not by visibility: no message was received twice.
+    expect(sqs.maxReceives('sync-unsubscribe')).toBe(1);
     expect((await e.local.queueDepth('unsubscribe')).dlq).toBe(0);
   });
 });
