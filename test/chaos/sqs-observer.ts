@@ -76,7 +76,7 @@ export function observeSqs(
         parked = true;
         const body = JSON.parse(entry.MessageBody ?? '{}') as Record<string, unknown>;
         body.parkedUntil = new Date(Date.now() + applied * 1000).toISOString();
-        return { ...entry, MessageBody: JSON.stringify(body), DelaySeconds: applied };
+        return { ...entry, MessageBody: JSON.stringify(body), DelaySeconds: Math.min(900, applied) };
       });
       if (parked) {
         command = new SendMessageBatchCommand({ ...command.input, Entries: entries });
