@@ -4,6 +4,16 @@ import type { ChainState, StreamCursor } from '../domain/activity-chain.js';
  * Cursors and paging chains, all advanced with conditional writes so a stale owner can never move
  * them. Implemented on DynamoDB (adapters/dynamodb/cursor-store.ts) and in memory for tests.
  */
+/** A run's claim on a stream: fails when another writer changed the cursor since it was read. */
+export interface ClaimStreamInput {
+  streamKey: string;
+  runId: string;
+  runUntil: string;
+  windowCount: number;
+  expectedVersion: number | undefined;
+  watermark?: string;
+}
+
 export interface CursorStore {
   getStream(streamKey: string): Promise<StreamCursor | undefined>;
 
@@ -12,14 +22,7 @@ export interface CursorStore {
    * when another writer changed the cursor since it was read (`expectedVersion` undefined: it must
    * not exist yet).
    */
-  claimStream(input: {
-    streamKey: string;
-    runId: string;
-    runUntil: string;
-    windowCount: number;
-    expectedVersion: number | undefined;
-    watermark?: string;
-  }): Promise<boolean>;
+  claimStream(input: ClaimStreamInput): Promise<boolean>;
 
   /**
    * Records a finished window. When it was the run's last, the watermark moves to the run's upper

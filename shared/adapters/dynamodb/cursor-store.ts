@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ChainState, type StreamCursor, streamId } from '../../domain/activity-chain.js';
-import type { CursorStore } from '../../ports/cursor-store.js';
+import type { ClaimStreamInput, CursorStore } from '../../ports/cursor-store.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
 
 /** Cursors and paging chains, all advanced with conditional writes so a stale owner can never move them. */
@@ -23,14 +23,7 @@ export class DynamoDbCursorStore implements CursorStore {
    * Makes `runId` the owner of the stream (taking over from a stalled earlier run). Returns false
    * when another writer changed the cursor since it was read.
    */
-  async claimStream(input: {
-    streamKey: string;
-    runId: string;
-    runUntil: string;
-    windowCount: number;
-    expectedVersion: number | undefined;
-    watermark?: string;
-  }): Promise<boolean> {
+  async claimStream(input: ClaimStreamInput): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({

@@ -1,5 +1,5 @@
 import { type ChainState, type StreamCursor, streamId } from '../../../shared/domain/activity-chain.js';
-import type { CursorStore } from '../../../shared/ports/cursor-store.js';
+import type { ClaimStreamInput, CursorStore } from '../../../shared/ports/cursor-store.js';
 
 type Item = Record<string, unknown> & { id: string };
 
@@ -13,14 +13,7 @@ export class InMemoryCursorStore implements CursorStore {
     return { ...item, doneWindows: item.doneWindows ?? [] };
   }
 
-  async claimStream(input: {
-    streamKey: string;
-    runId: string;
-    runUntil: string;
-    windowCount: number;
-    expectedVersion: number | undefined;
-    watermark?: string;
-  }): Promise<boolean> {
+  async claimStream(input: ClaimStreamInput): Promise<boolean> {
     const id = streamId(input.streamKey);
     const current = this.items.get(id);
     const ok = input.expectedVersion === undefined ? !current : current?.version === input.expectedVersion;
