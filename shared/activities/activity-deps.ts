@@ -31,6 +31,11 @@ export interface ActivityDeps {
   marketo: MarketoApi;
   salesforce: SalesforceApi;
   now?: () => Date;
+  /**
+   * How long a ledger-mode claim holds (default CLAIM_LEASE_MS, the write function's timeout): a
+   * crashed attempt's claims expire after it. Shorter only where attempts are bounded otherwise.
+   */
+  claimLeaseMs?: number;
 }
 
 /** The URL of a queue this step must send to; a clear error naming the variable when it is missing. */

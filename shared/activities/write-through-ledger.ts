@@ -27,7 +27,7 @@ export async function writeThroughLedger(
     const claim = await deps.ledger.claim(
       { marketoGUID: p.ref.marketoGUID, whoId: p.ref.whoId, leadId: p.ref.leadId },
       owner,
-      CLAIM_LEASE_MS,
+      deps.claimLeaseMs ?? CLAIM_LEASE_MS,
     );
     if (!claim.claimed) {
       results.set(p.ref.marketoGUID, {

@@ -183,6 +183,11 @@ export async function runActivityScenario(
     });
     const wrapDeps = (deps: ActivityDeps): ActivityDeps => {
       deps.marketo = marketo;
+      // Lambda ends an attempt at its timeout (a sixth of the visibility timeout), so a claim left
+      // by an attempt that stopped between create and record (120 s as deployed) outlives its
+      // message's receives only here, where visibility is scaled down: scale the lease with it,
+      // still longer than the longest attempt (a stall is the visibility timeout + 0.7 s).
+      deps.claimLeaseMs = 2 * scenario.visibilitySeconds * 1000;
       return processFaults ? faultDeps(processFaults, deps) : deps;
     };
     const crash = scenario.process?.crashBeforeDelete ? processFaults?.crashBeforeDelete() : undefined;

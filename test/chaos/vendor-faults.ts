@@ -99,8 +99,14 @@ export function armMarketoOnce(
   const watch = setInterval(() => {
     if (mk.stats.countedCalls < 5) return;
     clearInterval(watch);
-    stopChain = armInTurn(kinds.length, options.spacingMs, (i) => {
-      const kind = kinds[i] as MarketoFaultKind;
+    // The paging-token kind first: it only fires on the paged endpoint, which a small run stops
+    // calling once its reads are done; the other kinds fire on any call, writes included.
+    const ordered = [
+      ...kinds.filter((k) => k === 'pagingToken'),
+      ...kinds.filter((k) => k !== 'pagingToken'),
+    ];
+    stopChain = armInTurn(ordered.length, options.spacingMs, (i) => {
+      const kind = ordered[i] as MarketoFaultKind;
       const f = marketoFault(kind);
       if (kind === 'pagingToken') mk.faults.failNext(1, f, options.pagingEndpoint);
       else mk.faults.failNext(1, f);
