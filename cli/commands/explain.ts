@@ -1,11 +1,15 @@
 import { DynamoDbLedgerStore } from '../../shared/adapters/dynamodb/ledger-store.js';
+import { soql, soqlIdentifier } from '../../shared/domain/soql.js';
+import { vendorClients } from '../../shared/runtime/activity-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
 import type { CommandResult } from './command-result.js';
 
 /**
  * `explain <marketoGUID>`: why that activity's Task went where it went, or why it has none — the
  * ledger's record of it (status, WhoId and how it was chosen, Task Id, skip or failure reason).
- * Read-only; no vendor call.
+ * Read-only. In externalId mode a Task on the lead's own Salesforce link, of an activity no later
+ * cycle re-reads, has no ledger entry (its upsert is idempotent by itself): it is looked up in
+ * Salesforce by its activity id field (one query).
  */
 export async function runExplainCommand(
   local: LocalEnvironment,
@@ -18,6 +22,32 @@ export async function runExplainCommand(
   }
   const ledger = new DynamoDbLedgerStore(local.platform.doc, local.platform.tables.ledger);
   const entry = (await ledger.getMany([marketoGUID])).get(marketoGUID);
+  if (!entry && local.platform.settings.salesforce.upsertMode === 'externalId') {
+    const field = local.platform.settings.salesforce.taskExternalIdField;
+    const { salesforce } = vendorClients(local.platform, local.credentials);
+    const [task] = await salesforce.query<{ Id: string; WhoId?: string | null }>(
+      soql`SELECT Id, WhoId FROM Task WHERE ${soqlIdentifier(field)} = ${marketoGUID} LIMIT 1`,
+    );
+    if (task)
+      return {
+        exitCode: 0,
+        lines: [
+          `${marketoGUID}`,
+          `  written: Task ${task.Id} on ${task.WhoId ?? '?'} (found in Salesforce by ${field})`,
+          '  because: the Marketo lead’s own Salesforce link (sfdcType with sfdcLeadId / sfdcContactId);',
+          '  Tasks upserted by External ID keep no ledger entry outside the overlap re-read',
+        ],
+        summary: {
+          command: 'explain',
+          found: true,
+          marketoGUID,
+          status: 'done',
+          taskId: task.Id,
+          whoId: task.WhoId ?? null,
+          source: 'salesforce',
+        },
+      };
+  }
   if (!entry) {
     return {
       exitCode: 1,

@@ -90,12 +90,16 @@ export async function fetchActivityPage(
     if (at > resumeFrom) resumeFrom = at;
   }
   if (inWindow.length > 0) {
+    const ledgerFrom = cursor.runUntil
+      ? new Date(Date.parse(cursor.runUntil) - deps.settings.activities.overlapMinutes * 60_000).toISOString()
+      : undefined;
     const messages = packIntoMessages<WriteActivity>(
       inWindow,
       (chunk): WriteMessage => ({
         kind: 'writeTasks',
         runId: msg.runId,
         activities: chunk,
+        ...(ledgerFrom ? { ledgerFrom } : {}),
       }),
     );
     await deps.sender.send(requireQueueUrl(deps, 'write'), messages);

@@ -26,6 +26,13 @@ export const writeMessageSchema = z.object({
   kind: z.literal('writeTasks'),
   runId: z.string().min(1),
   activities: z.array(writeActivitySchema).min(1),
+  /**
+   * Where the next incremental read of this stream starts (this run's upper bound less the
+   * overlap). In externalId mode only activities from here on keep a done ledger entry: older ones
+   * are never re-read by a later cycle, and their upsert by External ID is idempotent on its own.
+   * Absent (older messages, replays of them): every written Task is recorded, as before.
+   */
+  ledgerFrom: z.string().datetime({ offset: true }).optional(),
 });
 export type WriteMessage = z.infer<typeof writeMessageSchema>;
 

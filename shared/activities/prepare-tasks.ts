@@ -31,11 +31,14 @@ export async function prepareTasks(
   unit: ParsedWriteMessage[],
   skip: (id: string, reason: SkipReason) => void,
 ): Promise<TaskItem[]> {
-  const eligible: { id: string; runId: string; activity: WriteActivity }[] = [];
+  const eligible: { id: string; runId: string; ledgerFrom: number; activity: WriteActivity }[] = [];
+  // externalId mode: activities before the next cycle's read keep no done entry (WriteMessage.ledgerFrom).
+  const byExternalId = deps.settings.salesforce.upsertMode === 'externalId';
   for (const { id, msg } of unit) {
+    const ledgerFrom = byExternalId && msg.ledgerFrom ? Date.parse(msg.ledgerFrom) : Number.NEGATIVE_INFINITY;
     for (const activity of dedupe(msg.activities)) {
       if (enabledSettingFor(deps.settings, activity.activityTypeName))
-        eligible.push({ id, runId: msg.runId, activity });
+        eligible.push({ id, runId: msg.runId, ledgerFrom, activity });
       else skip(id, 'typeDisabled');
     }
   }
@@ -65,7 +68,7 @@ export async function prepareTasks(
   const timeZone = fresh.length ? await taskTimeZone(deps) : 'UTC';
   const waiting: { activity: WriteActivity; keepUntil: Date }[] = [];
   const items = new Map<string, TaskItem>();
-  for (const { id, runId, activity } of fresh) {
+  for (const { id, runId, ledgerFrom, activity } of fresh) {
     const known = items.get(activity.marketoGUID);
     if (known) {
       known.owners.push(id);
@@ -105,6 +108,10 @@ export async function prepareTasks(
         leadId: activity.leadId,
         activityTypeName: activity.activityTypeName,
         activityDate: activity.activityDate,
+        // Only a Task on the lead's own link: a match or a conversion keeps its reason for `explain`.
+        ...(who === linked && linked.direct && Date.parse(activity.activityDate) < ledgerFrom
+          ? { recordDone: false }
+          : {}),
       },
       task: mapActivityToTask({
         activity,

@@ -53,6 +53,7 @@ export async function redirectConvertedLeads<T extends WriteItem>(
     const item = items[i]!;
     const contactId = contactOf.get(item.ref.whoId)!;
     item.ref.how = `Lead ${item.ref.whoId} converted (CANNOT_UPDATE_CONVERTED_LEAD): its ConvertedContactId`;
+    delete item.ref.recordDone; // the redirect's reason is kept for `explain`
     item.ref.whoId = contactId;
     item.task.WhoId = contactId;
   }

@@ -14,6 +14,11 @@ export interface TaskRef {
   activityDate: string;
   /** Why the Task goes to `whoId` (kept in the ledger; `sync explain` prints it). */
   how?: string;
+  /**
+   * false: a Task upserted by External ID that no later cycle re-reads (see WriteMessage.ledgerFrom):
+   * no done entry is written; Salesforce's `created` flag counts it. Absent: recorded.
+   */
+  recordDone?: boolean;
 }
 
 export type Settlement =
@@ -46,6 +51,10 @@ export async function settleTaskResult(
         ? deps.leadTasks
         : undefined;
     if (byLead) await byLead.add([{ leadId: ref.leadId, marketoGUID: ref.marketoGUID, taskId: result.id }]);
+    // The upsert by External ID is the idempotence: Salesforce says whether this call created it
+    // (a create whose response was lost counts as already written on its retry).
+    if (ref.recordDone === false)
+      return result.created === true ? { kind: 'written', created: true } : { kind: 'alreadyWritten' };
     return (await deps.ledger.markDone({ ...ref, taskId: result.id }))
       ? { kind: 'written', created: result.created === true }
       : { kind: 'alreadyWritten' };

@@ -9,6 +9,8 @@ export interface StagedRow {
   leadId: number;
   activityTypeName: string;
   activityDate: string;
+  /** false: no done ledger entry once written (see TaskRef.recordDone). */
+  recordDone?: boolean;
   task: TaskRecord;
   /** Flushes that already tried this row and hit a transient failure. */
   attempts: number;

@@ -31,14 +31,21 @@ export function isTransientRecordError(e: SalesforceRecordError): boolean {
  */
 export function resolveWhoId(
   lead: CachedLead | undefined,
-): { ok: true; whoId: string; how: string } | { ok: false; reason: 'leadNotFound' | 'noSalesforceRecord' } {
+):
+  | { ok: true; whoId: string; how: string; direct: boolean }
+  | { ok: false; reason: 'leadNotFound' | 'noSalesforceRecord' } {
   if (!lead?.exists) return { ok: false, reason: 'leadNotFound' };
   const type = lead.sfdcType?.toLowerCase();
-  const ok = (whoId: string, how: string) => ({ ok: true as const, whoId, how });
+  /** direct: the WhoId is the Marketo lead's own Salesforce link (re-derivable from Marketo alone). */
+  const ok = (whoId: string, how: string, direct = true) => ({ ok: true as const, whoId, how, direct });
   if (type === 'contact' && lead.sfdcContactId)
     return ok(lead.sfdcContactId, 'Marketo sfdcType Contact: sfdcContactId');
   if (lead.convertedContactId && (type === 'lead' || !type))
-    return ok(lead.convertedContactId, `Lead ${lead.sfdcLeadId ?? ''} converted: its ConvertedContactId`);
+    return ok(
+      lead.convertedContactId,
+      `Lead ${lead.sfdcLeadId ?? ''} converted: its ConvertedContactId`,
+      false,
+    );
   if (type === 'lead' && lead.sfdcLeadId) return ok(lead.sfdcLeadId, 'Marketo sfdcType Lead: sfdcLeadId');
   // sfdcType can lag behind a conversion: prefer the Contact, which survives conversion.
   if (!type && lead.sfdcContactId) return ok(lead.sfdcContactId, 'no sfdcType: sfdcContactId');

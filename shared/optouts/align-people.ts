@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { emailRef } from '../domain/email.js';
+import { mapLimit } from '../domain/map-limit.js';
 import {
   confirmWrites,
   type Observation,
@@ -55,19 +56,6 @@ export interface AlignResult {
 const bump = (counts: Partial<Record<string, number>>, key: string, by = 1) => {
   counts[key] = (counts[key] ?? 0) + by;
 };
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
 
 export async function alignPeople(
   deps: OptOutDeps,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { emailRef } from '../domain/email.js';
+import { mapLimit } from '../domain/map-limit.js';
 import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
 import type { HistoryEntry, OptOutState } from '../domain/opt-out-state.js';
 import { alignPeople } from './align-people.js';
@@ -24,24 +25,6 @@ const REAL_VERDICTS: readonly Verdict[] = [
   'drift',
   'resubscribeRejected',
 ];
-
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
-}
 
 interface PersonOrigin {
   marketo: boolean;

@@ -31,6 +31,25 @@ const typeLookbacks = (days: Record<string, number>) => (input: SettingsInput) =
 const DAY = 86_400_000;
 
 describe('activity lifecycle on the embedded default', () => {
+  it('keeps no ledger entry for a back-filled Task on the lead’s own link (externalId mode); explain finds it in Salesforce', async () => {
+    e = await startEmbedded({ world: { activities: 300 } });
+    const old = e.world.activities.find(
+      (a) =>
+        a.activityTypeId === 10 &&
+        Date.parse(a.activityDate) < Date.now() - DAY &&
+        liveSalesforceLeads(e!).some((l) => l.id === a.leadId),
+    )!;
+    const report = await e.runCycle();
+    const [task] = tasksFor(e, old.marketoGUID);
+    expect(task).toBeDefined();
+
+    const explained = await runExplainCommand(e.local, old.marketoGUID);
+
+    expect(explained.exitCode).toBe(0);
+    expect(explained.summary).toMatchObject({ source: 'salesforce', taskId: task!.Id });
+    expect(report.created).toBe(report.written);
+  });
+
   it('writes the activities of a person who reaches Salesforce after a first run on the next run, each inside its type’s look-back; verify counts them pending meanwhile', async () => {
     e = await startEmbedded({
       world: { activities: 600 },

@@ -57,10 +57,17 @@ describe('sync verify on the embedded default', () => {
 
   it('finds each injected discrepancy by id (deleted, duplicated, orphan, moved Task) and changes nothing', async () => {
     e = await startEmbedded({ world: SMALL });
+    // Activities inside the overlap keep a done ledger entry (a later cycle re-reads them).
+    const recent = e.world.appendActivities(5, {
+      from: Date.now() - 10 * 60_000,
+      to: Date.now() - 60_000,
+      typeIds: [10],
+    });
     await e.runCycle();
     const store = e.local.salesforceSandbox!.state;
     const ours = [...store.tasks.values()].filter((t) => typeof t.Marketo_Activity_Id__c === 'string');
-    const [deleted, duplicated, moved] = ours as [(typeof ours)[0], (typeof ours)[0], (typeof ours)[0]];
+    const deleted = ours.find((t) => recent.some((a) => a.marketoGUID === t.Marketo_Activity_Id__c))!;
+    const [duplicated, moved] = ours.filter((t) => t !== deleted) as [(typeof ours)[0], (typeof ours)[0]];
     const otherWho = ours.find((t) => t.WhoId !== moved.WhoId)!.WhoId as string;
     // 1. A Task deleted in Salesforce.
     store.tasks.delete(deleted.Id);

@@ -279,3 +279,74 @@ describe('write step: one pool per SQS batch', () => {
     expect(sf.state.tasks.size).toBe(360);
   });
 });
+
+describe('write step: the ledger keeps what a later read needs (externalId mode)', () => {
+  /** Activity dates are 2026-01-15T10:00Z; the next cycle reads from `ledgerFrom`. */
+  const withLedgerFrom = (msgs: WriteMessage[], ledgerFrom: string): WriteMessage[] =>
+    msgs.map((m) => ({ ...m, ledgerFrom }));
+  const ledgerStatus = async (guids: string[]) =>
+    [...(await deps.ledger.getMany(guids)).values()].map((e) => e.status);
+
+  it('writes no done entry for an activity before the next read; Salesforce’s created flag counts it, a redelivery creates nothing', async () => {
+    const batch = withLedgerFrom(messages(2, 200), '2026-02-01T00:00:00Z');
+    const guids = batch.flatMap((m) => m.activities.map((a) => a.marketoGUID));
+
+    const first = await run(event(batch));
+
+    expect(first.batchItemFailures).toEqual([]);
+    expect(sf.state.tasks.size).toBe(400);
+    expect(await ledgerStatus(guids)).toEqual([]);
+    expect(await counts()).toMatchObject({ written: 400, created: 400 });
+
+    const again = await run(event(batch, ['again-0', 'again-1']));
+
+    expect(again.batchItemFailures).toEqual([]);
+    expect(sf.state.tasks.size).toBe(400);
+    expect(guids.every((g) => tasksPer(g) === 1)).toBe(true);
+    expect(await counts()).toMatchObject({ written: 400, created: 400, 'skipped.alreadyWritten': 400 });
+  });
+
+  it('records the activities a later cycle re-reads (on or after ledgerFrom), and every one in ledger mode', async () => {
+    const batch = withLedgerFrom(messages(1, 200), '2026-01-15T10:00:00Z');
+    const guids = batch[0]!.activities.map((a) => a.marketoGUID);
+
+    await run(event(batch));
+
+    expect(await ledgerStatus(guids)).toEqual(Array(200).fill('done'));
+    const again = await run(event(batch, ['again']));
+    expect(again.batchItemFailures).toEqual([]);
+    // Skipped through the ledger: no second upsert.
+    expect(sf.stats.countByKind().upsert).toBe(1);
+  });
+
+  it('keeps the entry of a Task that went elsewhere than the lead’s own link (its reason is what explain prints)', async () => {
+    const contact = sf.state.create(
+      'Contact',
+      { LastName: 'Converted' },
+      { client: undefined, autoAssign: undefined, kind: 'test' },
+    );
+    await deps.leadCache.putMany([
+      {
+        leadId: 1,
+        exists: true,
+        sfdcType: 'Lead',
+        sfdcLeadId: LEADS[0]!.Id,
+        sfdcContactId: null,
+        convertedContactId: String(contact.id),
+      },
+    ]);
+    const batch = withLedgerFrom(messages(1, 3), '2026-02-01T00:00:00Z');
+    batch[0]!.activities = batch[0]!.activities.map((a) => ({
+      ...a,
+      leadId: a === batch[0]!.activities[0] ? 1 : 2,
+    }));
+
+    await run(event(batch));
+    await flushStagedTasks(deps);
+
+    expect(sf.state.tasks.size).toBe(3);
+    const entries = await deps.ledger.getMany(batch[0]!.activities.map((a) => a.marketoGUID));
+    expect([...entries.keys()]).toEqual([batch[0]!.activities[0]!.marketoGUID]);
+    expect(entries.get(batch[0]!.activities[0]!.marketoGUID)?.how).toContain('converted');
+  });
+});
