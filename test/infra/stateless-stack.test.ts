@@ -258,7 +258,7 @@ describe('SyncStatelessStack queue consumers', () => {
   it('runs the Bulk flush for up to 15 minutes (a job is waited for in one invocation), at most 2 at once', () => {
     const flush = mappings.find((m) => labelOf(m.Properties.EventSourceArn, labels) === 'queue:flush');
     expect(flush?.Properties).toMatchObject({ BatchSize: 10, ScalingConfig: { MaximumConcurrency: 2 } });
-    expect(functionResource('flushStagedTasks').Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
+    expect(functionResource('flushStagedTasks').Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
   });
 
   it('applies webhook unsubscribes in batches of up to 1,000 (2 s window, as SQS requires over 10), at most 2 at once, with time and memory for them', () => {
