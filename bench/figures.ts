@@ -154,8 +154,10 @@ export function target(t: Omit<Target, 'met' | 'target'> & { target?: string; di
 }
 
 export interface TargetInputs {
-  readRatePctOfCeiling: number;
-  marketoRatioToFloor: number;
+  /** Read rate over the budget's calls/s × the activities per page the server served (issue 13: ≥ 95 %). */
+  readRatePctOfBudgetBound: number;
+  /** Every Marketo call (pages, tokens, look-ups, other) over the pages (issue 13: ≤ 1.05). */
+  marketoCallsPerPage: number;
   /** Undefined when the run wrote no Tasks through collections. */
   salesforceCollectionsRatioToFloor?: number;
   /** Undefined when the run used no Bulk API 2.0. */
@@ -170,19 +172,19 @@ export function evaluateTargets(t: TargetInputs): Target[] {
   const out: Target[] = [
     target({
       group: 'read-rate',
-      figure: 'back-fill read rate, % of ceiling',
-      value: t.readRatePctOfCeiling,
+      figure: 'back-fill read rate, % of budget-bound maximum',
+      value: t.readRatePctOfBudgetBound,
       unit: '%',
       comparison: '>=',
-      limit: 90,
+      limit: 95,
     }),
     target({
       group: 'calls',
-      figure: 'Marketo calls / floor',
-      value: t.marketoRatioToFloor,
+      figure: 'Marketo calls / pages',
+      value: t.marketoCallsPerPage,
       unit: 'ratio',
       comparison: '<=',
-      limit: 1.1,
+      limit: 1.05,
       digits: 2,
     }),
   ];
@@ -233,9 +235,9 @@ export function evaluateTargets(t: TargetInputs): Target[] {
       figure: 'AWS cost per 1M activities (USD)',
       value: t.costPerMillion,
       unit: 'USD',
-      comparison: '<',
-      limit: 1,
-      target: '< 1.00',
+      comparison: '<=',
+      limit: 0.5,
+      target: '≤ 0.50',
     }),
   );
   return out;

@@ -83,16 +83,16 @@ describe('benchmark figures', () => {
 
   it('evaluates the issue targets, with the Salesforce ones only for the paths the run used', () => {
     const base = {
-      readRatePctOfCeiling: 90,
-      marketoRatioToFloor: 1.1,
+      readRatePctOfBudgetBound: 95,
+      marketoCallsPerPage: 1.05,
       rejected606: 0,
       rejected615: 0,
-      costPerMillion: 0.99,
+      costPerMillion: 0.5,
     };
     const met = evaluateTargets(base);
     expect(met.map((t) => t.figure)).toEqual([
-      'back-fill read rate, % of ceiling',
-      'Marketo calls / floor',
+      'back-fill read rate, % of budget-bound maximum',
+      'Marketo calls / pages',
       '606 provoked',
       '615 provoked',
       'AWS cost per 1M activities (USD)',
@@ -101,12 +101,12 @@ describe('benchmark figures', () => {
 
     const missed = evaluateTargets({
       ...base,
-      readRatePctOfCeiling: 89.9,
-      marketoRatioToFloor: 1.11,
+      readRatePctOfBudgetBound: 94.9,
+      marketoCallsPerPage: 1.06,
       salesforceCollectionsRatioToFloor: 1.06,
       salesforceBulkCallsPer100k: 21,
       rejected615: 1,
-      costPerMillion: 1,
+      costPerMillion: 0.51,
     });
     expect(missed.filter((t) => t.met).map((t) => t.figure)).toEqual(['606 provoked']);
   });
