@@ -20,6 +20,7 @@ import {
   sqsFunction,
 } from '../../../shared/runtime/function-builder.js';
 import { webhookRuntime } from '../../../shared/runtime/opt-out-runtime.js';
+import { lambdaContext } from '../../helpers/lambda-context.js';
 
 const RUN_ID = '2026-03-01T10:00:00.000Z#abc123';
 
@@ -43,20 +44,7 @@ function sqsRecord(messageId: string, body: unknown = { runId: RUN_ID }): SQSRec
 }
 const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
-const context = (awsRequestId: string): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'sync-write-activity-tasks',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:sync-write-activity-tasks',
-  memoryLimitInMB: '512',
-  awsRequestId,
-  logGroupName: '/aws/lambda/sync-write-activity-tasks',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 60_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+const context = (awsRequestId: string): Context => lambdaContext(awsRequestId, 'sync-write-activity-tasks');
 
 /** A platform whose clients are never called (the tests inject the deferrer and recorder). */
 function testPlatform(logger: Logger = createLogger('test', { logLevel: 'CRITICAL' })): Platform {

@@ -13,23 +13,11 @@ import {
   scheduledFunction,
   sqsFunction,
 } from '../../../shared/runtime/function-builder.js';
+import { lambdaContext } from '../../helpers/lambda-context.js';
 
 const METRICS_ENV = { POWERTOOLS_METRICS_NAMESPACE: 'TestSync', POWERTOOLS_SERVICE_NAME: 'test-sync' };
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'fn',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
-  memoryLimitInMB: '512',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/fn',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 60_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context: Context = lambdaContext();
 
 function platform(): Platform {
   return {
