@@ -2,16 +2,18 @@ import { emailRef } from '../domain/email.js';
 import type { Verdict } from '../domain/opt-out-policy.js';
 import { newRunId } from '../domain/run-report.js';
 import { recordJobCompleted } from '../observability/metrics.js';
-import { applyPeople, CHUNK_ATTEMPTS } from './night-apply.js';
+import { applyPeople } from './night-apply.js';
 import {
   type MarketoPosition,
+  markSideFailed,
   type ReadChunk,
   readMarketoChunk,
   readSalesforceChunk,
+  readWithRetry,
   type SalesforcePosition,
 } from './night-read.js';
 import { addTally, emptyTally, MAX_POISON_LISTED, type NightTally, type PoisonChunk } from './night-tally.js';
-import { nowOf, type OptOutDeps } from './opt-out-deps.js';
+import { nowOf, type OptOutDeps, vendorCallTotals } from './opt-out-deps.js';
 import { SALESFORCE_PERSON_OBJECTS } from './person-records.js';
 
 /**
@@ -198,23 +200,6 @@ function nextStep(n: NightCheckpoint): ChunkStep {
   return { kind: 'done' };
 }
 
-/** Reads a chunk, retried; undefined when every attempt failed (the side stops for tonight). */
-async function readWithRetry<T extends ReadChunk>(
-  read: () => Promise<T>,
-): Promise<{ ok: true; chunk: T; retried: number } | { ok: false; error: unknown }> {
-  let error: unknown;
-  for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt++) {
-    try {
-      return { ok: true, chunk: await read(), retried: attempt - 1 };
-    } catch (err) {
-      error = err;
-    }
-  }
-  return { ok: false, error };
-}
-
-const errorName = (err: unknown) => (err instanceof Error ? err.name : 'unknown');
-
 /** One chunk: read (if a side), apply, and the night's new checkpoint. */
 async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkStep): Promise<NightCheckpoint> {
   const n: NightCheckpoint = structuredClone(night);
@@ -233,7 +218,13 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
       }),
     );
     if (!r.ok)
-      return sideFailed(deps, n, 'marketo', n.marketo.token ?? `since:${since.toISOString()}`, r.error);
+      return markSideFailed(
+        deps.logger,
+        n,
+        'marketo',
+        n.marketo.token ?? `since:${since.toISOString()}`,
+        r.error,
+      );
     n.tally.chunks.retried += r.retried;
     n.tally.changesRead.marketo += r.chunk.read;
     n.tally = addTally(n.tally, { ...emptyTally(), skipped: r.chunk.skipped });
@@ -254,7 +245,13 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
       }),
     );
     if (!r.ok)
-      return sideFailed(deps, n, 'salesforce', `${position.sobject}:${position.afterId ?? 'start'}`, r.error);
+      return markSideFailed(
+        deps.logger,
+        n,
+        'salesforce',
+        `${position.sobject}:${position.afterId ?? 'start'}`,
+        r.error,
+      );
     n.tally.chunks.retried += r.retried;
     n.tally.changesRead.salesforce += r.chunk.read;
     n.salesforce = r.chunk.next;
@@ -274,32 +271,6 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
     n.poison = [...n.poison, ...outcome.poison].slice(0, MAX_POISON_LISTED);
   }
   n.tally.chunks.done++;
-  return n;
-}
-
-function sideFailed(
-  deps: OptOutDeps,
-  n: NightCheckpoint,
-  side: 'marketo' | 'salesforce',
-  ref: string,
-  error: unknown,
-): NightCheckpoint {
-  const kind: PoisonChunk['kind'] = side === 'marketo' ? 'marketo-page' : 'salesforce-page';
-  deps.logger.warn(
-    'Opt-out night: a page could not be read after its retries; that side resumes next night',
-    {
-      runId: n.runId,
-      side,
-      error: errorName(error),
-      ...(error instanceof Error ? { message: error.message } : {}),
-    },
-  );
-  n.sideFailed[side] = errorName(error);
-  n.poison = [...n.poison, { kind, ref, error: errorName(error), attempts: CHUNK_ATTEMPTS }].slice(
-    0,
-    MAX_POISON_LISTED,
-  );
-  n.tally.chunks.poison++;
   return n;
 }
 
@@ -333,9 +304,9 @@ async function runNight(
       deps.logger.info('Nightly unsubscribe reconciliation continues in the next invocation', { report });
       return report;
     }
-    const calls = await callTotals(deps);
+    const calls = await vendorCallTotals(deps);
     night = await runChunk(deps, night, step);
-    const after = await callTotals(deps);
+    const after = await vendorCallTotals(deps);
     night.tally.apiCalls.marketo += after.marketo - calls.marketo;
     night.tally.apiCalls.salesforce += after.salesforce - calls.salesforce;
     chunks++;
@@ -345,11 +316,6 @@ async function runNight(
     await save({ ...cursor, night });
   }
   return finishNight(deps, night, save);
-}
-
-async function callTotals(deps: OptOutDeps): Promise<{ marketo: number; salesforce: number }> {
-  const [mk, sf] = await Promise.all([deps.marketo(), deps.salesforce()]);
-  return { marketo: mk.callCounts().total, salesforce: sf.callCounts().total };
 }
 
 async function finishNight(
