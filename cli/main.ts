@@ -19,6 +19,9 @@ Commands:
   tasks                   one Salesforce → Marketo cycle: closed Tasks / ended Events → custom activities
   campaigns               one Campaign cycle: Marketo email programs → Salesforce Campaigns and member status
   optouts history <email> the opt-out history of one person
+  optouts --full [--id-gap N]
+                          first enable: every unsubscribed Marketo lead and opted-out Lead/Contact,
+                          whatever their age, aligned; resumable (a second run continues)
   serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
   status                  cursors, last runs, queue and dead-letter depths
   plan                    dry run of the next activity cycle: windows, estimated activities, calls and
@@ -54,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string' },
       queue: { type: 'string' },
       types: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      'id-gap': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -81,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const summary = await dispatch(command, rest, local, {
       progress,
+      full: values.full,
+      idGap: values['id-gap'],
       port: values.port,
       since: values.since,
       queue: values.queue,
@@ -111,6 +118,8 @@ async function dispatch(
   local: LocalEnvironment,
   options: {
     progress: boolean;
+    full: boolean;
+    idGap: string | undefined;
     port: string | undefined;
     since: string | undefined;
     queue: string | undefined;
@@ -149,6 +158,18 @@ async function dispatch(
       return { command: 'start', activities, optouts, tasks, campaigns, durationMs: Date.now() - started };
     }
     case 'optouts': {
+      if (options.full) {
+        const idGap = options.idGap === undefined ? undefined : Number(options.idGap);
+        if (idGap !== undefined && !(Number.isInteger(idGap) && idGap >= 300))
+          throw new UsageError(
+            `--id-gap must be a whole number of ids, at least 300; got "${options.idGap}"`,
+          );
+        const { runFullAlignmentCommand } = await import('./commands/optouts.js');
+        return runFullAlignmentCommand(local, {
+          progress: options.progress,
+          ...(idGap !== undefined ? { idGap } : {}),
+        });
+      }
       const { runOptOutsCommand } = await import('./commands/optouts.js');
       return runOptOutsCommand(local, rest);
     }
