@@ -39,9 +39,12 @@ export interface Harness {
     sfLeadIds: string[];
     sfContactIds: string[];
   };
-  /** Someone ticks/unticks the opt-out in the Salesforce UI. */
+  /** Someone ticks/unticks the opt-out (the configured `optOuts.salesforceField`) in the Salesforce UI. */
   setSalesforceOptOut(sobject: 'Lead' | 'Contact', id: string, value: boolean): void;
+  /** The configured opt-out field of a record. */
   sfOptOut(sobject: 'Lead' | 'Contact', id: string): boolean;
+  /** Any field of a record (e.g. the standard checkbox while a custom field is configured). */
+  sfValue(sobject: 'Lead' | 'Contact', id: string, field: string): unknown;
   /** Writes our client made to a record. */
   ourSalesforceWrites(id: string): number;
   /** Starts the local unsubscribe consumer (what the Lambda's SQS event source does). */
@@ -104,6 +107,11 @@ export async function startHarness(
   const sf = local.salesforceSandbox;
   if (!sf) throw new Error('the harness needs the Salesforce sandbox');
   const consumers: SqsEventSource[] = [];
+  const optOutField = settings.optOuts.salesforceField;
+  const sfValue = (sobject: 'Lead' | 'Contact', id: string, field: string): unknown => {
+    const table = sobject === 'Lead' ? sf.state.leads : sf.state.contacts;
+    return (table.get(id) as Record<string, unknown> | undefined)?.[field];
+  };
 
   return {
     local,
@@ -137,13 +145,13 @@ export async function startHarness(
       return { leads, sfLeadIds, sfContactIds };
     },
     setSalesforceOptOut(sobject, id, value) {
-      const r = sf.state.update(sobject, { Id: id, HasOptedOutOfEmail: value }, UI);
+      const r = sf.state.update(sobject, { Id: id, [optOutField]: value }, UI);
       if (!r.success) throw new Error(`sandbox refused the update: ${JSON.stringify(r.errors)}`);
     },
     sfOptOut(sobject, id) {
-      const table = sobject === 'Lead' ? sf.state.leads : sf.state.contacts;
-      return table.get(id)?.HasOptedOutOfEmail === true;
+      return sfValue(sobject, id, optOutField) === true;
     },
+    sfValue,
     ourSalesforceWrites(id) {
       return sf.state.writeLog.filter(
         (w) => w.id === id && w.client === OUR_CLIENT && w.operation === 'update',
