@@ -45,6 +45,15 @@ export interface Harness {
   sfOptOut(sobject: 'Lead' | 'Contact', id: string): boolean;
   /** Any field of a record (e.g. the standard checkbox while a custom field is configured). */
   sfValue(sobject: 'Lead' | 'Contact', id: string, field: string): unknown;
+  /**
+   * Marketo's own Salesforce sync pulling one Salesforce record into the Marketo leads linked to it
+   * (sfdcLeadId / sfdcContactId): its Email Opt Out becomes their Unsubscribed, dated when the
+   * record last changed. Marketo's sync is bidirectional and runs every few minutes, and its default
+   * field mapping pairs Email Opt Out with Unsubscribed (Experience League: "SFDC Sync: Lead Sync",
+   * "SFDC Sync: Contact Sync", "Default Veeva Field Mapping" — Email Opt Out → Unsubscribed).
+   * Returns the Marketo leads it changed.
+   */
+  crmSync(sobject: 'Lead' | 'Contact', id: string): number[];
   /** Writes our client made to a record. */
   ourSalesforceWrites(id: string): number;
   /** Starts the local unsubscribe consumer (what the Lambda's SQS event source does). */
@@ -152,6 +161,19 @@ export async function startHarness(
       return sfValue(sobject, id, optOutField) === true;
     },
     sfValue,
+    crmSync(sobject, id) {
+      const table = sobject === 'Lead' ? sf.state.leads : sf.state.contacts;
+      const rec = table.get(id) as Record<string, unknown> | undefined;
+      if (!rec) return [];
+      const value = rec.HasOptedOutOfEmail === true;
+      const at = Date.parse(String(rec.SystemModstamp));
+      const linked = world.findLeads(sobject === 'Lead' ? 'sfdcLeadId' : 'sfdcContactId', id);
+      return linked.flatMap((lead) =>
+        world.recordLeadChange(lead.id, { unsubscribed: value, at, source: 'Salesforce sync' }).length
+          ? [lead.id]
+          : [],
+      );
+    },
     ourSalesforceWrites(id) {
       return sf.state.writeLog.filter(
         (w) => w.id === id && w.client === OUR_CLIENT && w.operation === 'update',
