@@ -41,7 +41,8 @@ Options:
   --queue Q               dlq: only this queue's dead letters
 
 Environment: SYNC_SETTINGS (settings JSON path), SYNC_DATA_DIR (embedded state, default .sync-data/),
-MARKETO_* / SALESFORCE_* (real services; unset = built-in sandboxes), WEBHOOK_SECRET, LOG_LEVEL.`;
+MARKETO_* / SALESFORCE_* (real services; unset = built-in sandboxes), WEBHOOK_SECRET (unset = one generated
+into the data directory, file webhook-secret), LOG_LEVEL.`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -77,14 +78,13 @@ async function main(argv: string[]): Promise<number> {
     if (aws)
       return emit(await runDlqCommand(aws, rest, { queue: values.queue, since: values.since }), values.json);
   }
-  const local = await startLocalEnvironment({
-    settings,
-    logger,
-    dataDir: process.env.SYNC_DATA_DIR ?? '.sync-data',
-  });
+  const dataDir = process.env.SYNC_DATA_DIR ?? '.sync-data';
+  const local = await startLocalEnvironment({ settings, logger, dataDir });
   const progress = progressWanted(values.json);
   try {
     const summary = await dispatch(command, rest, local, {
+      dataDir,
+      json: values.json,
       progress,
       full: values.full,
       idGap: values['id-gap'],
@@ -117,6 +117,8 @@ async function dispatch(
   rest: string[],
   local: LocalEnvironment,
   options: {
+    dataDir: string;
+    json: boolean;
     progress: boolean;
     full: boolean;
     idGap: string | undefined;
@@ -151,11 +153,23 @@ async function dispatch(
       const activities = await runActivityCycle(local, { progress: options.progress });
       const { runOptOutsCommand } = await import('./commands/optouts.js');
       const optouts = await runOptOutsCommand(local, []);
+      // One sample request to the local webhook and what it did (sandboxes only; see README).
+      const { runWebhookDemo } = await import('./commands/webhook-demo.js');
+      const demo = await runWebhookDemo(local, options.dataDir);
+      if (!options.json) process.stdout.write(`\n${demo.lines.join('\n')}\n\n`);
       const { runTasksCommand } = await import('./commands/tasks.js');
       const tasks = await runTasksCommand(local);
       const { runCampaignsCommand } = await import('./commands/campaigns.js');
       const campaigns = await runCampaignsCommand(local);
-      return { command: 'start', activities, optouts, tasks, campaigns, durationMs: Date.now() - started };
+      return {
+        command: 'start',
+        activities,
+        optouts,
+        webhook: demo.outcome ?? { sent: false },
+        tasks,
+        campaigns,
+        durationMs: Date.now() - started,
+      };
     }
     case 'optouts': {
       if (options.full) {
@@ -186,7 +200,15 @@ async function dispatch(
       const port = options.port === undefined ? 8787 : Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a port number, got "${options.port}"`);
-      await runServeCommandLocal(local, { port });
+      // Locally the secret is WEBHOOK_SECRET or the one generated into the data directory.
+      const { localWebhookSecret } = await import('./embedded/local-webhook-secret.js');
+      const { staticWebhookSecrets } = await import('../shared/optouts/webhook-secrets.js');
+      await runServeCommandLocal(local, {
+        port,
+        ...(process.env.WEBHOOK_SECRET_ARN
+          ? {}
+          : { secrets: staticWebhookSecrets(localWebhookSecret(options.dataDir)) }),
+      });
       return undefined;
     }
     case 'verify': {
