@@ -278,6 +278,21 @@ export class World {
     this.bulkInsert(batch);
   }
 
+  /** The Data Value Change (13) of a lead seeded as unsubscribed at `at`. */
+  private seededUnsubscribeActivity(lead: WorldLead, at: number): WorldActivity {
+    const seq = this.nextSeq++;
+    return {
+      id: this.nextActivityId++,
+      marketoGUID: this.guid(seq),
+      leadId: lead.id,
+      activityDate: iso(at),
+      ...seededUnsubscribe(lead),
+      dateMs: at,
+      visibleAtMs: at,
+      seq,
+    };
+  }
+
   private generateLeadChanges(): void {
     const start = this.now - this.days * DAY;
     const batch: WorldActivity[] = [];
@@ -285,17 +300,7 @@ export class World {
       if (!lead.unsubscribed || this.rand() < 0.5) continue;
       // Half of the unsubscribed leads unsubscribed inside the window: their 13 record is visible.
       const at = Math.floor(start + this.rand() * (this.now - start));
-      const seq = this.nextSeq++;
-      batch.push({
-        id: this.nextActivityId++,
-        marketoGUID: this.guid(seq),
-        leadId: lead.id,
-        activityDate: iso(at),
-        ...seededUnsubscribe(lead),
-        dateMs: at,
-        visibleAtMs: at,
-        seq,
-      });
+      batch.push(this.seededUnsubscribeActivity(lead, at));
     }
     this.bulkInsert(batch);
   }
@@ -408,17 +413,7 @@ export class World {
       lead.unsubscribedReason = 'Unsubscribed via email link';
       const at = recent();
       lead.updatedAt = iso(at);
-      const seq = this.nextSeq++;
-      batch.push({
-        id: this.nextActivityId++,
-        marketoGUID: this.guid(seq),
-        leadId: lead.id,
-        activityDate: iso(at),
-        ...seededUnsubscribe(lead),
-        dateMs: at,
-        visibleAtMs: at,
-        seq,
-      });
+      batch.push(this.seededUnsubscribeActivity(lead, at));
     }
     for (let i = 0; i < n; i++) {
       const lead = pickOne();
