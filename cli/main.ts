@@ -19,6 +19,9 @@ Commands:
   tasks                   one Salesforce → Marketo cycle: closed Tasks / ended Events → custom activities
   campaigns               one Campaign cycle: Marketo email programs → Salesforce Campaigns and member status
   optouts history <email> the opt-out history of one person
+  optouts --full [--id-gap N]
+                          first enable: every unsubscribed Marketo lead and opted-out Lead/Contact,
+                          whatever their age, aligned; resumable (a second run continues)
   serve [--port N]        serve POST /webhooks/unsubscribe locally (same handler as the Lambda)
   status                  cursors, last runs, queue and dead-letter depths
   plan                    dry run of the next activity cycle: windows, estimated activities, calls and
@@ -38,7 +41,8 @@ Options:
   --queue Q               dlq: only this queue's dead letters
 
 Environment: SYNC_SETTINGS (settings JSON path), SYNC_DATA_DIR (embedded state, default .sync-data/),
-MARKETO_* / SALESFORCE_* (real services; unset = built-in sandboxes), WEBHOOK_SECRET, LOG_LEVEL.`;
+MARKETO_* / SALESFORCE_* (real services; unset = built-in sandboxes), WEBHOOK_SECRET (unset = one generated
+into the data directory, file webhook-secret), LOG_LEVEL.`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -54,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string' },
       queue: { type: 'string' },
       types: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      'id-gap': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,15 +78,16 @@ async function main(argv: string[]): Promise<number> {
     if (aws)
       return emit(await runDlqCommand(aws, rest, { queue: values.queue, since: values.since }), values.json);
   }
-  const local = await startLocalEnvironment({
-    settings,
-    logger,
-    dataDir: process.env.SYNC_DATA_DIR ?? '.sync-data',
-  });
+  const dataDir = process.env.SYNC_DATA_DIR ?? '.sync-data';
+  const local = await startLocalEnvironment({ settings, logger, dataDir });
   const progress = progressWanted(values.json);
   try {
     const summary = await dispatch(command, rest, local, {
+      dataDir,
+      json: values.json,
       progress,
+      full: values.full,
+      idGap: values['id-gap'],
       port: values.port,
       since: values.since,
       queue: values.queue,
@@ -110,7 +117,11 @@ async function dispatch(
   rest: string[],
   local: LocalEnvironment,
   options: {
+    dataDir: string;
+    json: boolean;
     progress: boolean;
+    full: boolean;
+    idGap: string | undefined;
     port: string | undefined;
     since: string | undefined;
     queue: string | undefined;
@@ -142,13 +153,37 @@ async function dispatch(
       const activities = await runActivityCycle(local, { progress: options.progress });
       const { runOptOutsCommand } = await import('./commands/optouts.js');
       const optouts = await runOptOutsCommand(local, []);
+      // One sample request to the local webhook and what it did (sandboxes only; see README).
+      const { runWebhookDemo } = await import('./commands/webhook-demo.js');
+      const demo = await runWebhookDemo(local, options.dataDir);
+      if (!options.json) process.stdout.write(`\n${demo.lines.join('\n')}\n\n`);
       const { runTasksCommand } = await import('./commands/tasks.js');
       const tasks = await runTasksCommand(local);
       const { runCampaignsCommand } = await import('./commands/campaigns.js');
       const campaigns = await runCampaignsCommand(local);
-      return { command: 'start', activities, optouts, tasks, campaigns, durationMs: Date.now() - started };
+      return {
+        command: 'start',
+        activities,
+        optouts,
+        webhook: demo.outcome ?? { sent: false },
+        tasks,
+        campaigns,
+        durationMs: Date.now() - started,
+      };
     }
     case 'optouts': {
+      if (options.full) {
+        const idGap = options.idGap === undefined ? undefined : Number(options.idGap);
+        if (idGap !== undefined && !(Number.isInteger(idGap) && idGap >= 300))
+          throw new UsageError(
+            `--id-gap must be a whole number of ids, at least 300; got "${options.idGap}"`,
+          );
+        const { runFullAlignmentCommand } = await import('./commands/optouts.js');
+        return runFullAlignmentCommand(local, {
+          progress: options.progress,
+          ...(idGap !== undefined ? { idGap } : {}),
+        });
+      }
       const { runOptOutsCommand } = await import('./commands/optouts.js');
       return runOptOutsCommand(local, rest);
     }
@@ -165,7 +200,15 @@ async function dispatch(
       const port = options.port === undefined ? 8787 : Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a port number, got "${options.port}"`);
-      await runServeCommandLocal(local, { port });
+      // Locally the secret is WEBHOOK_SECRET or the one generated into the data directory.
+      const { localWebhookSecret } = await import('./embedded/local-webhook-secret.js');
+      const { staticWebhookSecrets } = await import('../shared/optouts/webhook-secrets.js');
+      await runServeCommandLocal(local, {
+        port,
+        ...(process.env.WEBHOOK_SECRET_ARN
+          ? {}
+          : { secrets: staticWebhookSecrets(localWebhookSecret(options.dataDir)) }),
+      });
       return undefined;
     }
     case 'verify': {

@@ -50,3 +50,21 @@ export function formatProgress(samples: readonly ProgressSample[], callsPer20s: 
 export function progressWanted(json: boolean): boolean {
   return !json && Boolean(process.stdout.isTTY) && Boolean(process.stderr.isTTY);
 }
+
+/** The progress line of `optouts --full`: where each side's walk stands and what it did so far. */
+export function formatAlignmentProgress(p: {
+  elapsedMs: number;
+  marketoIdsUpTo: number;
+  marketoLeads: number;
+  read: { marketo: number; salesforce: number };
+  aligned: { marketo: number; salesforce: number };
+  chunks: number;
+}): string {
+  return [
+    `${(p.elapsedMs / 1000).toFixed(0)}s`,
+    `Marketo ids ≤ ${p.marketoIdsUpTo} (${p.marketoLeads} leads)`,
+    `opted out read Marketo ${p.read.marketo}, Salesforce ${p.read.salesforce}`,
+    `aligned Salesforce ${p.aligned.salesforce}, Marketo ${p.aligned.marketo}`,
+    `chunks ${p.chunks}`,
+  ].join('  ');
+}

@@ -37,11 +37,13 @@ export function scheduleFunction(
     deadLetterQueue: IQueue;
   },
 ): Schedule {
-  fn.function.configureAsyncInvoke({
-    retryAttempts: 2,
-    maxEventAge: Duration.hours(1),
-    onFailure: new SqsDestination(options.deadLetterQueue),
-  });
+  // A function may serve two schedules (the opt-out night and its continuation): one config.
+  if (!fn.function.node.tryFindChild('EventInvokeConfig'))
+    fn.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      onFailure: new SqsDestination(options.deadLetterQueue),
+    });
   // LambdaInvoke grants lambda:InvokeFunction on the function ARN and `<arn>:*` (its versions/aliases).
   const logicalId = stack.getLogicalId(fn.function.node.defaultChild as CfnFunction);
   Validations.of(stack).acknowledge({

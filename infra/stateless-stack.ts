@@ -9,6 +9,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
+import { OPT_OUT_CONTINUATION_JOB } from '../shared/config/job-schedule.js';
 import type { Settings } from '../shared/config/settings.js';
 import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
 import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
@@ -281,6 +282,15 @@ export class SyncStatelessStack extends Stack {
       job: 'optouts',
       description: 'Nightly bidirectional opt-out reconciliation',
       schedule: scheduleOf(settings.optOuts.schedule),
+      enabled: settings.optOuts.schedule.enabled,
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+    // A night longer than one invocation continues within 15 minutes, not at the next night
+    // (README "Nightly opt-out reconciliation"); a tick with no open night ends after one read.
+    scheduleFunction(this, 'OptOutsContinuationSchedule', reconcileOptOuts, {
+      job: OPT_OUT_CONTINUATION_JOB,
+      description: 'Continues an open opt-out night that no invocation holds (no-op otherwise)',
+      schedule: { expression: 'rate(15 minutes)', timeZone: 'UTC' },
       enabled: settings.optOuts.schedule.enabled,
       deadLetterQueue: props.scheduleDeadLetterQueue,
     });

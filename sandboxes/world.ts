@@ -74,6 +74,7 @@ export class World {
     for (const c of people.salesforce.contacts) this.salesforce.contacts.push(c);
     this.generateActivities(options.activities ?? 30_000);
     this.generateLeadChanges();
+    if (options.recentOptOuts) this.generateRecentOptOuts(options.recentOptOuts, options.seed ?? 20261015);
   }
 
   lead(id: number): WorldLead | undefined {
@@ -277,6 +278,21 @@ export class World {
     this.bulkInsert(batch);
   }
 
+  /** The Data Value Change (13) of a lead seeded as unsubscribed at `at`. */
+  private seededUnsubscribeActivity(lead: WorldLead, at: number): WorldActivity {
+    const seq = this.nextSeq++;
+    return {
+      id: this.nextActivityId++,
+      marketoGUID: this.guid(seq),
+      leadId: lead.id,
+      activityDate: iso(at),
+      ...seededUnsubscribe(lead),
+      dateMs: at,
+      visibleAtMs: at,
+      seq,
+    };
+  }
+
   private generateLeadChanges(): void {
     const start = this.now - this.days * DAY;
     const batch: WorldActivity[] = [];
@@ -284,17 +300,7 @@ export class World {
       if (!lead.unsubscribed || this.rand() < 0.5) continue;
       // Half of the unsubscribed leads unsubscribed inside the window: their 13 record is visible.
       const at = Math.floor(start + this.rand() * (this.now - start));
-      const seq = this.nextSeq++;
-      batch.push({
-        id: this.nextActivityId++,
-        marketoGUID: this.guid(seq),
-        leadId: lead.id,
-        activityDate: iso(at),
-        ...seededUnsubscribe(lead),
-        dateMs: at,
-        visibleAtMs: at,
-        seq,
-      });
+      batch.push(this.seededUnsubscribeActivity(lead, at));
     }
     this.bulkInsert(batch);
   }
@@ -370,6 +376,53 @@ export class World {
     this.nextSeq = s.nextSeq;
     this.nextActivityId = s.nextActivityId;
     this.nextLeadId = s.nextLeadId;
+  }
+
+  /**
+   * `n` people unsubscribe in Marketo within the last day (a Data Value Change on `unsubscribed`,
+   * as an email unsubscribe link records it) and `n` others are ticked Email Opt Out in Salesforce
+   * (LastModifiedDate in the last day), each on one side only. People whose both sides agree and
+   * who have a Salesforce record are picked, so each change has a record to carry it to.
+   */
+  private generateRecentOptOuts(n: number, seed: number): void {
+    const rand = mulberry32(seed ^ 0x0b7007);
+    const sfById = new Map<string, { HasOptedOutOfEmail: boolean; LastModifiedDate?: string }>();
+    for (const r of [...this.salesforce.leads, ...this.salesforce.contacts]) sfById.set(r.Id, r);
+    const candidates = this.leads.filter((l) => {
+      const sfId = l.sfdcLeadId ?? l.sfdcContactId;
+      const rec = sfId ? sfById.get(sfId) : undefined;
+      return rec && !l.unsubscribed && !rec.HasOptedOutOfEmail && l.email.trim() !== '';
+    });
+    const picked = new Set<number>();
+    const pickOne = () => {
+      for (let tries = 0; tries < 100; tries++) {
+        const l = candidates[Math.floor(rand() * candidates.length)];
+        if (l && !picked.has(l.id)) {
+          picked.add(l.id);
+          return l;
+        }
+      }
+      return undefined;
+    };
+    const batch: WorldActivity[] = [];
+    const recent = () => Math.floor(this.now - (1 + rand() * 20) * 3_600_000);
+    for (let i = 0; i < n; i++) {
+      const lead = pickOne();
+      if (!lead) break;
+      lead.unsubscribed = true;
+      lead.unsubscribedReason = 'Unsubscribed via email link';
+      const at = recent();
+      lead.updatedAt = iso(at);
+      batch.push(this.seededUnsubscribeActivity(lead, at));
+    }
+    for (let i = 0; i < n; i++) {
+      const lead = pickOne();
+      const rec = lead ? sfById.get((lead.sfdcLeadId ?? lead.sfdcContactId) as string) : undefined;
+      if (!rec) break;
+      rec.HasOptedOutOfEmail = true;
+      rec.LastModifiedDate = iso(recent());
+    }
+    this.bulkInsert(batch);
   }
 
   private bulkInsert(batch: WorldActivity[]): void {

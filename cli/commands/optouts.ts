@@ -1,16 +1,20 @@
 import { normaliseEmail } from '../../shared/domain/email.js';
 import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
+import { alignAllOptOuts, type FullAlignmentReport } from '../../shared/optouts/full-alignment.js';
 import type { OptOutDeps } from '../../shared/optouts/opt-out-deps.js';
 import { type OptOutRunReport, reconcileOptOutsToEnd } from '../../shared/optouts/reconcile.js';
 import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import { optOutDepsFromPlatform } from '../../shared/runtime/opt-out-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
+import { formatAlignmentProgress } from '../progress.js';
+import type { CommandResult } from './command-result.js';
 import { type RunningServer, runServeCommand, type ServeOptions } from './serve.js';
 
 export { runServeCommand } from './serve.js';
 
 /**
  * `optouts`                  one nightly unsubscribe reconciliation, both directions
+ * `optouts --full [--id-gap N]` first-enable alignment: every opted-out record, whatever its age
  * `optouts history <email>`  the person's opt-out state and its full history
  * The lead's cli/main.ts builds the OptOutDeps (buildOptOutDeps) and prints `summary` for --json.
  */
@@ -24,7 +28,7 @@ export interface OptOutsCommandResult {
 export class OptOutsUsageError extends Error {
   override readonly name = 'OptOutsUsageError';
   constructor(message: string) {
-    super(`${message}. Usage: optouts | optouts history <email>`);
+    super(`${message}. Usage: optouts | optouts --full [--id-gap N] | optouts history <email>`);
   }
 }
 
@@ -34,6 +38,73 @@ export function optOutDepsFromLocal(local: LocalEnvironment): OptOutDeps {
 }
 
 const isLocal = (ctx: OptOutDeps | LocalEnvironment): ctx is LocalEnvironment => 'platform' in ctx;
+
+/**
+ * `optouts --full`: the first-enable alignment, run to its end in this process (resumed if an
+ * earlier process was interrupted), with a progress line on a terminal and the report.
+ */
+export async function runFullAlignmentCommand(
+  ctx: OptOutDeps | LocalEnvironment,
+  options: { idGap?: number; progress?: boolean; maxChunks?: number } = {},
+): Promise<CommandResult> {
+  const deps = isLocal(ctx) ? optOutDepsFromLocal(ctx) : ctx;
+  const started = Date.now();
+  const onChunk = options.progress
+    ? (r: FullAlignmentReport) =>
+        process.stderr.write(
+          `\r${formatAlignmentProgress({
+            elapsedMs: Date.now() - started,
+            marketoIdsUpTo: r.marketoScan.idsUpTo,
+            marketoLeads: r.marketoScan.leads,
+            read: r.read,
+            aligned: r.aligned,
+            chunks: r.chunks.done,
+          })}\x1b[K`,
+        )
+    : undefined;
+  const report = await alignAllOptOuts(deps, {
+    ...(options.idGap !== undefined ? { idGap: options.idGap } : {}),
+    ...(options.maxChunks !== undefined ? { maxChunks: options.maxChunks } : {}),
+    ...(onChunk ? { onChunk } : {}),
+  });
+  if (options.progress) process.stderr.write('\n');
+  return { exitCode: report.failed ? 1 : 0, lines: formatFullReport(report), summary: fullSummary(report) };
+}
+
+/** The --json summary of `optouts --full`. */
+export function fullSummary(r: FullAlignmentReport): Record<string, unknown> {
+  return {
+    command: 'optouts --full',
+    status: r.status,
+    runId: r.runId,
+    read: r.read,
+    marketoLeadsScanned: r.marketoScan.leads,
+    marketoIdsUpTo: r.marketoScan.idsUpTo,
+    people: r.people,
+    aligned: r.aligned,
+    conflicts: r.conflicts,
+    skipped: r.skipped,
+    failed: r.failed,
+    failedByError: r.failedByError,
+    pendingPeople: r.pendingPeople,
+    apiCalls: r.apiCalls,
+    invocations: r.invocations,
+    chunks: r.chunks,
+    poison: r.poison,
+  };
+}
+
+export function formatFullReport(r: FullAlignmentReport): string[] {
+  const skipped = Object.entries(r.skipped);
+  return [
+    `First-enable opt-out alignment ${r.runId} (${r.status}; ${r.invocations} invocation(s), ${r.chunks.done} chunks)`,
+    `  opted out read   Marketo ${r.read.marketo} (of ${r.marketoScan.leads} leads, ids ≤ ${r.marketoScan.idsUpTo}), Salesforce ${r.read.salesforce}; people ${r.people}`,
+    `  aligned          Salesforce ${r.aligned.salesforce}, Marketo ${r.aligned.marketo}; failed ${r.failed} (retry with another --full: ${r.pendingPeople} people)`,
+    `  conflicts        ${r.conflicts} (an opt-out met a resubscribe; the policy chose)`,
+    `  skipped          ${skipped.length ? skipped.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`,
+    `  API calls        Marketo ${r.apiCalls.marketo}, Salesforce ${r.apiCalls.salesforce}`,
+  ];
+}
 
 /** Runs `optouts [history <email>]`; returns the --json summary (the human lines go to `out`). */
 export async function runOptOutsCommand(

@@ -50,7 +50,14 @@ export interface LocalEnvironment {
 }
 
 /** Seeded, realistic default: 3,000 people, 30,000 activities over 90 days ending now. */
-export const DEFAULT_WORLD: WorldOptions = { seed: 20261015, people: 3000, activities: 30_000, days: 90 };
+export const DEFAULT_WORLD: WorldOptions = {
+  seed: 20261015,
+  people: 3000,
+  activities: 30_000,
+  days: 90,
+  // Opt-outs on both sides within the last day, so the first night of `npm start` has work.
+  recentOptOuts: 12,
+};
 
 /**
  * The embedded default: DynamoDB (dynalite) and SQS (fauxqs) on loopback, unless the SDK's own

@@ -10,6 +10,12 @@ export interface WorldOptions {
   days?: number;
   /** The world's "now" in epoch ms (default 2026-10-15T12:00:00Z, so runs reproduce). */
   now?: number;
+  /**
+   * People who opted out within the last day on each side (default 0): this many unsubscribe in
+   * Marketo, and as many others are ticked Email Opt Out in Salesforce, each one side only, so a
+   * night has work both ways. Drawn from their own PRNG: the rest of the world is unchanged.
+   */
+  recentOptOuts?: number;
 }
 
 export type SfdcType = 'Lead' | 'Contact';
@@ -39,6 +45,8 @@ export interface SalesforceSeedLead {
   Company: string;
   CreatedDate: string;
   HasOptedOutOfEmail: boolean;
+  /** Set when the record changed after its creation (the sandbox stamps SystemModstamp with it). */
+  LastModifiedDate?: string;
 }
 
 export interface SalesforceSeedContact {
@@ -49,6 +57,7 @@ export interface SalesforceSeedContact {
   AccountId: string;
   CreatedDate: string;
   HasOptedOutOfEmail: boolean;
+  LastModifiedDate?: string;
 }
 
 export interface SalesforceSeed {

@@ -95,3 +95,10 @@ function required<T>(value: T | undefined, field: string): T {
     throw new Error(`Schedule setting ${field} is missing; validate the settings with parseSettings first.`);
   return value;
 }
+
+/**
+ * The job name of the schedule that continues an open opt-out night (every 15 minutes; a tick with
+ * no open night, or with one a running invocation holds, does nothing). The night's own schedule
+ * names the job `optouts`.
+ */
+export const OPT_OUT_CONTINUATION_JOB = 'optouts-continue';

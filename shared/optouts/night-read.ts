@@ -1,11 +1,13 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { normaliseEmail } from '../domain/email.js';
 import type { Observation } from '../domain/opt-out-policy.js';
 import { marketoTarget, type SalesforcePersonObject } from '../domain/opt-out-state.js';
-import { soql, soqlIdentifier } from '../domain/soql.js';
+import { SoqlFragment, soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange, MarketoApi } from '../ports/marketo-api.js';
 import { readFirstMarketoPage } from '../ports/marketo-paging.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
-import { bump } from './night-tally.js';
+import { CHUNK_ATTEMPTS } from './night-apply.js';
+import { bump, MAX_POISON_LISTED, type NightTally, type PoisonChunk } from './night-tally.js';
 import { MARKETO_LEAD_FIELDS, salesforceRowToRecord } from './person-records.js';
 
 /**
@@ -103,7 +105,8 @@ export interface SalesforcePosition {
 type Row = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<string, unknown>;
 
 /**
- * Reads the next rows (by Id) of one object modified since the watermark.
+ * Reads the next rows (by Id) of one object: modified since the watermark (a night), or carrying
+ * the opt-out whatever their age (`optedOutOnly`, the first-enable alignment).
  */
 export async function readSalesforceChunk(
   sf: SalesforceApi,
@@ -115,6 +118,8 @@ export async function readSalesforceChunk(
     until: Date;
     runId: string;
     rows?: number;
+    /** Every record whose opt-out field is set, whatever its age (`since` is then ignored). */
+    optedOutOnly?: boolean;
   },
 ): Promise<ReadChunk & { next: SalesforcePosition }> {
   const { position, field } = input;
@@ -123,10 +128,14 @@ export async function readSalesforceChunk(
   const f = soqlIdentifier(field);
   // Keyset by Id: the night ends however many rows change meanwhile (a row changed after the
   // night began behind the keyset is read by the next night, whose window starts at this one's).
+  // Keyset, not nextRecordsUrl: a query locator expires (15 minutes idle), an Id survives a crash.
+  const which = new SoqlFragment(
+    input.optedOutOnly ? soql`${f} = true` : soql`SystemModstamp > ${input.since}`,
+  );
   const rows = await sf.query<Row>(
     position.afterId
-      ? soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND Email != null AND Id > ${position.afterId} ORDER BY Id LIMIT ${limit}`
-      : soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE SystemModstamp > ${input.since} AND Email != null ORDER BY Id LIMIT ${limit}`,
+      ? soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE ${which} AND Email != null AND Id > ${position.afterId} ORDER BY Id LIMIT ${limit}`
+      : soql`SELECT Id, Email, ${f}, SystemModstamp FROM ${from} WHERE ${which} AND Email != null ORDER BY Id LIMIT ${limit}`,
   );
   const changes = new Map<string, Observation[]>();
   const now = input.until;
@@ -153,4 +162,56 @@ export async function readSalesforceChunk(
     next = following ? { sobject: following, done: false } : { sobject: position.sobject, done: true };
   }
   return { changes, read, skipped: {}, next };
+}
+
+/** Reads a chunk, retried; `ok: false` when every attempt failed (the side stops for this run). */
+export async function readWithRetry<T extends ReadChunk>(
+  read: () => Promise<T>,
+): Promise<{ ok: true; chunk: T; retried: number } | { ok: false; error: unknown }> {
+  let error: unknown;
+  for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt++) {
+    try {
+      return { ok: true, chunk: await read(), retried: attempt - 1 };
+    } catch (err) {
+      error = err;
+    }
+  }
+  return { ok: false, error };
+}
+
+const errorName = (err: unknown) => (err instanceof Error ? err.name : 'unknown');
+
+/** A run whose reading of a side can fail: a night or the first-enable alignment. */
+interface SideReader {
+  runId: string;
+  sideFailed: { marketo?: string; salesforce?: string };
+  poison: PoisonChunk[];
+  tally: NightTally;
+}
+
+/**
+ * A page failed every attempt: that side stops for this run (its position stays for the next one),
+ * the page is listed as poison, and the other side goes on.
+ */
+export function markSideFailed<T extends SideReader>(
+  logger: Logger,
+  n: T,
+  side: 'marketo' | 'salesforce',
+  ref: string,
+  error: unknown,
+): T {
+  const kind: PoisonChunk['kind'] = side === 'marketo' ? 'marketo-page' : 'salesforce-page';
+  logger.warn('Opt-out run: a page could not be read after its retries; that side resumes next run', {
+    runId: n.runId,
+    side,
+    error: errorName(error),
+    ...(error instanceof Error ? { message: error.message } : {}),
+  });
+  n.sideFailed[side] = errorName(error);
+  n.poison = [...n.poison, { kind, ref, error: errorName(error), attempts: CHUNK_ATTEMPTS }].slice(
+    0,
+    MAX_POISON_LISTED,
+  );
+  n.tally.chunks.poison++;
+  return n;
 }

@@ -30,3 +30,9 @@ export function policyOf(deps: Pick<OptOutDeps, 'settings'>): OptOutPolicy {
 }
 
 export const nowOf = (deps: Pick<OptOutDeps, 'now'>): Date => deps.now?.() ?? new Date();
+
+/** Calls made so far by each vendor client (a chunk's share is the difference around it). */
+export async function vendorCallTotals(deps: OptOutDeps): Promise<{ marketo: number; salesforce: number }> {
+  const [mk, sf] = await Promise.all([deps.marketo(), deps.salesforce()]);
+  return { marketo: mk.callCounts().total, salesforce: sf.callCounts().total };
+}

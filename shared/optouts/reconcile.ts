@@ -1,17 +1,19 @@
 import { emailRef } from '../domain/email.js';
-import type { Verdict } from '../domain/opt-out-policy.js';
 import { newRunId } from '../domain/run-report.js';
 import { recordJobCompleted } from '../observability/metrics.js';
-import { applyPeople, CHUNK_ATTEMPTS } from './night-apply.js';
+import { applyPeople } from './night-apply.js';
 import {
   type MarketoPosition,
+  markSideFailed,
   type ReadChunk,
   readMarketoChunk,
   readSalesforceChunk,
+  readWithRetry,
   type SalesforcePosition,
 } from './night-read.js';
+import { buildReport, type OptOutRunReport } from './night-report.js';
 import { addTally, emptyTally, MAX_POISON_LISTED, type NightTally, type PoisonChunk } from './night-tally.js';
-import { nowOf, type OptOutDeps } from './opt-out-deps.js';
+import { nowOf, type OptOutDeps, vendorCallTotals } from './opt-out-deps.js';
 import { SALESFORCE_PERSON_OBJECTS } from './person-records.js';
 
 /**
@@ -32,6 +34,8 @@ import { SALESFORCE_PERSON_OBJECTS } from './person-records.js';
  * state machine: README "Nightly opt-out reconciliation".
  */
 
+export type { OptOutRunReport } from './night-report.js';
+
 export const OPT_OUT_CURSOR_ID = 'optouts#nightly';
 /** Re-read this far behind the watermarks: late-committed changes, clock skew. */
 const OVERLAP_MS = 60 * 60 * 1000;
@@ -41,6 +45,8 @@ export const INVOCATION_BUDGET_MS = 12 * 60 * 1000;
 const MAX_PENDING_PEOPLE = 2000;
 /** People aligned per chunk of last night's leftovers. */
 const RETRY_PEOPLE_PER_CHUNK = 500;
+/** A hold outlives the invocation's budget by this much (its last chunk, the Lambda timeout). */
+const HOLD_MARGIN_MS = 3 * 60 * 1000;
 
 /** An open night, as checkpointed after each chunk. */
 export interface NightCheckpoint {
@@ -62,6 +68,8 @@ export interface NightCheckpoint {
   invocations: number;
   /** Wall time spent inside invocations (the night's elapsed time includes the gaps). */
   busyMs: number;
+  /** An invocation is running the night until then (a continuation tick leaves it alone). */
+  heldUntil?: string;
 }
 
 export interface OptOutCursor {
@@ -71,46 +79,6 @@ export interface OptOutCursor {
   pendingPeople?: string[];
   /** The night in progress, if any. */
   night?: NightCheckpoint;
-}
-
-export interface OptOutRunReport {
-  kind: 'optouts';
-  /** `continued`: the budget ran out, the next invocation resumes the night. */
-  status: 'completed' | 'continued';
-  invocations: number;
-  /** Wall time inside invocations. */
-  busyMs: number;
-  chunks: NightTally['chunks'];
-  /** Chunks that failed every attempt (listed up to MAX_POISON_LISTED). */
-  poison: PoisonChunk[];
-  runId: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  window: { marketoSince: string; salesforceSince: string; until: string };
-  /** Change records read on each side (after filtering to the opt-out field). */
-  changesRead: { marketo: number; salesforce: number };
-  /** People looked at (changed on either side, or retried). */
-  people: number;
-  /** Verdict of every change read, e.g. optOut, echo, resubscribeRejected. */
-  verdicts: Partial<Record<Verdict, number>>;
-  /** Our own writes that came back and were ignored. */
-  echoesIgnored: number;
-  resubscribes: { applied: number; rejected: number };
-  /** Records (per side) that disagreed with the person's decided opt-out. */
-  disagreements: { salesforce: number; marketo: number; total: number };
-  /** Records fixed per side (= successful writes). */
-  fixed: { salesforce: number; marketo: number };
-  /** People whose change on one side was carried to the other. */
-  changesApplied: { marketoToSalesforce: number; salesforceToMarketo: number };
-  writes: { salesforce: number; marketo: number; failed: number; retryableFailed: number };
-  failedByError: Record<string, number>;
-  skipped: Record<string, number>;
-  apiCalls: { marketo: number; salesforce: number };
-  /** Of tonight's Marketo opt-outs, how many the real-time webhook had already delivered. */
-  webhookCoverage: { optOuts: number; deliveredByWebhook: number; percent: number | null };
-  /** People left for the next run (retryable failures and poison). */
-  pendingPeople: number;
 }
 
 export interface ReconcileOptions {
@@ -137,13 +105,17 @@ export async function reconcileOptOuts(
   return runNight(deps, opened, (item?.version ?? 0) + 1, options);
 }
 
-/** Resumes the open night, if any (a continuation invocation never starts a new night). */
+/**
+ * Resumes the open night, if any and not held by a running invocation (the continuation schedule:
+ * it never starts a night).
+ */
 export async function continueOptOuts(
   deps: OptOutDeps,
   options: Omit<ReconcileOptions, 'runId'> = {},
 ): Promise<OptOutRunReport | undefined> {
   const item = await deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
-  if (!item?.value.night) return undefined;
+  const held = item?.value.night?.heldUntil;
+  if (!item?.value.night || (held && Date.parse(held) > nowOf(deps).getTime())) return undefined;
   return runNight(deps, item.value, item.version, options);
 }
 
@@ -198,23 +170,6 @@ function nextStep(n: NightCheckpoint): ChunkStep {
   return { kind: 'done' };
 }
 
-/** Reads a chunk, retried; undefined when every attempt failed (the side stops for tonight). */
-async function readWithRetry<T extends ReadChunk>(
-  read: () => Promise<T>,
-): Promise<{ ok: true; chunk: T; retried: number } | { ok: false; error: unknown }> {
-  let error: unknown;
-  for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt++) {
-    try {
-      return { ok: true, chunk: await read(), retried: attempt - 1 };
-    } catch (err) {
-      error = err;
-    }
-  }
-  return { ok: false, error };
-}
-
-const errorName = (err: unknown) => (err instanceof Error ? err.name : 'unknown');
-
 /** One chunk: read (if a side), apply, and the night's new checkpoint. */
 async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkStep): Promise<NightCheckpoint> {
   const n: NightCheckpoint = structuredClone(night);
@@ -233,7 +188,13 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
       }),
     );
     if (!r.ok)
-      return sideFailed(deps, n, 'marketo', n.marketo.token ?? `since:${since.toISOString()}`, r.error);
+      return markSideFailed(
+        deps.logger,
+        n,
+        'marketo',
+        n.marketo.token ?? `since:${since.toISOString()}`,
+        r.error,
+      );
     n.tally.chunks.retried += r.retried;
     n.tally.changesRead.marketo += r.chunk.read;
     n.tally = addTally(n.tally, { ...emptyTally(), skipped: r.chunk.skipped });
@@ -254,7 +215,13 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
       }),
     );
     if (!r.ok)
-      return sideFailed(deps, n, 'salesforce', `${position.sobject}:${position.afterId ?? 'start'}`, r.error);
+      return markSideFailed(
+        deps.logger,
+        n,
+        'salesforce',
+        `${position.sobject}:${position.afterId ?? 'start'}`,
+        r.error,
+      );
     n.tally.chunks.retried += r.retried;
     n.tally.changesRead.salesforce += r.chunk.read;
     n.salesforce = r.chunk.next;
@@ -277,41 +244,16 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
   return n;
 }
 
-function sideFailed(
-  deps: OptOutDeps,
-  n: NightCheckpoint,
-  side: 'marketo' | 'salesforce',
-  ref: string,
-  error: unknown,
-): NightCheckpoint {
-  const kind: PoisonChunk['kind'] = side === 'marketo' ? 'marketo-page' : 'salesforce-page';
-  deps.logger.warn(
-    'Opt-out night: a page could not be read after its retries; that side resumes next night',
-    {
-      runId: n.runId,
-      side,
-      error: errorName(error),
-      ...(error instanceof Error ? { message: error.message } : {}),
-    },
-  );
-  n.sideFailed[side] = errorName(error);
-  n.poison = [...n.poison, { kind, ref, error: errorName(error), attempts: CHUNK_ATTEMPTS }].slice(
-    0,
-    MAX_POISON_LISTED,
-  );
-  n.tally.chunks.poison++;
-  return n;
-}
-
 async function runNight(
   deps: OptOutDeps,
   cursor: OptOutCursor,
   version: number | undefined,
   options: ReconcileOptions,
 ): Promise<OptOutRunReport> {
-  let night = cursor.night as NightCheckpoint;
-  night = { ...night, invocations: night.invocations + 1 };
   const budget = options.budgetMs ?? INVOCATION_BUDGET_MS;
+  const heldUntil = new Date(nowOf(deps).getTime() + budget + HOLD_MARGIN_MS).toISOString();
+  let night: NightCheckpoint = { ...(cursor.night as NightCheckpoint), heldUntil };
+  night = { ...night, invocations: night.invocations + 1 };
   const invocationStart = Date.now();
   let busyFrom = invocationStart;
   let chunks = 0;
@@ -320,6 +262,7 @@ async function runNight(
     if (!(await deps.cursors.putValue(OPT_OUT_CURSOR_ID, value, v))) throw new OptOutNightBusyError();
     v = (v ?? 0) + 1;
   };
+  await save({ ...cursor, night }); // the hold, before any work
   for (;;) {
     const step = nextStep(night);
     if (step.kind === 'done') break;
@@ -327,15 +270,16 @@ async function runNight(
       Date.now() - invocationStart >= budget ||
       (options.maxChunks !== undefined && chunks >= options.maxChunks)
     ) {
-      night = { ...night, busyMs: night.busyMs + (Date.now() - busyFrom) };
+      const { heldUntil: _released, ...open } = night;
+      night = { ...open, busyMs: night.busyMs + (Date.now() - busyFrom) };
       await save({ ...cursor, night });
       const report = buildReport(deps, night, 'continued');
       deps.logger.info('Nightly unsubscribe reconciliation continues in the next invocation', { report });
       return report;
     }
-    const calls = await callTotals(deps);
+    const calls = await vendorCallTotals(deps);
     night = await runChunk(deps, night, step);
-    const after = await callTotals(deps);
+    const after = await vendorCallTotals(deps);
     night.tally.apiCalls.marketo += after.marketo - calls.marketo;
     night.tally.apiCalls.salesforce += after.salesforce - calls.salesforce;
     chunks++;
@@ -345,11 +289,6 @@ async function runNight(
     await save({ ...cursor, night });
   }
   return finishNight(deps, night, save);
-}
-
-async function callTotals(deps: OptOutDeps): Promise<{ marketo: number; salesforce: number }> {
-  const [mk, sf] = await Promise.all([deps.marketo(), deps.salesforce()]);
-  return { marketo: mk.callCounts().total, salesforce: sf.callCounts().total };
 }
 
 async function finishNight(
@@ -383,45 +322,4 @@ async function finishNight(
     deps.logger.warn('Nightly unsubscribe reconciliation done with poison chunks', { poison: report.poison });
   deps.logger.info('Nightly unsubscribe reconciliation done', { report });
   return report;
-}
-
-function buildReport(
-  deps: OptOutDeps,
-  n: NightCheckpoint,
-  status: OptOutRunReport['status'],
-): OptOutRunReport {
-  const finished = nowOf(deps);
-  const t = n.tally;
-  return {
-    kind: 'optouts',
-    status,
-    invocations: n.invocations,
-    busyMs: n.busyMs,
-    chunks: t.chunks,
-    poison: n.poison,
-    runId: n.runId,
-    startedAt: n.startedAt,
-    finishedAt: finished.toISOString(),
-    durationMs: finished.getTime() - Date.parse(n.startedAt),
-    window: { marketoSince: n.marketoSince, salesforceSince: n.salesforceSince, until: n.until },
-    changesRead: t.changesRead,
-    people: t.people,
-    verdicts: t.verdicts as Partial<Record<Verdict, number>>,
-    echoesIgnored: t.verdicts.echo ?? 0,
-    resubscribes: t.resubscribes,
-    disagreements: { ...t.disagreements, total: t.disagreements.salesforce + t.disagreements.marketo },
-    fixed: { ...t.written },
-    changesApplied: t.changesApplied,
-    writes: { ...t.written, failed: t.failed, retryableFailed: t.retryableFailed },
-    failedByError: t.failedByError,
-    skipped: t.skipped,
-    apiCalls: t.apiCalls,
-    webhookCoverage: {
-      ...t.coverage,
-      percent: t.coverage.optOuts
-        ? Math.round((t.coverage.deliveredByWebhook / t.coverage.optOuts) * 1000) / 10
-        : null,
-    },
-    pendingPeople: n.pending.length,
-  };
 }

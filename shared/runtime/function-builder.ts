@@ -153,6 +153,8 @@ export class ScheduleInputError extends Error {
 /** One run of a scheduled job: its run id names the time the schedule was due (now, when invoked by hand). */
 export interface ScheduledRun {
   runId: string;
+  /** The job the schedule names (one function may serve two schedules, e.g. a continuation). */
+  job?: string;
   scheduledTime?: string;
   executionId?: string;
 }
@@ -164,9 +166,10 @@ export function scheduledRunOf(event: unknown, now: () => Date = () => new Date(
       parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
       { cause: parsed.error },
     );
-  const { scheduledTime, executionId } = parsed.data;
+  const { job, scheduledTime, executionId } = parsed.data;
   return {
     runId: newRunId(scheduledTime ? new Date(scheduledTime) : now()),
+    ...(job ? { job } : {}),
     ...(scheduledTime ? { scheduledTime } : {}),
     ...(executionId ? { executionId } : {}),
   };

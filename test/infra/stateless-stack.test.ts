@@ -315,6 +315,30 @@ describe('SyncStatelessStack schedules', () => {
     expect(labelOf(dlq, labels)).toBe('dlq:schedule');
   });
 
+  it('continues an open opt-out night every 15 minutes (job optouts-continue) on the same function, with one async-invoke config', () => {
+    const arn = JSON.stringify({ 'Fn::GetAtt': [logicalId(functions.reconcileOptOuts.function), 'Arn'] });
+    const targets = Object.values(schedules).filter(
+      (s) => JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) === arn,
+    );
+    expect(targets.map((t) => t.Properties.ScheduleExpression).sort()).toEqual([
+      'cron(0 20 * * ? *)',
+      'rate(15 minutes)',
+    ]);
+    const continuation = targets.find((t) => t.Properties.ScheduleExpression === 'rate(15 minutes)');
+    expect(continuation?.Properties).toMatchObject({
+      State: 'ENABLED',
+      Target: {
+        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: expect.anything() },
+        Input: expect.stringContaining('"job":"optouts-continue"'),
+      },
+    });
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).filter((c) =>
+      JSON.stringify(c).includes(logicalId(functions.reconcileOptOuts.function)),
+    );
+    expect(configs).toHaveLength(1);
+  });
+
   it.each([
     ['syncSalesActivity', 'tasks', 'cron(0 21 * * ? *)'],
     ['syncCampaigns', 'campaigns', 'cron(0 22 * * ? *)'],

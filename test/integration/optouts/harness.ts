@@ -39,9 +39,21 @@ export interface Harness {
     sfLeadIds: string[];
     sfContactIds: string[];
   };
-  /** Someone ticks/unticks the opt-out in the Salesforce UI. */
+  /** Someone ticks/unticks the opt-out (the configured `optOuts.salesforceField`) in the Salesforce UI. */
   setSalesforceOptOut(sobject: 'Lead' | 'Contact', id: string, value: boolean): void;
+  /** The configured opt-out field of a record. */
   sfOptOut(sobject: 'Lead' | 'Contact', id: string): boolean;
+  /** Any field of a record (e.g. the standard checkbox while a custom field is configured). */
+  sfValue(sobject: 'Lead' | 'Contact', id: string, field: string): unknown;
+  /**
+   * Marketo's own Salesforce sync pulling one Salesforce record into the Marketo leads linked to it
+   * (sfdcLeadId / sfdcContactId): its Email Opt Out becomes their Unsubscribed, dated when the
+   * record last changed. Marketo's sync is bidirectional and runs every few minutes, and its default
+   * field mapping pairs Email Opt Out with Unsubscribed (Experience League: "SFDC Sync: Lead Sync",
+   * "SFDC Sync: Contact Sync", "Default Veeva Field Mapping" — Email Opt Out → Unsubscribed).
+   * Returns the Marketo leads it changed.
+   */
+  crmSync(sobject: 'Lead' | 'Contact', id: string): number[];
   /** Writes our client made to a record. */
   ourSalesforceWrites(id: string): number;
   /** Starts the local unsubscribe consumer (what the Lambda's SQS event source does). */
@@ -104,6 +116,11 @@ export async function startHarness(
   const sf = local.salesforceSandbox;
   if (!sf) throw new Error('the harness needs the Salesforce sandbox');
   const consumers: SqsEventSource[] = [];
+  const optOutField = settings.optOuts.salesforceField;
+  const sfValue = (sobject: 'Lead' | 'Contact', id: string, field: string): unknown => {
+    const table = sobject === 'Lead' ? sf.state.leads : sf.state.contacts;
+    return (table.get(id) as Record<string, unknown> | undefined)?.[field];
+  };
 
   return {
     local,
@@ -137,12 +154,25 @@ export async function startHarness(
       return { leads, sfLeadIds, sfContactIds };
     },
     setSalesforceOptOut(sobject, id, value) {
-      const r = sf.state.update(sobject, { Id: id, HasOptedOutOfEmail: value }, UI);
+      const r = sf.state.update(sobject, { Id: id, [optOutField]: value }, UI);
       if (!r.success) throw new Error(`sandbox refused the update: ${JSON.stringify(r.errors)}`);
     },
     sfOptOut(sobject, id) {
+      return sfValue(sobject, id, optOutField) === true;
+    },
+    sfValue,
+    crmSync(sobject, id) {
       const table = sobject === 'Lead' ? sf.state.leads : sf.state.contacts;
-      return table.get(id)?.HasOptedOutOfEmail === true;
+      const rec = table.get(id) as Record<string, unknown> | undefined;
+      if (!rec) return [];
+      const value = rec.HasOptedOutOfEmail === true;
+      const at = Date.parse(String(rec.SystemModstamp));
+      const linked = world.findLeads(sobject === 'Lead' ? 'sfdcLeadId' : 'sfdcContactId', id);
+      return linked.flatMap((lead) =>
+        world.recordLeadChange(lead.id, { unsubscribed: value, at, source: 'Salesforce sync' }).length
+          ? [lead.id]
+          : [],
+      );
     },
     ourSalesforceWrites(id) {
       return sf.state.writeLog.filter(

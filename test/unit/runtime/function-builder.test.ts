@@ -291,7 +291,11 @@ describe('scheduledFunction', () => {
     );
 
     // Assess
-    expect(run).toMatchObject({ scheduledTime: '2026-03-01T20:00:00Z', executionId: 'exec-1' });
+    expect(run).toMatchObject({
+      job: 'activities',
+      scheduledTime: '2026-03-01T20:00:00Z',
+      executionId: 'exec-1',
+    });
     expect(run.runId).toMatch(/^2026-03-01T20:00:00\.000Z#[a-z0-9]+$/);
     expect(added).toEqual([
       { kind: 'activities', runId: run.runId, counts: { 'calls.marketo': 3, 'calls.salesforce': 0 } },

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPT_OUT_CONTINUATION_JOB } from '../../../shared/config/job-schedule.js';
+import type { MetricDefinition, MetricsSink } from '../../../shared/observability/metrics.js';
+import type { OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
+import {
+  OPT_OUT_CURSOR_ID,
+  type OptOutCursor,
+  type OptOutRunReport,
+  reconcileOptOuts,
+} from '../../../shared/optouts/reconcile.js';
+import { reconcileOptOutsJob } from '../../../shared/runtime/opt-out-handlers.js';
+import { type Harness, startHarness, uniqueEmail } from './harness.js';
+
+/**
+ * The continuation schedule (job `optouts-continue`, every 15 minutes) on the embedded default: it
+ * resumes an open night no invocation holds, leaves a held one alone, never starts a night, and
+ * metrics count a night once, when it completes.
+ */
+
+const continuation = { runId: 'tick', job: OPT_OUT_CONTINUATION_JOB };
+
+function recordingSink(): MetricsSink & { added: [string, number][] } {
+  const added: [string, number][] = [];
+  return { added, add: (m: MetricDefinition, v: number) => added.push([m.name, v]) };
+}
+
+describe('opt-out night continuation (embedded default)', () => {
+  let h: Harness;
+  const cursor = async () => (await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID))?.value;
+
+  beforeAll(async () => {
+    h = await startHarness({ people: 40 });
+    await reconcileOptOuts(h.deps);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('a tick with no open night does nothing', async () => {
+    const before = await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
+
+    const result = await reconcileOptOutsJob(h.deps, continuation);
+
+    expect(result).toEqual({ status: 'idle' });
+    expect((await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID))?.version).toBe(before?.version);
+  });
+
+  it('a night cut short is released by its invocation and finished by the next tick, metrics once', async () => {
+    const e = uniqueEmail('continued');
+    const p = h.person({ email: e, sfContacts: [e] });
+    h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+    const sink = recordingSink();
+
+    // The scheduled night stops after one chunk (its budget spent).
+    const first = (await reconcileOptOutsJob(h.deps, { runId: 'night-1' }, sink, {
+      maxChunks: 1,
+    })) as OptOutRunReport;
+    const released = await cursor();
+    expect(first.status).toBe('continued');
+    expect(released?.night?.heldUntil).toBeUndefined();
+    expect(sink.added).toEqual([]);
+
+    // Ticks continue it until it completes (each invocation here has a one-chunk budget too).
+    const ticks: (OptOutRunReport | { status: 'idle' })[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await reconcileOptOutsJob(h.deps, continuation, sink, { maxChunks: 1 });
+      ticks.push(r);
+      if (r.status !== 'continued') break;
+      expect(sink.added).toEqual([]); // a running total is not emitted
+    }
+
+    const last = ticks.at(-1) as OptOutRunReport;
+    expect(last.status).toBe('completed');
+    expect(last.runId).toBe(first.runId);
+    expect(last.invocations).toBe(ticks.length + 1);
+    expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+    expect((await cursor())?.night).toBeUndefined();
+    expect(sink.added.filter(([name]) => name.includes('OptOutsApplied')).length).toBeGreaterThan(0);
+    expect(await reconcileOptOutsJob(h.deps, continuation)).toEqual({ status: 'idle' });
+  });
+
+  it('leaves a night held by a running invocation alone, and takes it once the hold has expired', async () => {
+    const e = uniqueEmail('held');
+    const p = h.person({ email: e, sfContacts: [e] });
+    h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+    await reconcileOptOuts(h.deps, { maxChunks: 1 });
+    const item = await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
+    const night = item?.value.night;
+    expect(night).toBeDefined();
+    // Another invocation is running it (its hold ends in 10 minutes).
+    const heldUntil = new Date(Date.now() + 10 * 60_000).toISOString();
+    expect(
+      await h.deps.cursors.putValue(
+        OPT_OUT_CURSOR_ID,
+        { ...item?.value, night: { ...night, heldUntil } },
+        item?.version,
+      ),
+    ).toBe(true);
+
+    const whileHeld = await reconcileOptOutsJob(h.deps, continuation);
+    const later = { ...h.deps, now: () => new Date(Date.now() + 11 * 60_000) };
+    const afterHold = await reconcileOptOutsJob(later, continuation);
+
+    expect(whileHeld).toEqual({ status: 'idle' });
+    expect(afterHold.status).toBe('completed');
+    expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+  });
+
+  it('a tick that loses the night to another invocation ends quietly (no error, no retry)', async () => {
+    const e = uniqueEmail('busy');
+    const p = h.person({ email: e, sfContacts: [e] });
+    h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+    await reconcileOptOuts(h.deps, { maxChunks: 1 });
+    const cursors = h.deps.cursors;
+    // Another invocation writes the checkpoint between this tick's read and its write.
+    const racing: OptOutDeps = {
+      ...h.deps,
+      cursors: Object.assign(Object.create(cursors) as typeof cursors, { putValue: async () => false }),
+    };
+
+    const result = await reconcileOptOutsJob(racing, continuation);
+
+    expect(result).toEqual({ status: 'idle' });
+    expect((await cursor())?.night).toBeDefined();
+    // The night is finished by the next tick.
+    expect((await reconcileOptOutsJob(h.deps, continuation)).status).toBe('completed');
+    expect((await cursor())?.night).toBeUndefined();
+    expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+  });
+});
