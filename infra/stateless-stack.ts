@@ -1,9 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -17,11 +15,10 @@ import type { QueueWithDeadLetter } from './queue-with-dead-letter.js';
 import { addSalesActivityJobAlarms, addSalesActivityJobs, scheduleFunction } from './scheduled-jobs.js';
 import { SyncAlarms } from './sync-alarms.js';
 import { SyncDashboard } from './sync-dashboard.js';
+import { addWebhookApi } from './webhook-api.js';
 
 /** Environment variables of the secrets (the queue and table ones come from the shared definitions). */
 export const SECRET_ENV = { ...VENDOR_SECRET_ENV, webhook: 'WEBHOOK_SECRET_ARN' } as const;
-
-export const WEBHOOK_PATH = '/webhooks/unsubscribe';
 
 /** Accepted webhooks (202) in 5 minutes that alarm, unless CDK context webhookAcceptedAlarm says otherwise. */
 export const DEFAULT_WEBHOOK_ACCEPTED_ALARM = 300;
@@ -305,49 +302,14 @@ export class SyncStatelessStack extends Stack {
     });
 
     // Webhook: HTTP API, one route, throttled stage, access logs without personal data.
-    this.api = new HttpApi(this, 'WebhookApi', {
-      description: 'Unsubscribe webhook of the Marketo-Salesforce sync',
-      createDefaultStage: false,
+    const webhook = addWebhookApi(this, {
+      handler: receiveUnsubscribeWebhook,
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      ...(props.webhookThrottle !== undefined && { throttle: props.webhookThrottle }),
     });
-    const route = this.api.addRoutes({
-      path: WEBHOOK_PATH,
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('UnsubscribeIntegration', receiveUnsubscribeWebhook.function),
-    });
-    for (const r of route) {
-      Validations.of(r).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'The sender (Marketo "Call Webhook") can only send a static header, not IAM/JWT: the receiver authenticates the X-Webhook-Secret header against the webhook secret (current or previous) and answers 401 before any write.',
-      });
-    }
-    const accessLogs = new LogGroup(this, 'WebhookAccessLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.apiStage = new HttpStage(this, 'WebhookStage', {
-      httpApi: this.api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: props.webhookThrottle ?? { rateLimit: 50, burstLimit: 100 },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // No source IP, user agent or body: the access log carries no personal data.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTime',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            latency: '$context.responseLatency',
-            integrationLatency: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
-    });
-    this.webhookUrl = `${this.apiStage.url}${WEBHOOK_PATH.slice(1)}`;
+    this.api = webhook.api;
+    this.apiStage = webhook.stage;
+    this.webhookUrl = webhook.url;
 
     // Alarms: every dead-letter queue, and the age of the oldest message on every main queue.
     this.alarms = new SyncAlarms(this, 'Alarms', props.alarmEmail ? { email: props.alarmEmail } : {});
@@ -373,13 +335,13 @@ export class SyncStatelessStack extends Stack {
     this.alarms.apiServerErrors('WebhookServerErrorsAlarm', this.api);
     this.alarms.webhookAuthFailures(
       'WebhookAuthFailuresAlarm',
-      accessLogs,
+      webhook.accessLogs,
       METRICS_NAMESPACE,
       props.webhookAuthFailureAlarm ?? 20,
     );
     this.alarms.webhookAcceptedSpike(
       'WebhookAcceptedSpikeAlarm',
-      accessLogs,
+      webhook.accessLogs,
       METRICS_NAMESPACE,
       props.webhookAcceptedAlarm ?? DEFAULT_WEBHOOK_ACCEPTED_ALARM,
     );
