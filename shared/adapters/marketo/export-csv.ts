@@ -54,7 +54,6 @@ export function readCsvRecords(bytes: Buffer, final: boolean): CsvRecords {
           start = i;
           continue;
         }
-        if (i + 1 >= bytes.length && !final) break;
         field.push(bytes.subarray(start, i));
         quoted = false;
         i += 1;

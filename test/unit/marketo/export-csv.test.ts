@@ -28,6 +28,15 @@ describe('readCsvRecords', () => {
     }
   });
 
+  it('resumes a CRLF file at any cut (a range ending between CR and LF adds no empty record)', () => {
+    const crlf = Buffer.from(FILE.toString('utf8').replace(/\n/g, '\r\n'));
+    for (let cut = 1; cut < crlf.length; cut++) {
+      const first = readCsvRecords(crlf.subarray(0, cut), false);
+      const rest = readCsvRecords(crlf.subarray(first.consumed), true);
+      expect([...first.records, ...rest.records]).toEqual(readCsvRecords(crlf, true).records);
+    }
+  });
+
   it('reads CRLF line ends and a last record without a line break', () => {
     const { records } = readCsvRecords(Buffer.from('a,b\r\n1,"x\r\ny"\r\n2,3'), true);
     expect(records).toEqual([
