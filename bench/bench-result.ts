@@ -320,6 +320,9 @@ export function buildResult(input: {
     rejected606: r606,
     rejected615: r615,
     costPerMillion: costPerMillion.total,
+    ...(settings.activities.backfill.exportAbove === 1 && read > 0
+      ? { exportMarketoCallsPerMillion: (total * 1_000_000) / read }
+      : {}),
   });
   result.targets.push(...evaluateBundleTargets(input.bundles));
   return result;

@@ -163,11 +163,31 @@ export interface TargetInputs {
   rejected606: number;
   rejected615: number;
   costPerMillion: number;
+  /**
+   * Back-fill by bulk export only: Marketo calls (REST and bulk, identity excluded) per 1M activities,
+   * extrapolated linearly from the run's size — an upper bound, as the per-window calls (create,
+   * enqueue, polls) do not grow with the activities of a 3-month span.
+   */
+  exportMarketoCallsPerMillion?: number;
 }
 
 /** The targets, evaluated against one run. */
 export function evaluateTargets(t: TargetInputs): Target[] {
+  const exportTarget =
+    t.exportMarketoCallsPerMillion === undefined
+      ? []
+      : [
+          target({
+            group: 'calls',
+            figure: 'Marketo calls / 1M activities (back-fill by export)',
+            value: t.exportMarketoCallsPerMillion,
+            unit: 'count',
+            comparison: '<=',
+            limit: 500,
+          }),
+        ];
   const out: Target[] = [
+    ...exportTarget,
     target({
       group: 'read-rate',
       figure: 'back-fill read rate, % of ceiling',
