@@ -10,6 +10,7 @@ import {
   costOf,
   evaluateBundleTargets,
   evaluateTargets,
+  exportCallsAt,
   floorPerThousand,
   lambdaGbSeconds,
   MARKETO_PAGE_SIZE,
@@ -77,6 +78,8 @@ export interface BenchResult {
   readRate: { activitiesPerSecond: number; ceiling: number; pctOfCeiling: number };
   marketo: {
     calls: { pages: number; pagingTokens: number; leadLookups: number; other: number; total: number };
+    /** Back-fill by export: the calls by kind, and extrapolated to 1M activities (figures.ts exportCallsAt). */
+    exportAt1M?: ReturnType<typeof exportCallsAt>;
     identityCallsExcluded: number;
     perThousand: { all: number; withoutPagingTokens: number; pagesOnly: number };
     floorPerThousand: number;
@@ -252,6 +255,9 @@ export function buildResult(input: {
     readRate: { activitiesPerSecond: rate, ceiling, pctOfCeiling: (rate / ceiling) * 100 },
     marketo: {
       calls: { pages, pagingTokens, leadLookups, other: total - pages - pagingTokens - leadLookups, total },
+      ...(settings.activities.backfill.exportAbove === 1 && read > 0
+        ? { exportAt1M: exportCallsAt(e, read, 1_000_000) }
+        : {}),
       identityCallsExcluded: m.marketo.identityCalls,
       perThousand: {
         all: perThousand(total, read),
@@ -320,9 +326,7 @@ export function buildResult(input: {
     rejected606: r606,
     rejected615: r615,
     costPerMillion: costPerMillion.total,
-    ...(settings.activities.backfill.exportAbove === 1 && read > 0
-      ? { exportMarketoCallsPerMillion: (total * 1_000_000) / read }
-      : {}),
+    ...(result.marketo.exportAt1M ? { exportMarketoCallsPerMillion: result.marketo.exportAt1M.total } : {}),
   });
   result.targets.push(...evaluateBundleTargets(input.bundles));
   return result;

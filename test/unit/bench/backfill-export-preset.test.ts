@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, presetName, settingsFor } from '../../../bench/bench-options.js';
-import { evaluateTargets } from '../../../bench/figures.js';
+import { evaluateTargets, exportCallsAt } from '../../../bench/figures.js';
 
 const base = {
   readRatePctOfCeiling: 95,
@@ -26,5 +26,29 @@ describe('bench --backfill-export', () => {
     expect(within.find((t) => t.figure === figure)).toMatchObject({ met: true, target: '≤ 500' });
     expect(over.find((t) => t.figure === figure)?.met).toBe(false);
     expect(evaluateTargets(base).some((t) => t.figure === figure)).toBe(false);
+  });
+
+  it('extrapolates per-window calls as measured and file ranges and lead look-ups linearly', () => {
+    const at = exportCallsAt(
+      {
+        'POST /bulk/v1/activities/export/create.json': 6,
+        'POST /bulk/v1/activities/export/ab-12/enqueue.json': 6,
+        'GET /bulk/v1/activities/export/ab-12/status.json': 6,
+        'GET /bulk/v1/activities/export/ab-12/file.json': 7,
+        'GET /rest/v1/activities.json': 2,
+        'GET /rest/v1/activities/pagingtoken.json': 2,
+        'GET /rest/v1/leads.json': 50,
+      },
+      50_000,
+      1_000_000,
+    );
+    expect(at).toEqual({
+      jobs: 18,
+      ranges: 7,
+      lookups: 50,
+      fixed: 4,
+      readSide: 18 + 4 + 140,
+      total: 162 + 1000,
+    });
   });
 });
