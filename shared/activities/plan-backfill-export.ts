@@ -1,5 +1,5 @@
 import type { ActivityStream } from '../domain/activity-streams.js';
-import { estimateWindowActivities } from '../domain/cycle-estimate.js';
+import { estimateWindowActivities, type WindowSample } from '../domain/cycle-estimate.js';
 import { exportWindows } from '../domain/export-windows.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { sampleWindow } from './plan-activity-cycle.js';
@@ -18,18 +18,30 @@ export interface BackfillExportPlan {
  * one page). Incremental runs stay on REST paging and spend nothing here.
  */
 export async function planBackfillExport(
-  deps: Pick<ActivityDeps, 'settings' | 'marketo'>,
+  deps: Pick<ActivityDeps, 'settings' | 'marketo' | 'logger'>,
   stream: ActivityStream,
   span: { from: Date; now: Date; backfill: boolean },
 ): Promise<BackfillExportPlan | undefined> {
   const { exportAbove } = deps.settings.activities.backfill;
   if (!span.backfill || exportAbove === 0 || !deps.marketo.bulkExport) return undefined;
-  const sample = await sampleWindow(
-    deps,
-    stream.types.map((t) => t.id),
-    deps.settings.marketo.batchSize,
-    { from: span.from.toISOString() },
-  );
+  let sample: WindowSample;
+  try {
+    sample = await sampleWindow(
+      deps,
+      stream.types.map((t) => t.id),
+      deps.settings.marketo.batchSize,
+      {
+        from: span.from.toISOString(),
+      },
+    );
+  } catch (error) {
+    // The estimate is an optimisation: when it cannot be read, the back-fill reads by REST as before.
+    deps.logger.warn('Could not estimate the back-fill; reading it by REST paging', {
+      stream: stream.key,
+      error: error instanceof Error ? { name: error.name, message: error.message } : 'unknown',
+    });
+    return undefined;
+  }
   const estimate = estimateWindowActivities(sample, span.now);
   if (estimate <= exportAbove) return undefined;
   return { windows: exportWindows(span.from, span.now), estimate };
