@@ -19,6 +19,8 @@ export const USAGE = `npm run bench -- [options]
   --backfill-windows N      activities.backfillWindows (default: the setting's default, 8)
   --salesforce MODE         collections | bulk | default (bulkThreshold 1e9 | 1 | the setting's 2000)
   --lead-cache on|off       off sets activities.leadCacheTtlSeconds to 0
+  --backfill-export         the back-fill by Marketo Bulk Activity Extract (exportAbove 1,
+                            pollSeconds 1): Marketo REST calls per 1M activities, target ≤ 500
   --calls-per-20s N         marketo.callsPer20s, our budget (default 50)
   --max-concurrent N        marketo.maxConcurrent (default 5)
   --short-pages P           share of Marketo pages the sandbox cuts short while moreResult
@@ -48,6 +50,8 @@ export interface Preset {
   leadCache: boolean;
   callsPer20s?: number;
   maxConcurrent?: number;
+  /** Back-fill by bulk export jobs (activities.backfill.exportAbove 1) instead of the setting's default. */
+  backfillExport?: boolean;
 }
 
 export interface BenchOptions {
@@ -100,7 +104,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     '--out',
     '--only',
   ]);
-  const flags = new Set(['--quick', '--no-bundles', '--compare', '--help']);
+  const flags = new Set(['--quick', '--no-bundles', '--compare', '--help', '--backfill-export']);
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] as string).split(/=(.*)/s, 2) as [string, string | undefined];
     if (flags.has(flag)) given.set(flag, true);
@@ -158,6 +162,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       ...(backfillWindows !== undefined ? { backfillWindows } : {}),
       ...(callsPer20s !== undefined ? { callsPer20s } : {}),
       ...(maxConcurrent !== undefined ? { maxConcurrent } : {}),
+      ...(given.has('--backfill-export') ? { backfillExport: true } : {}),
     },
     help: given.has('--help'),
   };
@@ -182,6 +187,7 @@ export function presetName(p: Preset): string {
   if (!p.leadCache) parts.push('lead-cache-off');
   if (p.callsPer20s !== undefined) parts.push(`budget-${p.callsPer20s}`);
   if (p.maxConcurrent !== undefined) parts.push(`concurrent-${p.maxConcurrent}`);
+  if (p.backfillExport) parts.push('backfill-export');
   return parts.length ? parts.join('+') : 'default';
 }
 
@@ -192,6 +198,7 @@ export function settingsFor(p: Preset): Settings {
   };
   if (p.backfillWindows !== undefined) input.activities.backfillWindows = p.backfillWindows;
   if (!p.leadCache) input.activities.leadCacheTtlSeconds = 0;
+  if (p.backfillExport) input.activities.backfill = { exportAbove: 1, pollSeconds: 1 };
   const salesforce: Record<string, unknown> = { ...(input.salesforce ?? {}) };
   if (p.salesforce === 'collections') salesforce.bulkThreshold = 1_000_000_000;
   if (p.salesforce === 'bulk') salesforce.bulkThreshold = 1;

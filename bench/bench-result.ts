@@ -10,6 +10,7 @@ import {
   costOf,
   evaluateBundleTargets,
   evaluateTargets,
+  exportCallsAt,
   floorPerThousand,
   lambdaGbSeconds,
   MARKETO_PAGE_SIZE,
@@ -87,6 +88,8 @@ export interface BenchResult {
   };
   marketo: {
     calls: { pages: number; pagingTokens: number; leadLookups: number; other: number; total: number };
+    /** Back-fill by export: the calls by kind, and extrapolated to 1M activities (figures.ts exportCallsAt). */
+    exportAt1M?: ReturnType<typeof exportCallsAt>;
     identityCallsExcluded: number;
     perThousand: { all: number; withoutPagingTokens: number; pagesOnly: number };
     floorPerThousand: number;
@@ -273,6 +276,9 @@ export function buildResult(input: {
     },
     marketo: {
       calls: { pages, pagingTokens, leadLookups, other: total - pages - pagingTokens - leadLookups, total },
+      ...(settings.activities.backfill.exportAbove === 1 && read > 0
+        ? { exportAt1M: exportCallsAt(e, read, 1_000_000) }
+        : {}),
       identityCallsExcluded: m.marketo.identityCalls,
       perThousand: {
         all: perThousand(total, read),
@@ -342,6 +348,7 @@ export function buildResult(input: {
     rejected606: r606,
     rejected615: r615,
     costPerMillion: costPerMillion.total,
+    ...(result.marketo.exportAt1M ? { exportMarketoCallsPerMillion: result.marketo.exportAt1M.total } : {}),
   });
   result.targets.push(...evaluateBundleTargets(input.bundles));
   return result;

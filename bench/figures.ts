@@ -165,11 +165,50 @@ export interface TargetInputs {
   rejected606: number;
   rejected615: number;
   costPerMillion: number;
+  /** Back-fill by bulk export only: Marketo calls (identity excluded) at 1M activities (exportCallsAt). */
+  exportMarketoCallsPerMillion?: number;
+}
+
+/**
+ * Marketo calls of a back-fill by export, extrapolated to `to` activities over the same span: the
+ * calls per window and per stream (job create/enqueue/status/cancel, the estimate's token and page)
+ * stay as measured — a 3-month span has the same ≤ 31-day windows whatever its volume — while file
+ * ranges (bytes) and lead look-ups (batches) grow linearly with the activities. `read` is what the
+ * back-fill read; `byEndpoint` the sandbox's counts (`METHOD /path`, export ids concrete).
+ */
+export function exportCallsAt(byEndpoint: Record<string, number>, read: number, to: number) {
+  let jobs = 0;
+  let ranges = 0;
+  let lookups = 0;
+  let fixed = 0;
+  for (const [endpoint, n] of Object.entries(byEndpoint)) {
+    if (/\/bulk\/v1\/activities\/export\/[^/]+\/file\.json$/.test(endpoint)) ranges += n;
+    else if (endpoint.includes('/bulk/v1/activities/export/')) jobs += n;
+    else if (endpoint === 'GET /rest/v1/leads.json') lookups += n;
+    else fixed += n;
+  }
+  const scale = read > 0 ? to / read : 0;
+  const readSide = jobs + fixed + ranges * scale;
+  return { jobs, ranges, lookups, fixed, readSide, total: readSide + lookups * scale };
 }
 
 /** The issue's targets, evaluated against one run. */
 export function evaluateTargets(t: TargetInputs): Target[] {
+  const exportTarget =
+    t.exportMarketoCallsPerMillion === undefined
+      ? []
+      : [
+          target({
+            group: 'calls',
+            figure: 'Marketo calls / 1M activities (back-fill by export)',
+            value: t.exportMarketoCallsPerMillion,
+            unit: 'count',
+            comparison: '<=',
+            limit: 500,
+          }),
+        ];
   const out: Target[] = [
+    ...exportTarget,
     target({
       group: 'read-rate',
       figure: 'back-fill read rate, % of budget-bound maximum',

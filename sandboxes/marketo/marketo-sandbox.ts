@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { World } from '../world.js';
+import { BulkExportState } from './bulk-export-state.js';
 import { registerCustomActivityRoutes } from './custom-activity-routes.js';
 import { EnvelopeError } from './envelope.js';
 import type { FaultController } from './fault-controller.js';
@@ -8,6 +9,7 @@ import { sendJson } from './http.js';
 import { handleRequest } from './pipeline.js';
 import { Router } from './router.js';
 import { activityRoutes } from './routes/activities.js';
+import { bulkExportRoutes } from './routes/bulk-export.js';
 import { customActivityRoutes } from './routes/custom-activities.js';
 import { leadRoutes } from './routes/leads.js';
 import {
@@ -27,7 +29,7 @@ import type { SandboxStats } from './sandbox-stats.js';
  *
  * Layout: `sandbox-state.ts` (the shared state), `pipeline.ts` (auth, limits, faults, dispatch),
  * `router.ts`, and one module per route family under `routes/` (identity, activities, leads,
- * custom activities). A new route family is a `xxxRoutes(router, state)` function added below.
+ * custom activities, bulk activity export). A new route family is a `xxxRoutes(router, state)` function added below.
  */
 
 export type {
@@ -59,6 +61,8 @@ export interface MarketoSandbox {
   revokeTokens(): void;
   /** Custom activity types created through the API. */
   customTypes: Map<string, CustomActivityType>;
+  /** Bulk Activity Extract jobs, the daily export allowance used (`usedBytes`) and its limits. */
+  bulkExport: BulkExportState;
   stop(): Promise<void>;
 }
 
@@ -76,6 +80,8 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
     },
   });
   leadRoutes(router, state);
+  const bulkExport = new BulkExportState(options.bulkExport);
+  bulkExportRoutes(router, state, bulkExport);
 
   const server: Server = createServer((req, res) => {
     handleRequest(state, router, req, res).catch((err: unknown) => {
@@ -99,6 +105,7 @@ export async function startMarketoSandbox(options: MarketoSandboxOptions = {}): 
     limits: state.limits,
     credentials: { clientId: state.clientId, clientSecret: state.clientSecret },
     customTypes: state.customTypes,
+    bulkExport,
     setLatency(ms, jitterMs = 0) {
       state.latency = { ms, jitterMs };
     },

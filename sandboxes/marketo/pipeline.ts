@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopeError, envelopeBody, UNCOUNTED } from './envelope.js';
 import type { MarketoFault } from './fault-controller.js';
 import { readBody, redactHeaders, sendJson } from './http.js';
-import type { Params, Router } from './router.js';
+import { type Params, RawResponse, type Router } from './router.js';
 import { handleIdentity } from './routes/identity.js';
 import { chicagoDay, type MarketoState, requestId, sleep } from './sandbox-state.js';
 import type { RecordedRequest } from './sandbox-stats.js';
@@ -121,7 +121,8 @@ export async function handleRequest(
     return finish(handleIdentity(state, url, res));
   }
 
-  if (!url.pathname.startsWith('/rest/v1/')) {
+  // "Bulk API endpoints are not prefixed with '/rest' like other endpoints" (AdobeDocs/marketo-developer.en help/rest-api/bulk-extract.md).
+  if (!url.pathname.startsWith('/rest/v1/') && !url.pathname.startsWith('/bulk/v1/')) {
     sendJson(res, 404, envelopeError('610'));
     return finish('http404');
   }
@@ -223,7 +224,19 @@ export async function handleRequest(
     try {
       if (f?.kind === 'pagingTokenRejected')
         throw new EnvelopeError('1003', 'Invalid token value: token expired');
-      const result = match.handler({ params, body, now: clock.now(), pathParams: match.pathParams });
+      const result = match.handler({
+        params,
+        body,
+        now: clock.now(),
+        pathParams: match.pathParams,
+        headers: rec.headers,
+      });
+      if (result instanceof RawResponse) {
+        res.writeHead(result.status, result.headers);
+        res.end(result.body);
+        const code = result.status === 200 ? '200' : `http${result.status}`;
+        return finish(code, settle(code));
+      }
       sendJson(res, 200, { requestId: requestId(state), success: true, ...result });
       return finish('200', settle('200'));
     } catch (err) {

@@ -17,10 +17,22 @@ export interface RouteContext {
   now: number;
   /** `{name}` segments of the path template. */
   pathParams: Record<string, string>;
+  /** Request headers, lower-cased names (e.g. `range` for the bulk file endpoints). */
+  headers: Record<string, string>;
 }
 
 export type RouteResult = Record<string, unknown>;
-export type Handler = (ctx: RouteContext) => RouteResult;
+
+/** A response that is not a JSON envelope (the bulk extract file endpoints answer with the file, or 404 text). */
+export class RawResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string | number>,
+    readonly body: Buffer | string,
+  ) {}
+}
+
+export type Handler = (ctx: RouteContext) => RouteResult | RawResponse;
 
 interface Route {
   method: string;

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { createWorld, mulberry32, type World, type WorldActivityType, type WorldOptions } from '../world.js';
+import type { BulkExportLimits } from './bulk-export-state.js';
 import { FaultController } from './fault-controller.js';
 import { SandboxStats } from './sandbox-stats.js';
 
@@ -41,6 +42,8 @@ export interface MarketoSandboxOptions {
   /** Max request-URI length before HTTP 414 (default 8 KB; API-NOTES: URI > 8 KB → 414). */
   maxUriBytes?: number;
   port?: number;
+  /** Bulk extract limits and the processing delay of an export job (bulk-export-state.ts). */
+  bulkExport?: Partial<BulkExportLimits>;
 }
 
 export interface SandboxClock {

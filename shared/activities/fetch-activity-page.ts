@@ -130,6 +130,14 @@ async function continueChain(
     ]);
     return;
   }
+  await completeStreamWindow(deps, msg);
+}
+
+/** Records a finished window (REST chain or export job); the stream's last one reports it caught up. */
+export async function completeStreamWindow(
+  deps: Pick<ActivityDeps, 'cursors' | 'runs' | 'logger'>,
+  msg: Pick<FetchMessage, 'streamKey' | 'runId' | 'windowIndex'>,
+): Promise<void> {
   const result = await deps.cursors.completeWindow(msg.streamKey, msg.runId, msg.windowIndex);
   if (result === 'streamDone') {
     deps.logger.info('Activity stream caught up', { stream: msg.streamKey, runId: msg.runId });
@@ -140,7 +148,7 @@ async function continueChain(
   }
 }
 
-function toWriteActivity(a: Activity, activityTypeName: string): WriteActivity {
+export function toWriteActivity(a: Activity, activityTypeName: string): WriteActivity {
   return {
     marketoGUID: a.marketoGUID,
     leadId: a.leadId,

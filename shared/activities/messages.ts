@@ -18,6 +18,28 @@ export const fetchMessageSchema = z.object({
 });
 export type FetchMessage = z.infer<typeof fetchMessageSchema>;
 
+/**
+ * One step of a back-fill window read by Marketo Bulk Activity Extract (export-activity-window.ts):
+ * create/enqueue the job, poll it, or read the next range of its file. Same fetch queue.
+ */
+export const exportMessageSchema = fetchMessageSchema.omit({ kind: true, page: true, until: true }).extend({
+  kind: z.literal('exportWindow'),
+  until: z.string().datetime({ offset: true }),
+  /** The stream's windows after this one, read one after another (Marketo runs two export jobs at a time). */
+  later: z
+    .array(
+      z.object({ from: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }) }),
+    )
+    .max(400),
+});
+export type ExportMessage = z.infer<typeof exportMessageSchema>;
+
+/** What the fetch queue carries: REST page steps and export steps. */
+export const fetchQueueMessageSchema = z.discriminatedUnion('kind', [
+  fetchMessageSchema,
+  exportMessageSchema,
+]);
+
 export const writeActivitySchema = activitySchema.extend({ activityTypeName: z.string().min(1) });
 export type WriteActivity = z.infer<typeof writeActivitySchema>;
 

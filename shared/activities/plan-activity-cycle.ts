@@ -138,7 +138,7 @@ export async function planActivityCycle(
 }
 
 /** Reads the first page of a window (its paging token and one page), as the fetch step would. */
-async function sampleWindow(
+export async function sampleWindow(
   deps: Pick<ActivityDeps, 'marketo'>,
   activityTypeIds: number[],
   batchSize: number,

@@ -9,7 +9,8 @@ import { onlyTypes } from '../domain/replay-types.js';
 import { newRunId } from '../domain/run-report.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
-import type { FetchMessage } from './messages.js';
+import type { ExportMessage, FetchMessage } from './messages.js';
+import { planBackfillExport } from './plan-backfill-export.js';
 import { type PendingRevisit, revisitPendingActivities } from './revisit-pending.js';
 
 export interface StartedStream {
@@ -92,7 +93,12 @@ export async function startActivityCycle(
       (cursor?.watermark
         ? new Date(Date.parse(cursor.watermark) - overlapMinutes * 60_000)
         : new Date(now.getTime() - lookbackDays * 86_400_000));
-    const windows = splitWindows(from, now, windowShares[streamIndex] ?? 1);
+    const exportPlan = await planBackfillExport(deps, stream, {
+      from,
+      now,
+      backfill: options.since !== undefined || !cursor?.watermark,
+    });
+    const windows = exportPlan?.windows ?? splitWindows(from, now, windowShares[streamIndex] ?? 1);
     const claimed = await deps.cursors.claimStream({
       streamKey: stream.key,
       runId,
@@ -111,8 +117,33 @@ export async function startActivityCycle(
       });
       continue;
     }
-    const messages: FetchMessage[] = [];
-    for (const w of windows) {
+    const messages: (FetchMessage | ExportMessage)[] = [];
+    if (exportPlan) {
+      deps.logger.info('Back-fill read by Marketo bulk export', {
+        stream: stream.key,
+        estimate: exportPlan.estimate,
+        windows: windows.length,
+      });
+      await deps.runs.add('activities', runId, {
+        exportWindows: windows.length,
+        exportEstimate: exportPlan.estimate,
+      });
+    }
+    // Export windows run one after another (the first here, each next one when it ends).
+    const [firstExport, ...laterExports] = exportPlan?.windows ?? [];
+    if (firstExport) {
+      messages.push({
+        kind: 'exportWindow',
+        runId,
+        streamKey: stream.key,
+        types: stream.types,
+        windowIndex: firstExport.index,
+        from: firstExport.from,
+        until: firstExport.until,
+        later: laterExports.map(({ from, until }) => ({ from, until })),
+      });
+    }
+    for (const w of exportPlan ? [] : windows) {
       await deps.cursors.createChain({
         id: chainId(runId, stream.key, w.index),
         runId,

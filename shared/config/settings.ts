@@ -181,6 +181,24 @@ export const settingsSchema = z
           .default(60),
         /** Look-back split into this many windows read concurrently on a back-fill. */
         backfillWindows: z.number().int().min(1).max(32).default(8),
+        /**
+         * Back-fills by Marketo Bulk Activity Extract: a cycle whose span is estimated above
+         * `exportAbove` activities (first run, `--since` replay) reads it as export jobs of ≤ 31-day
+         * windows instead of REST pages (0: never). `pollSeconds`: between job status polls (Marketo
+         * updates it at most once a minute). `chunkBytes`: one ranged read of the export file.
+         */
+        backfill: z
+          .object({
+            exportAbove: z.number().int().min(0).default(100_000),
+            pollSeconds: z.number().int().min(1).max(900).default(60),
+            chunkBytes: z
+              .number()
+              .int()
+              .min(4096)
+              .max(64 * 1024 * 1024)
+              .default(8 * 1024 * 1024),
+          })
+          .prefault({}),
         schedule: scheduleSchema,
         /**
          * A Marketo lead without a Salesforce link: `skip` (it waits for the link, see

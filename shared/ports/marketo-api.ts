@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type Activity, type ActivityType, activityAttributeSchema } from '../domain/activity.js';
+import type { MarketoExportApi } from './marketo-export-api.js';
 
 /**
  * What the domain needs from Marketo. The hand-written client (marketo-client.ts) implements
@@ -109,4 +110,6 @@ export interface MarketoApi {
   /** Add Custom Activities, ≤ 300 per call; results in input order. */
   addCustomActivities(input: CustomActivityInput[]): Promise<CustomActivityResult[]>;
   callCounts(): MarketoCallCounts;
+  /** Bulk Activity Extract, where the client offers it (the back-fill reads by REST without it). */
+  readonly bulkExport?: MarketoExportApi;
 }

@@ -4,8 +4,9 @@ import {
   type DeletionOutcome,
   deleteTasksOfDeletedLeadsForRun,
 } from '../activities/delete-tasks-of-deleted-leads.js';
+import { exportActivityWindow } from '../activities/export-activity-window.js';
 import { fetchActivityPage } from '../activities/fetch-activity-page.js';
-import { fetchMessageSchema, flushMessageSchema, parseMessage } from '../activities/messages.js';
+import { fetchQueueMessageSchema, flushMessageSchema, parseMessage } from '../activities/messages.js';
 import { type StartedCycle, startActivityCycle } from '../activities/start-activity-cycle.js';
 import { type VerifyReport, verifyForRun } from '../activities/verify-tasks.js';
 import { type WriteResult, writeActivityBatch } from '../activities/write-activity-tasks.js';
@@ -19,10 +20,14 @@ import { type SqsConsumer, sqsConsumerFor } from './sqs-batch.js';
  * schedule → fetch → write → flush, each one use case.
  */
 
-/** Fetch queue → one activity page per message, handed to the write queue, chain checkpointed. */
+/** Fetch queue → one activity page (or one export step) per message, handed to the write queue, checkpointed. */
 export const fetchActivityPageConsumer: SqsConsumer<ActivityDeps> =
   (deps, _records, metrics) => async (record) => {
-    const outcome = await fetchActivityPage(deps, parseMessage(fetchMessageSchema, 'fetch', record.body));
+    const msg = parseMessage(fetchQueueMessageSchema, 'fetch', record.body);
+    const outcome =
+      msg.kind === 'exportWindow'
+        ? await exportActivityWindow(deps, msg)
+        : await fetchActivityPage(deps, msg);
     emitFetch(metrics, [outcome]);
     return outcome;
   };

@@ -5,6 +5,7 @@ import {
   MarketoDailyQuotaError,
   MarketoPagingTokenError,
   MarketoRequestError,
+  MarketoResponseValidationError,
   MarketoTransportError,
 } from '../../ports/marketo-errors.js';
 import type { CallGovernor, Lease } from './call-governor.js';
@@ -57,7 +58,15 @@ interface Failure {
   error(attempts: number): Error;
 }
 
-type Attempt = { envelope: Envelope } | { uriTooLong: true } | { failure: Failure };
+/** What a `file` operation answered when it was not a JSON envelope (a bulk export file or a 404 text). */
+export interface FileAnswer {
+  status: number;
+  bytes: Buffer;
+  contentType: string;
+  contentRange?: string;
+}
+
+type Attempt = { envelope: Envelope } | { file: FileAnswer } | { uriTooLong: true } | { failure: Failure };
 
 export interface MarketoCallerDeps {
   transport: MarketoTransport;
@@ -89,6 +98,43 @@ export class MarketoCaller {
   }
 
   readonly call: MarketoCall = async (op, query, body) => {
+    const answer = await this.run(op, query, body, {});
+    if ('file' in answer)
+      throw new MarketoResponseValidationError(
+        `${opKey(op)} answered with a file where an envelope was expected.`,
+        {
+          endpoint: opKey(op),
+        },
+      );
+    return answer.envelope;
+  };
+
+  /**
+   * A `file` operation (bulk export file) through the same lease, counts and retry table: the bytes
+   * (or the 404 text) when the answer is not a JSON envelope; an error envelope is handled as any other.
+   */
+  async callForFile(
+    op: Operation,
+    query: Record<string, string>,
+    headers: Record<string, string>,
+  ): Promise<FileAnswer> {
+    const answer = await this.run({ ...op, file: true }, query, undefined, headers);
+    if ('file' in answer) return answer.file;
+    throw new MarketoResponseValidationError(
+      `${opKey(op)} answered with an envelope where a file was expected.`,
+      {
+        endpoint: opKey(op),
+        ...(answer.envelope.requestId ? { requestId: answer.envelope.requestId } : {}),
+      },
+    );
+  }
+
+  private async run(
+    op: Operation,
+    query: Record<string, string>,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<{ envelope: Envelope } | { file: FileAnswer }> {
     const endpoint = opKey(op);
     if (body !== undefined && Buffer.byteLength(JSON.stringify(body)) > MAX_BODY_BYTES)
       throw new MarketoRequestError(
@@ -103,8 +149,8 @@ export class MarketoCaller {
     let asForm = false;
     for (;;) {
       attempt += 1;
-      const result = await this.attempt(op, query, body, asForm, attempt);
-      if ('envelope' in result) return result.envelope;
+      const result = await this.attempt(op, query, body, asForm, attempt, headers);
+      if ('envelope' in result || 'file' in result) return result;
       if ('uriTooLong' in result) {
         // URI too long: re-send as POST with `_method=GET` (does not consume an attempt).
         asForm = true;
@@ -134,7 +180,7 @@ export class MarketoCaller {
           throw failure.error(attempt);
       }
     }
-  };
+  }
 
   private async attempt(
     op: Operation,
@@ -142,6 +188,7 @@ export class MarketoCaller {
     body: unknown,
     asForm: boolean,
     attempt: number,
+    headers: Record<string, string>,
   ): Promise<Attempt> {
     const endpoint = opKey(op);
     let token: AccessToken;
@@ -156,7 +203,7 @@ export class MarketoCaller {
     try {
       this.counts.total += 1;
       this.counts.byEndpoint[endpoint] = (this.counts.byEndpoint[endpoint] ?? 0) + 1;
-      outcome = await this.deps.transport.send(op, query, body, token.value, asForm);
+      outcome = await this.deps.transport.send(op, query, body, token.value, asForm, headers);
     } catch (err) {
       if (!(err instanceof TransportFailureSignal)) throw err;
       this.countError(err.failure === 'http' ? `http${err.status}` : err.failure);
@@ -188,6 +235,8 @@ export class MarketoCaller {
       };
     }
 
+    if (outcome.file && !outcome.file.contentType.includes('json'))
+      return { file: { status: outcome.status, ...outcome.file } };
     const env = parseEnvelope(outcome, endpoint);
     if (env.success) return { envelope: env };
     const first = env.errors?.[0] ?? { code: 'unknown', message: '' };

@@ -13,6 +13,7 @@ import type {
 } from '../../ports/marketo-api.js';
 import { type CallGovernor, InMemoryCallGovernor, realSleep } from './call-governor.js';
 import * as activities from './endpoints/activities.js';
+import { ActivityExportEndpoints } from './endpoints/activity-export.js';
 import * as customActivities from './endpoints/custom-activities.js';
 import * as leads from './endpoints/leads.js';
 import { MarketoAuth } from './marketo-auth.js';
@@ -61,6 +62,8 @@ export class MarketoClient implements MarketoApi {
   private readonly auth: MarketoAuth;
   private readonly caller: MarketoCaller;
   private readonly call: MarketoCall;
+  /** Bulk Activity Extract (create → enqueue → status → file), through the same call layer. */
+  readonly bulkExport: ActivityExportEndpoints;
 
   constructor(options: MarketoClientOptions) {
     const clock = options.clock ?? Date.now;
@@ -90,6 +93,9 @@ export class MarketoClient implements MarketoApi {
       logger,
     });
     this.call = this.caller.call;
+    this.bulkExport = new ActivityExportEndpoints(this.call, (op, query, headers) =>
+      this.caller.callForFile(op, query, headers),
+    );
   }
 
   // ---- MarketoApi ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { type Envelope, envelopeSchema } from './marketo-schemas.js';
  * layer (marketo-call.ts) decides what a failure means through the retry policy.
  */
 
-export type TimeoutKind = 'identity' | 'pagingToken' | 'activities' | 'leads' | 'writes';
+export type TimeoutKind = 'identity' | 'pagingToken' | 'activities' | 'leads' | 'writes' | 'bulkFile';
 
 /** Per-endpoint timeouts from the Marketo docs (API-NOTES). */
 export const DEFAULT_TIMEOUTS: Record<TimeoutKind, number> = {
@@ -20,6 +20,8 @@ export const DEFAULT_TIMEOUTS: Record<TimeoutKind, number> = {
   activities: 30_000,
   leads: 60_000,
   writes: 90_000,
+  /** One ranged read of a bulk export file (our choice: the docs give no timeout for it). */
+  bulkFile: 120_000,
 };
 
 /** One REST endpoint as data: the endpoint modules declare these, the call layer sends them. */
@@ -32,6 +34,8 @@ export interface Operation {
   idempotent: boolean;
   /** Takes a nextPageToken: a refused token is a MarketoPagingTokenError. */
   paged?: boolean;
+  /** Answers with a file (bulk export), not a JSON envelope: the outcome keeps the bytes. */
+  file?: boolean;
 }
 
 /** `METHOD /path`: how errors, counts and logs name an endpoint. */
@@ -42,6 +46,22 @@ export function opKey(op: Operation): string {
 export interface HttpOutcome {
   status: number;
   text: string;
+  /** The raw body and headers of a `file` operation (bulk export files are read by byte range). */
+  file?: { bytes: Buffer; contentType: string; contentRange?: string };
+}
+
+/** `{name}` segments of the path filled from the query (and removed from it): `/bulk/v1/.../{exportId}/status.json`. */
+export function fillPath(
+  path: string,
+  query: Record<string, string>,
+): { path: string; query: Record<string, string> } {
+  const rest = { ...query };
+  const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    const value = rest[name];
+    delete rest[name];
+    return encodeURIComponent(value ?? '');
+  });
+  return { path: filled, query: rest };
 }
 
 /** A failed exchange (timeout, dropped connection, HTTP 5xx) before policy is applied. */
@@ -97,18 +117,21 @@ export class MarketoTransport {
     body: unknown,
     accessToken: string,
     asForm: boolean,
+    extraHeaders: Record<string, string> = {},
   ): Promise<HttpOutcome> {
-    const qs = new URLSearchParams(query).toString();
-    let url = `${this.base}${op.path}${qs ? `?${qs}` : ''}`;
+    const filled = fillPath(op.path, query);
+    const qs = new URLSearchParams(filled.query).toString();
+    let url = `${this.base}${filled.path}${qs ? `?${qs}` : ''}`;
     const headers: Record<string, string> = {
       authorization: `Bearer ${accessToken}`,
-      accept: 'application/json',
+      accept: op.file ? '*/*' : 'application/json',
+      ...extraHeaders,
     };
     let method: string = op.method;
     let payload: string | undefined;
     if (op.method === 'GET' && (asForm || Buffer.byteLength(url) > this.maxUriBytes)) {
       method = 'POST';
-      url = `${this.base}${op.path}?_method=GET`;
+      url = `${this.base}${filled.path}?_method=GET`;
       headers['content-type'] = 'application/x-www-form-urlencoded';
       payload = qs;
     } else if (op.method === 'POST') {
@@ -119,18 +142,31 @@ export class MarketoTransport {
       url,
       { method, headers, ...(payload !== undefined ? { body: payload } : {}) },
       op.timeout,
+      op.file,
     );
   }
 
   /** One HTTP exchange with a hard timeout covering headers and body. */
-  async exchange(url: string, init: RequestInit, timeout: TimeoutKind): Promise<HttpOutcome> {
+  async exchange(url: string, init: RequestInit, timeout: TimeoutKind, file = false): Promise<HttpOutcome> {
     const ms = this.timeouts[timeout];
     const deadline = this.deadline(ms);
     try {
       const res = await this.fetchImpl(url, { ...init, signal: deadline.signal });
-      const text = await res.text();
+      if (!file) {
+        const text = await res.text();
+        if (res.status >= 500) throw new TransportFailureSignal('http', `HTTP ${res.status}`, res.status);
+        return { status: res.status, text };
+      }
+      const bytes = Buffer.from(await res.arrayBuffer());
       if (res.status >= 500) throw new TransportFailureSignal('http', `HTTP ${res.status}`, res.status);
-      return { status: res.status, text };
+      const contentType = res.headers.get('content-type') ?? '';
+      const contentRange = res.headers.get('content-range');
+      // An error envelope (rate limit, auth) still arrives as JSON: keep its text for the envelope parse.
+      return {
+        status: res.status,
+        text: contentType.includes('json') ? bytes.toString('utf8') : '',
+        file: { bytes, contentType, ...(contentRange ? { contentRange } : {}) },
+      };
     } catch (err) {
       if (err instanceof TransportFailureSignal) throw err;
       if (deadline.signal.aborted)

@@ -118,6 +118,20 @@ beforeAll(async () => {
       primaryAttributeValue: 'Call',
     },
   ]);
+  const job = await client.bulkExport.createActivityExport({
+    startAt: new Date('2026-10-01T00:00:00Z'),
+    endAt: new Date('2026-10-10T00:00:00Z'),
+    activityTypeIds: [6, 7],
+  });
+  await client.bulkExport.enqueueActivityExport(job.exportId);
+  await client.bulkExport.activityExportStatus(job.exportId);
+  await client.bulkExport.readActivityExport(job.exportId, { offset: 0, maxBytes: 65_536 });
+  const spare = await client.bulkExport.createActivityExport({
+    startAt: new Date('2026-09-01T00:00:00Z'),
+    endAt: new Date('2026-09-02T00:00:00Z'),
+    activityTypeIds: [6],
+  });
+  await client.bulkExport.cancelActivityExport(spare.exportId);
   // Retries and re-authentication must not change the request shape either.
   sandbox.faults.failNext(1, fault.code('604'), 'activities.json');
   sandbox.expireTokens();
@@ -131,7 +145,8 @@ describe('Swagger conformance of the Marketo client', () => {
   it('exercised every endpoint of the scenario', () => {
     const seen = new Set(
       h.sandbox.stats.requests.map(
-        (r) => `${r.effectiveMethod} ${r.path.replace(/type\/[^/]+\//, 'type/{apiName}/')}`,
+        (r) =>
+          `${r.effectiveMethod} ${r.path.replace(/type\/[^/]+\//, 'type/{apiName}/').replace(/export\/[^/]+\/(\w+\.json)$/, 'export/{exportId}/$1')}`,
       ),
     );
     expect([...seen].sort()).toEqual(
@@ -148,6 +163,11 @@ describe('Swagger conformance of the Marketo client', () => {
         'POST /rest/v1/activities/external/type.json',
         'POST /rest/v1/activities/external/type/{apiName}/approve.json',
         'POST /rest/v1/leads.json',
+        'POST /bulk/v1/activities/export/create.json',
+        'POST /bulk/v1/activities/export/{exportId}/enqueue.json',
+        'GET /bulk/v1/activities/export/{exportId}/status.json',
+        'GET /bulk/v1/activities/export/{exportId}/file.json',
+        'POST /bulk/v1/activities/export/{exportId}/cancel.json',
       ].sort(),
     );
     expect(h.sandbox.stats.requests.some((r) => r.method === 'POST' && r.effectiveMethod === 'GET')).toBe(
@@ -176,7 +196,9 @@ describe('Swagger conformance of the Marketo client', () => {
   });
 
   it('authenticates REST calls with the Authorization header only', () => {
-    const rest = h.sandbox.stats.requests.filter((r) => r.path.startsWith('/rest/'));
+    const rest = h.sandbox.stats.requests.filter(
+      (r) => r.path.startsWith('/rest/') || r.path.startsWith('/bulk/'),
+    );
     expect(rest.length).toBeGreaterThan(10);
     expect(
       rest.filter((r) => r.headers.authorization !== 'Bearer <redacted>' || 'access_token' in r.query),

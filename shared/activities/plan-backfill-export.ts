@@ -1,0 +1,48 @@
+import type { ActivityStream } from '../domain/activity-streams.js';
+import { estimateWindowActivities, type WindowSample } from '../domain/cycle-estimate.js';
+import { exportWindows } from '../domain/export-windows.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { sampleWindow } from './plan-activity-cycle.js';
+
+export interface BackfillExportPlan {
+  /** ≤ 31-day windows covering [from, now), each read by one export job. */
+  windows: { index: number; from: string; until: string }[];
+  /** Activities estimated in the span (first page read and extrapolated, as `sync plan` does). */
+  estimate: number;
+}
+
+/**
+ * Whether a stream's span is read by Bulk Activity Extract: only a back-fill (no watermark yet, or a
+ * `--since` replay), only when the client offers bulk export, and only when the span holds more than
+ * `activities.backfill.exportAbove` activities by the estimate (two REST calls: a paging token and
+ * one page). Incremental runs stay on REST paging and spend nothing here.
+ */
+export async function planBackfillExport(
+  deps: Pick<ActivityDeps, 'settings' | 'marketo' | 'logger'>,
+  stream: ActivityStream,
+  span: { from: Date; now: Date; backfill: boolean },
+): Promise<BackfillExportPlan | undefined> {
+  const { exportAbove } = deps.settings.activities.backfill;
+  if (!span.backfill || exportAbove === 0 || !deps.marketo.bulkExport) return undefined;
+  let sample: WindowSample;
+  try {
+    sample = await sampleWindow(
+      deps,
+      stream.types.map((t) => t.id),
+      deps.settings.marketo.batchSize,
+      {
+        from: span.from.toISOString(),
+      },
+    );
+  } catch (error) {
+    // The estimate is an optimisation: when it cannot be read, the back-fill reads by REST as before.
+    deps.logger.warn('Could not estimate the back-fill; reading it by REST paging', {
+      stream: stream.key,
+      error: error instanceof Error ? { name: error.name, message: error.message } : 'unknown',
+    });
+    return undefined;
+  }
+  const estimate = estimateWindowActivities(sample, span.now);
+  if (estimate <= exportAbove) return undefined;
+  return { windows: exportWindows(span.from, span.now), estimate };
+}
