@@ -7,7 +7,12 @@ import {
 import { packIntoMessages } from '../ports/pack-into-messages.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { requireQueueUrl } from './activity-deps.js';
-import { completeStreamWindow, type FetchOutcome, toWriteActivity } from './fetch-activity-page.js';
+import {
+  completeStreamWindow,
+  type FetchOutcome,
+  ledgerFromOf,
+  toWriteActivity,
+} from './fetch-activity-page.js';
 import type { ExportMessage, FetchMessage, WriteActivity, WriteMessage } from './messages.js';
 
 /**
@@ -117,7 +122,7 @@ export async function exportActivityWindow(deps: Deps, msg: ExportMessage): Prom
       }
       if (!(await save({ ...state, status: 'Completed' }))) return { status: 'stale' };
     }
-    return await readRange(deps, msg, state, save, exportId, chunkBytes);
+    return await readRange(deps, msg, state, save, exportId, chunkBytes, ledgerFromOf(deps.settings, cursor));
   } catch (err) {
     if (err instanceof ExportQueueFullError) {
       deps.logger.info('Marketo bulk export queue full; trying again later', { window: id });
@@ -146,6 +151,7 @@ async function readRange(
   save: (next: ExportWindowState) => Promise<boolean>,
   exportId: string,
   chunkBytes: number,
+  ledgerFrom: string | undefined,
 ): Promise<FetchOutcome> {
   const api = deps.marketo.bulkExport!;
   const chunk = await api.readActivityExport(exportId, {
@@ -167,7 +173,12 @@ async function readRange(
   if (inWindow.length > 0) {
     const messages = packIntoMessages<WriteActivity>(
       inWindow,
-      (part): WriteMessage => ({ kind: 'writeTasks', runId: msg.runId, activities: part }),
+      (part): WriteMessage => ({
+        kind: 'writeTasks',
+        runId: msg.runId,
+        activities: part,
+        ...(ledgerFrom ? { ledgerFrom } : {}),
+      }),
     );
     await deps.sender.send(requireQueueUrl(deps, 'write'), messages);
   }

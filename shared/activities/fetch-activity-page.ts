@@ -90,9 +90,7 @@ export async function fetchActivityPage(
     if (at > resumeFrom) resumeFrom = at;
   }
   if (inWindow.length > 0) {
-    const ledgerFrom = cursor.runUntil
-      ? new Date(Date.parse(cursor.runUntil) - deps.settings.activities.overlapMinutes * 60_000).toISOString()
-      : undefined;
+    const ledgerFrom = ledgerFromOf(deps.settings, cursor);
     const messages = packIntoMessages<WriteActivity>(
       inWindow,
       (chunk): WriteMessage => ({
@@ -116,6 +114,16 @@ export async function fetchActivityPage(
   if (!advanced) return { status: 'stale' };
   await continueChain(deps, msg, { ...chain, page: chain.page + 1, done });
   return { status: 'advanced', read: inWindow.length, done };
+}
+
+/** Where the stream's next incremental read starts (its run's upper bound less the overlap): WriteMessage.ledgerFrom. */
+export function ledgerFromOf(
+  settings: ActivityDeps['settings'],
+  cursor: { runUntil?: string | undefined } | undefined,
+): string | undefined {
+  return cursor?.runUntil
+    ? new Date(Date.parse(cursor.runUntil) - settings.activities.overlapMinutes * 60_000).toISOString()
+    : undefined;
 }
 
 /** After a checkpoint: enqueue the next step, or record the finished window. Safe to repeat. */

@@ -3,8 +3,8 @@ import { parseBenchArgs, presetName, settingsFor } from '../../../bench/bench-op
 import { evaluateTargets, exportCallsAt } from '../../../bench/figures.js';
 
 const base = {
-  readRatePctOfCeiling: 95,
-  marketoRatioToFloor: 1,
+  readRatePctOfBudgetBound: 95,
+  marketoCallsPerPage: 1,
   rejected606: 0,
   rejected615: 0,
   costPerMillion: 0.5,
