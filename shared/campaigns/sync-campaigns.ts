@@ -1,21 +1,19 @@
 import {
-  EMAIL_ACTIVITY_STATUS,
-  type EmailEvent,
   foldMemberships,
   lastFiveStatuses,
   MEMBER_STATUSES,
   type MemberStatus,
   type MembershipStatus,
-  programOf,
 } from '../domain/campaign-status.js';
 import { readWindow } from '../domain/read-window.js';
 import type {
+  CampaignPersonState,
   CampaignStateStore,
   CampaignWriter,
   EmailActivitySource,
-  LinkedPerson,
   MemberWrite,
 } from '../ports/campaign-writer.js';
+import { campaignEvents } from './campaign-events.js';
 
 export interface CampaignSyncSettings {
   lookbackDays: number;
@@ -54,9 +52,6 @@ export interface CampaignSyncReport {
   failed: number;
 }
 
-type Person = { sobject: 'Lead' | 'Contact'; id: string };
-const keyOf = (p: Person) => `${p.sobject}:${p.id}`;
-
 /**
  * One job-4b cycle: Marketo email activity since the watermark → one Salesforce Campaign per
  * program (created with its member statuses when missing) and one CampaignMember per person at the
@@ -85,68 +80,19 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
     },
     failed: 0,
   };
-  const filter = settings.programFilter ? new RegExp(settings.programFilter, 'i') : undefined;
   const rows = await deps.source.readEmailActivities(since, until);
-  report.read = rows.length;
-
-  const usable: { leadId: number; campaign: string; status: MemberStatus; at: string }[] = [];
-  for (const r of rows) {
-    const status = EMAIL_ACTIVITY_STATUS.get(r.activityTypeId);
-    if (!status) continue;
-    const campaign = programOf(r.emailName);
-    if (!campaign) report.skipped.noProgram += 1;
-    else if (filter && !filter.test(campaign)) report.skipped.filteredOut += 1;
-    else usable.push({ leadId: r.leadId, campaign, status, at: new Date(r.activityDate).toISOString() });
-  }
-
-  // The program's first send, kept across runs (the exclusion compares opt-outs with it).
-  const programs = [...new Set(usable.map((u) => u.campaign))];
-  const firstSends = await deps.store.getFirstSends(programs);
-  const changedFirst = new Map<string, string>();
-  for (const u of usable)
-    if (u.status === 'Sent' && (!firstSends.has(u.campaign) || u.at < (firstSends.get(u.campaign) ?? ''))) {
-      firstSends.set(u.campaign, u.at);
-      changedFirst.set(u.campaign, u.at);
-    }
-
-  const linked = await deps.source.linkedPeople([...new Set(usable.map((u) => u.leadId))]);
-  const converted = await deps.writer.convertedContacts(
-    [...linked.values()].filter((p) => p.sobject === 'Lead').map((p) => p.id),
+  const { people, kept, state, optedOutAt, changedFirst, counts } = await campaignEvents(
+    deps,
+    settings,
+    rows,
   );
-  const personOf = (p: LinkedPerson): Person => {
-    const contact = p.sobject === 'Lead' ? converted.get(p.id) : undefined;
-    return contact ? { sobject: 'Contact', id: contact } : { sobject: p.sobject, id: p.id };
-  };
-  report.convertedReplaced = [...linked.values()].filter(
-    (p) => p.sobject === 'Lead' && converted.has(p.id),
-  ).length;
+  report.read = counts.read;
+  report.convertedReplaced = counts.convertedReplaced;
+  report.skipped.noProgram = counts.noProgram;
+  report.skipped.filteredOut = counts.filteredOut;
+  report.skipped.noSalesforcePerson = counts.noSalesforcePerson;
+  report.skipped.optedOutBeforeFirstSend = counts.optedOutBeforeFirstSend;
 
-  const people = new Map<string, Person>();
-  const events: EmailEvent[] = [];
-  for (const u of usable) {
-    const l = linked.get(u.leadId);
-    if (!l) {
-      report.skipped.noSalesforcePerson += 1;
-      continue;
-    }
-    const person = personOf(l);
-    people.set(keyOf(person), person);
-    events.push({ personKey: keyOf(person), campaign: u.campaign, status: u.status, at: u.at });
-  }
-  const optedOut = await deps.writer.optedOutAt([...people.values()]);
-  const excluded = new Set<string>();
-  const kept = events.filter((e) => {
-    const out = optedOut.get(e.personKey);
-    const first = firstSends.get(e.campaign);
-    if (out && (!first || out < first)) {
-      excluded.add(`${e.personKey}\u0000${e.campaign}`);
-      return false;
-    }
-    return true;
-  });
-  report.skipped.optedOutBeforeFirstSend = excluded.size;
-
-  const state = await deps.store.getPeople([...people.keys()]);
   const writes: (MemberWrite & { key: string; membership: MembershipStatus })[] = [];
   const next = new Map<string, MembershipStatus[]>();
   for (const [key, person] of people) {
@@ -203,7 +149,7 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
   });
 
   // Persist what Salesforce now holds; a person with a failed write keeps the old state (retried).
-  const toStore: { key: string; memberships: MembershipStatus[]; lastFive?: string }[] = [];
+  const toStore: ({ key: string } & CampaignPersonState)[] = [];
   const lastFiveWrites: { sobject: 'Lead' | 'Contact'; id: string; value: string }[] = [];
   for (const [key, person] of people) {
     if (failedKeys.has(key)) continue;
@@ -214,7 +160,13 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
       lastFive = lastFiveStatuses(memberships);
       if (lastFive !== previous) lastFiveWrites.push({ ...person, value: lastFive });
     }
-    toStore.push({ key, memberships, ...(lastFive !== undefined ? { lastFive } : {}) });
+    const out = optedOutAt.get(key);
+    toStore.push({
+      key,
+      memberships,
+      ...(lastFive !== undefined ? { lastFive } : {}),
+      ...(out !== undefined ? { optedOutAt: out } : {}),
+    });
   }
   if (lastFiveWrites.length > 0) {
     await deps.writer.writeLastFive(lastFiveWrites);

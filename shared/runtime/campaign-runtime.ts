@@ -7,6 +7,7 @@ import {
   type CampaignSyncReport,
   syncCampaigns,
 } from '../campaigns/sync-campaigns.js';
+import type { CampaignReadBack } from '../ports/campaign-writer.js';
 import type { Platform } from './activity-runtime.js';
 import { vendorClients } from './activity-runtime.js';
 import type { GrantedCredentials } from './credentials.js';
@@ -18,16 +19,23 @@ export function campaignRuntime(
   platform: Platform,
   credentials: GrantedCredentials,
   governor?: CallGovernor,
-): { deps: CampaignSyncDeps; calls(): { marketo: number; salesforce: number } } {
+): {
+  deps: CampaignSyncDeps;
+  /** The same Salesforce writer, for verification's read-back. */
+  readBack: CampaignReadBack;
+  calls(): { marketo: number; salesforce: number };
+} {
   const { marketo, salesforce } = vendorClients(platform, credentials, governor);
   const settings = platform.settings.campaigns;
+  const writer = new SalesforceCampaignWriter(salesforce, {
+    optOutField: platform.settings.optOuts.salesforceField,
+    lastFiveField: settings.lastFiveField ?? undefined,
+  });
   return {
+    readBack: writer,
     deps: {
       source: new MarketoEmailActivityReader(marketo),
-      writer: new SalesforceCampaignWriter(salesforce, {
-        optOutField: platform.settings.optOuts.salesforceField,
-        lastFiveField: settings.lastFiveField ?? undefined,
-      }),
+      writer,
       store: new DynamoDbCampaignStateStore(platform.doc, platform.tables.campaigns),
       settings: {
         lookbackDays: settings.lookbackDays,

@@ -1,4 +1,3 @@
-import { normaliseEmail } from '../domain/email.js';
 import { readWindow } from '../domain/read-window.js';
 import {
   type CustomActivityItem,
@@ -8,11 +7,12 @@ import {
   toCustomActivity,
   whoObject,
 } from '../domain/sales-activity.js';
-import type { CustomActivityApi, MarketoLeadRef } from '../ports/custom-activity-api.js';
+import type { CustomActivityApi } from '../ports/custom-activity-api.js';
 import type { SalesActivitySource } from '../ports/sales-activity-source.js';
 import type { SalesActivityLedgerEntry, SalesActivityStore } from '../ports/sales-activity-store.js';
 import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
 import { ensureActivityType } from './ensure-activity-type.js';
+import { resolveMarketoLeads } from './resolve-marketo-leads.js';
 
 export interface SalesActivitySettings {
   kinds: Record<SalesActivityKind, boolean>;
@@ -107,7 +107,7 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
         else report.skipped.alreadySent += 1;
       } else toSend.push(r);
     }
-    const leadOf = await resolveLeads(deps, toSend);
+    const leadOf = await resolveMarketoLeads(deps, toSend);
     const items: { record: SalesActivityRecord; item: CustomActivityItem }[] = [];
     const instanceUrl = deps.source.instanceUrl();
     for (const r of toSend) {
@@ -193,51 +193,4 @@ async function resolveUnknownOutcomes(
     } else ledger.delete(e.recordId);
   }
   if (settled.length > 0) await deps.store.putLedger(settled);
-}
-
-/**
- * WhoId → Marketo lead id: Lead by sfdcLeadId, Contact by sfdcContactId (a converted Lead by its
- * ConvertedContactId), else by normalised email. Several Marketo leads: the newest (highest id).
- * A WhoId with no Marketo lead maps to null.
- */
-async function resolveLeads(
-  deps: SalesActivityDeps,
-  records: readonly SalesActivityRecord[],
-): Promise<Map<string, number | null>> {
-  const whoIds = [...new Set(records.map((r) => r.whoId).filter((w): w is string => !!w && !!whoObject(w)))];
-  const out = new Map<string, number | null>();
-  if (whoIds.length === 0) return out;
-  const people = await deps.source.people(whoIds);
-  const leadIds: string[] = [];
-  const contactIds: string[] = [];
-  for (const p of people.values()) {
-    if (p.sobject === 'Lead' && p.convertedContactId) contactIds.push(p.convertedContactId);
-    else if (p.sobject === 'Lead') leadIds.push(p.id);
-    else contactIds.push(p.id);
-  }
-  const newest = (a: MarketoLeadRef | undefined, b: MarketoLeadRef) => (!a || b.id > a.id ? b : a);
-  const bySfdc = new Map<string, MarketoLeadRef>();
-  for (const l of await deps.marketo.findLeads('sfdcLeadId', leadIds))
-    if (l.sfdcLeadId) bySfdc.set(l.sfdcLeadId, newest(bySfdc.get(l.sfdcLeadId), l));
-  for (const l of await deps.marketo.findLeads('sfdcContactId', contactIds))
-    if (l.sfdcContactId) bySfdc.set(l.sfdcContactId, newest(bySfdc.get(l.sfdcContactId), l));
-  const unlinked: { whoId: string; email: string }[] = [];
-  for (const whoId of whoIds) {
-    const p = people.get(whoId);
-    if (!p) {
-      out.set(whoId, null);
-      continue;
-    }
-    const key = p.sobject === 'Lead' && p.convertedContactId ? p.convertedContactId : p.id;
-    const linked = bySfdc.get(key);
-    if (linked) out.set(whoId, linked.id);
-    else if (p.email) unlinked.push({ whoId, email: normaliseEmail(p.email) });
-    else out.set(whoId, null);
-  }
-  const byEmail = new Map<string, MarketoLeadRef>();
-  const emails = [...new Set(unlinked.map((u) => u.email))];
-  for (const l of await deps.marketo.findLeads('email', emails))
-    if (l.email) byEmail.set(normaliseEmail(l.email), newest(byEmail.get(normaliseEmail(l.email)), l));
-  for (const u of unlinked) out.set(u.whoId, byEmail.get(u.email)?.id ?? null);
-  return out;
 }

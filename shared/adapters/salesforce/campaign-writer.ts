@@ -1,7 +1,12 @@
 import * as z from 'zod';
 import type { MemberStatus } from '../../domain/campaign-status.js';
 import { soql, soqlIdentifier } from '../../domain/soql.js';
-import type { CampaignRef, CampaignWriter, MemberWrite } from '../../ports/campaign-writer.js';
+import type {
+  CampaignReadBack,
+  CampaignRef,
+  CampaignWriter,
+  MemberWrite,
+} from '../../ports/campaign-writer.js';
 import type { SalesforceApi } from '../../ports/salesforce-api.js';
 
 /**
@@ -19,7 +24,7 @@ const chunks = <T>(xs: readonly T[]): T[][] => {
   return out;
 };
 
-export class SalesforceCampaignWriter implements CampaignWriter {
+export class SalesforceCampaignWriter implements CampaignWriter, CampaignReadBack {
   constructor(
     private readonly salesforce: SalesforceApi,
     private readonly options: { optOutField: string; lastFiveField: string | undefined },
@@ -191,6 +196,52 @@ export class SalesforceCampaignWriter implements CampaignWriter {
           `Writing ${field} failed on ${failed} ${sobject}(s); deploy the field (salesforce/ metadata) and grant the integration user edit access.`,
         );
     }
+  }
+
+  async members(
+    campaignIds: readonly string[],
+  ): Promise<{ campaignId: string; personKey: string; status: string }[]> {
+    const out: { campaignId: string; personKey: string; status: string }[] = [];
+    for (const part of chunks(campaignIds)) {
+      const rows = await this.salesforce.query(
+        soql`SELECT CampaignId, LeadId, ContactId, Status FROM CampaignMember WHERE CampaignId IN ${part}`,
+      );
+      for (const raw of rows) {
+        const m = z
+          .object({
+            CampaignId: z.string(),
+            LeadId: z.string().nullish(),
+            ContactId: z.string().nullish(),
+            Status: z.string().nullish(),
+          })
+          .parse(raw);
+        // A member that is a converted Lead carries both ids; the Contact is the person (job 1's rule).
+        const personKey = m.ContactId ? `Contact:${m.ContactId}` : `Lead:${m.LeadId ?? ''}`;
+        out.push({ campaignId: m.CampaignId, personKey, status: m.Status ?? '' });
+      }
+    }
+    return out;
+  }
+
+  async lastFive(
+    people: readonly { sobject: 'Lead' | 'Contact'; id: string }[],
+  ): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!this.options.lastFiveField) return out;
+    const field = soqlIdentifier(this.options.lastFiveField);
+    for (const sobject of ['Lead', 'Contact'] as const) {
+      const ids = people.filter((p) => p.sobject === sobject).map((p) => p.id);
+      for (const part of chunks(ids)) {
+        const rows = await this.salesforce.query<Record<string, unknown>>(
+          soql`SELECT Id, ${field} FROM ${soqlIdentifier(sobject)} WHERE Id IN ${part}`,
+        );
+        for (const raw of rows) {
+          const value = raw[this.options.lastFiveField];
+          out.set(`${sobject}:${String(raw.Id)}`, typeof value === 'string' ? value : '');
+        }
+      }
+    }
+    return out;
   }
 
   private async statuses(campaignIds: readonly string[]): Promise<Map<string, string[]>> {

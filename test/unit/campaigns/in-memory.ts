@@ -1,5 +1,6 @@
 import type { MemberStatus, MembershipStatus } from '../../../shared/domain/campaign-status.js';
 import type {
+  CampaignPersonState,
   CampaignRef,
   CampaignStateStore,
   CampaignWriter,
@@ -16,6 +17,10 @@ export class InMemoryEmailSource implements EmailActivitySource {
     return this.rows.filter(
       (r) => r.activityDate >= since.toISOString() && r.activityDate <= until.toISOString(),
     );
+  }
+  async firstEmailActivityPage(since: Date) {
+    const rows = this.rows.filter((r) => r.activityDate >= since.toISOString());
+    return { rows: rows.slice(0, 300), more: rows.length > 300 };
   }
   async linkedPeople(leadIds: readonly number[]) {
     const out = new Map<number, LinkedPerson>();
@@ -96,14 +101,14 @@ export class InMemoryCampaignState implements CampaignStateStore {
     this.watermark = iso;
   }
   async getPeople(keys: readonly string[]) {
-    const out = new Map<string, { memberships: MembershipStatus[]; lastFive?: string }>();
+    const out = new Map<string, CampaignPersonState>();
     for (const k of keys) {
       const p = this.people.get(k);
       if (p) out.set(k, structuredClone(p));
     }
     return out;
   }
-  async putPeople(rows: readonly { key: string; memberships: MembershipStatus[]; lastFive?: string }[]) {
+  async putPeople(rows: readonly ({ key: string } & CampaignPersonState)[]) {
     for (const { key, ...rest } of rows) this.people.set(key, structuredClone(rest));
   }
   async getFirstSends(programs: readonly string[]) {
