@@ -89,6 +89,7 @@ export async function runSalesActivityJob(
         written: report.added,
         recoveredByReadBack: report.recoveredByReadBack,
         ...flatCounts('skipped', report.skipped),
+        ...flatCounts('pending', report.pending),
         ...flatCounts('failed', report.failed),
         'calls.marketo': calls.marketo,
         'calls.salesforce': calls.salesforce,

@@ -49,6 +49,11 @@ export interface SalesActivityReport {
   skipped: Record<SalesActivitySkipReason, number>;
   /** Items Marketo skipped, by error code (sent again if the record is read again). */
   failed: Record<string, number>;
+  /**
+   * Records whose person had no Marketo lead, kept for the look-back and read again by Id on each
+   * run: `revisited` this run, `written` of them now, still `waiting` after it, `expired` (dropped).
+   */
+  pending: { revisited: number; written: number; waiting: number; expired: number };
   activityTypeId?: number;
   typeActions: string[];
 }
@@ -75,17 +80,38 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
     recoveredByReadBack: 0,
     skipped: { ownTask: 0, alreadySent: 0, editedAfterSend: 0, noPerson: 0, noMarketoLead: 0 },
     failed: {},
+    pending: { revisited: 0, written: 0, waiting: 0, expired: 0 },
     typeActions: [],
   };
   const kinds = (Object.keys(settings.kinds) as SalesActivityKind[]).filter((k) => settings.kinds[k]);
-  const records = kinds.length > 0 ? await deps.source.readEligible({ since, until, kinds }) : [];
-  report.read = records.length;
-  for (const r of records) report.readByKind[r.kind] += 1;
+  const windowRecords = kinds.length > 0 ? await deps.source.readEligible({ since, until, kinds }) : [];
+  report.read = windowRecords.length;
+  for (const r of windowRecords) report.readByKind[r.kind] += 1;
+  // Records an earlier run skipped for want of a Marketo lead: read again by Id while inside the look-back.
+  const nowMs = clock();
+  const pending = await deps.store.pendingRecords();
+  const expired = [...pending].filter(([, keep]) => Date.parse(keep) <= nowMs).map(([id]) => id);
+  const inWindow = new Set(windowRecords.map((r) => r.id));
+  const waitingIds = [...pending.keys()].filter(
+    (id) => !inWindow.has(id) && Date.parse(pending.get(id) ?? '') > nowMs,
+  );
+  const revisited =
+    waitingIds.length > 0 && kinds.length > 0
+      ? await deps.source.readByIds({ ids: waitingIds, until, kinds })
+      : [];
+  report.pending.revisited = revisited.length;
+  report.pending.expired = expired.length;
+  const records = [...windowRecords, ...revisited];
+  /** Record ids this run settled (sent, already sent, ours, no person): no longer pending. */
+  const settledIds = new Set<string>();
+  const stillPending: { recordId: string; keepUntil: string }[] = [];
 
   const candidates: SalesActivityRecord[] = [];
   for (const r of records) {
-    if (r.marketoActivityId) report.skipped.ownTask += 1;
-    else candidates.push(r);
+    if (r.marketoActivityId) {
+      report.skipped.ownTask += 1;
+      settledIds.add(r.id);
+    } else candidates.push(r);
   }
   if (candidates.length > 0) {
     const ledger = await deps.store.getLedger(candidates.map((r) => r.id));
@@ -103,6 +129,7 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
     for (const r of candidates) {
       const entry = ledger.get(r.id);
       if (entry?.state === 'added') {
+        settledIds.add(r.id);
         if (r.systemModstamp > entry.systemModstamp) report.skipped.editedAfterSend += 1;
         else report.skipped.alreadySent += 1;
       } else toSend.push(r);
@@ -114,18 +141,35 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
       const lead = r.whoId ? leadOf.get(r.whoId) : undefined;
       if (!r.whoId || !whoObject(r.whoId)) {
         report.skipped.noPerson += 1;
+        settledIds.add(r.id);
         continue;
       }
       if (lead === undefined || lead === null) {
         report.skipped.noMarketoLead += 1;
+        const keepUntil =
+          pending.get(r.id) ??
+          new Date(Date.parse(r.occurredAt) + settings.lookbackDays * 86_400_000).toISOString();
+        if (Date.parse(keepUntil) > nowMs) stillPending.push({ recordId: r.id, keepUntil });
         continue;
       }
       items.push({ record: r, item: toCustomActivity(r, lead, type.id, instanceUrl) });
     }
     for (let i = 0; i < items.length; i += MARKETO_MAX_BATCH) {
-      await sendChunk(deps, items.slice(i, i + MARKETO_MAX_BATCH), clock, report);
+      const added = await sendChunk(deps, items.slice(i, i + MARKETO_MAX_BATCH), clock, report);
+      for (const id of added) {
+        settledIds.add(id);
+        if (pending.has(id)) report.pending.written += 1;
+      }
     }
   }
+  // Pending: gone from Salesforce (not read back), settled, or past the look-back → removed.
+  const read = new Set(records.map((r) => r.id));
+  const remove = [...pending.keys()].filter(
+    (id) => settledIds.has(id) || expired.includes(id) || (waitingIds.includes(id) && !read.has(id)),
+  );
+  const put = stillPending.filter((p) => pending.get(p.recordId) !== p.keepUntil);
+  if (put.length > 0 || remove.length > 0) await deps.store.updatePending(put, remove);
+  report.pending.waiting = pending.size - remove.length + put.length;
   await deps.store.putWatermark(until.toISOString());
   return report;
 }
@@ -135,7 +179,7 @@ async function sendChunk(
   chunk: { record: SalesActivityRecord; item: CustomActivityItem }[],
   clock: () => number,
   report: SalesActivityReport,
-): Promise<void> {
+): Promise<string[]> {
   const sentAt = new Date(clock()).toISOString();
   const pending: SalesActivityLedgerEntry[] = chunk.map(({ record, item }) => ({
     recordId: record.id,
@@ -166,6 +210,7 @@ async function sendChunk(
     }
   });
   await deps.store.putLedger(settled);
+  return settled.filter((e) => e.state === 'added').map((e) => e.recordId);
 }
 
 /** Ledger entries left `sending` by a crash: added if the type's activities hold the record Id, else sent again. */
