@@ -211,7 +211,9 @@ main(process.argv.slice(2)).then(
       (err instanceof Error && err.name === 'UsageError') ||
       (err instanceof Error && err.name === 'OptOutsUsageError') ||
       // Settings name an activity type this Marketo instance lacks: a settings error, named.
-      (err instanceof Error && err.name === 'UnknownActivityTypeError')
+      (err instanceof Error && err.name === 'UnknownActivityTypeError') ||
+      // Settings campaigns.programs names a Campaign Salesforce does not hold: named.
+      (err instanceof Error && err.name === 'CampaignMappingError')
     ) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;

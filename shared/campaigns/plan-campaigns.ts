@@ -39,8 +39,6 @@ export async function planCampaigns(deps: {
   writer: Pick<CampaignWriter, 'campaignsByName'>;
   store: Pick<CampaignStateStore, 'getWatermark'>;
   settings: CampaignSyncSettings;
-  /** Programs mapped to a Campaign in settings (never created). */
-  mappedPrograms?: ReadonlySet<string>;
   now?: () => number;
 }): Promise<CampaignPlan> {
   const { settings } = deps;
@@ -73,7 +71,7 @@ export async function planCampaigns(deps: {
   const programs = [...new Set(selected.map((s) => s.program))];
   const people = Math.round(new Set(selected.map((s) => s.leadId)).size * scale);
   const memberships = Math.round(new Set(selected.map((s) => `${s.leadId}|${s.program}`)).size * scale);
-  const unmapped = programs.filter((p) => !deps.mappedPrograms?.has(p));
+  const unmapped = programs.filter((p) => settings.programs?.[p] === undefined);
   const existing = unmapped.length > 0 ? await deps.writer.campaignsByName(unmapped) : new Map();
   const campaignsToCreate = unmapped.filter((p) => !existing.has(p)).length;
   const per = (count: number, size: number) => Math.ceil(count / size);

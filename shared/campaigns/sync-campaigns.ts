@@ -1,7 +1,6 @@
 import {
   foldMemberships,
   lastFiveStatuses,
-  MEMBER_STATUSES,
   type MemberStatus,
   type MembershipStatus,
 } from '../domain/campaign-status.js';
@@ -14,12 +13,15 @@ import type {
   MemberWrite,
 } from '../ports/campaign-writer.js';
 import { campaignEvents } from './campaign-events.js';
+import { resolveCampaigns } from './resolve-campaigns.js';
 
 export interface CampaignSyncSettings {
   lookbackDays: number;
   overlapMinutes: number;
   /** Programs whose name matches sync (a case-insensitive regular expression); unset = every program. */
   programFilter?: string | undefined;
+  /** Explicit program → Campaign Id or name (settings campaigns.programs), before name-based creation. */
+  programs?: Readonly<Record<string, string>> | undefined;
   /** Write the last-five-statuses field on Lead and Contact. */
   lastFiveField: boolean;
 }
@@ -117,22 +119,12 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
     }
   }
 
-  // Campaigns: one per program, created with every member status the sync writes.
+  // Campaigns: the mapped one or one per program, created with every member status the sync writes.
   const names = [...new Set(writes.map((w) => w.membership.campaign))];
-  const campaigns = await deps.writer.campaignsByName(names);
-  for (const name of names) {
-    const found = campaigns.get(name);
-    if (!found) {
-      campaigns.set(name, await deps.writer.createCampaign(name, MEMBER_STATUSES));
-      report.campaignsCreated += 1;
-    } else {
-      const missing = MEMBER_STATUSES.filter((s) => !found.memberStatuses.includes(s));
-      if (missing.length > 0) {
-        await deps.writer.addMemberStatuses(found.id, missing);
-        report.memberStatusesAdded += missing.length;
-      }
-    }
-  }
+  const resolved = await resolveCampaigns(deps.writer, names, settings.programs ?? {}, { create: true });
+  const campaigns = resolved.campaigns;
+  report.campaignsCreated = resolved.created;
+  report.memberStatusesAdded = resolved.memberStatusesAdded;
   for (const w of writes) w.campaignId = campaigns.get(w.membership.campaign)?.id ?? '';
   const results = writes.length > 0 ? await deps.writer.upsertMembers(writes) : [];
   const failedKeys = new Set<string>();

@@ -6,6 +6,7 @@ import type {
   EmailActivitySource,
 } from '../ports/campaign-writer.js';
 import { campaignEvents } from './campaign-events.js';
+import { resolveCampaigns } from './resolve-campaigns.js';
 import type { CampaignSyncSettings } from './sync-campaigns.js';
 
 /**
@@ -18,12 +19,18 @@ import type { CampaignSyncSettings } from './sync-campaigns.js';
 
 export interface CampaignVerifyDeps {
   source: EmailActivitySource;
-  writer: Pick<CampaignWriter, 'campaignsByName' | 'convertedContacts' | 'optedOutAt'>;
+  writer: Pick<
+    CampaignWriter,
+    | 'campaignsByName'
+    | 'campaignsByIds'
+    | 'createCampaign'
+    | 'addMemberStatuses'
+    | 'convertedContacts'
+    | 'optedOutAt'
+  >;
   readBack: CampaignReadBack;
   store: Pick<CampaignStateStore, 'getWatermark' | 'getFirstSends' | 'getPeople'>;
   settings: CampaignSyncSettings;
-  /** Program → Campaign id, when the programs are mapped explicitly (settings campaigns.programs). */
-  campaignIds?: (programs: readonly string[]) => Promise<Map<string, string>>;
   now?: () => Date;
 }
 
@@ -76,9 +83,10 @@ export async function verifyCampaigns(
   const inWindow = new Set(kept.map((e) => `${e.personKey}\u0000${e.campaign}`));
 
   const programs = [...new Set(kept.map((e) => e.campaign))];
-  const campaignOf = deps.campaignIds
-    ? await deps.campaignIds(programs)
-    : new Map([...(await deps.writer.campaignsByName(programs))].map(([n, c]) => [n, c.id]));
+  const { campaigns } = await resolveCampaigns(deps.writer, programs, deps.settings.programs ?? {}, {
+    create: false,
+  });
+  const campaignOf = new Map([...campaigns].map(([p, c]) => [p, c.id]));
   const members = await deps.readBack.members([...new Set(campaignOf.values())]);
   const found = new Map(members.map((m) => [`${m.personKey}\u0000${m.campaignId}`, m.status]));
 

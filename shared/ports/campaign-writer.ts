@@ -42,6 +42,8 @@ export interface MemberWrite {
 /** What job 4b needs from Salesforce. */
 export interface CampaignWriter {
   campaignsByName(names: readonly string[]): Promise<Map<string, CampaignRef>>;
+  /** Campaigns by Id (absent ids are missing from the map; keys as given). */
+  campaignsByIds(ids: readonly string[]): Promise<Map<string, CampaignRef>>;
   /** Creates the Campaign with the given member statuses (Salesforce refuses a status a Campaign does not define). */
   createCampaign(name: string, memberStatuses: readonly MemberStatus[]): Promise<CampaignRef>;
   addMemberStatuses(campaignId: string, labels: readonly MemberStatus[]): Promise<void>;

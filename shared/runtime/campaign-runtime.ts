@@ -41,6 +41,7 @@ export function campaignRuntime(
         lookbackDays: settings.lookbackDays,
         overlapMinutes: settings.overlapMinutes,
         programFilter: settings.programFilter,
+        programs: settings.programs,
         lastFiveField: settings.lastFiveField !== null,
       },
     },

@@ -46,6 +46,22 @@ export class SalesforceCampaignWriter implements CampaignWriter, CampaignReadBac
     return out;
   }
 
+  async campaignsByIds(ids: readonly string[]): Promise<Map<string, CampaignRef>> {
+    const out = new Map<string, CampaignRef>();
+    for (const part of chunks(ids)) {
+      const rows = await this.salesforce.query(soql`SELECT Id, Name FROM Campaign WHERE Id IN ${part}`);
+      for (const raw of rows) {
+        const r = z.object({ Id: z.string(), Name: z.string() }).parse(raw);
+        // Salesforce answers 18-character Ids; a 15-character one in settings is its prefix.
+        const asked = part.find((id) => r.Id === id || r.Id.slice(0, 15) === id) ?? r.Id;
+        out.set(asked, { id: r.Id, name: r.Name, memberStatuses: [] });
+      }
+    }
+    const labels = await this.statuses([...out.values()].map((c) => c.id));
+    for (const c of out.values()) c.memberStatuses = labels.get(c.id) ?? [];
+    return out;
+  }
+
   async createCampaign(name: string, memberStatuses: readonly MemberStatus[]): Promise<CampaignRef> {
     const [saved] = await this.salesforce.create('Campaign', [
       { Name: name, Type: 'Email', Status: 'In Progress', IsActive: true },

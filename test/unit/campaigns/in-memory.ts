@@ -47,6 +47,14 @@ export class InMemoryCampaignOrg implements CampaignWriter {
     for (const c of this.campaigns.values()) if (names.includes(c.name)) out.set(c.name, { ...c });
     return out;
   }
+  async campaignsByIds(ids: readonly string[]) {
+    const out = new Map<string, CampaignRef>();
+    for (const id of ids) {
+      const c = this.campaigns.get(id);
+      if (c) out.set(id, { ...c });
+    }
+    return out;
+  }
   async createCampaign(name: string, memberStatuses: readonly MemberStatus[]) {
     const c = { id: `701C${++this.seq}`, name, memberStatuses: [...memberStatuses] };
     this.campaigns.set(c.id, c);
