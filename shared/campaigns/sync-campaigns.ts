@@ -9,6 +9,7 @@ import type {
   CampaignPersonState,
   CampaignStateStore,
   CampaignWriter,
+  EmailActivityRow,
   EmailActivitySource,
   MemberWrite,
 } from '../ports/campaign-writer.js';
@@ -32,6 +33,10 @@ export interface CampaignSyncDeps {
   store: CampaignStateStore;
   settings: CampaignSyncSettings;
   clock?: () => number;
+  /** Stop starting new chunks after this long (a Lambda run's 15 minutes); unset = no limit. */
+  budgetMs?: number;
+  /** Rows per chunk (default 3,000: ten Marketo pages). */
+  chunkRows?: number;
 }
 
 export interface CampaignSyncReport {
@@ -52,7 +57,12 @@ export interface CampaignSyncReport {
     unchanged: number;
   };
   failed: number;
+  /** False when the run stopped at its time budget (watermark checkpointed; the next run continues). */
+  complete: boolean;
 }
+
+/** Email activity rows applied per chunk (ten Marketo pages) between time-budget checks. */
+const ROWS_PER_CHUNK = 3_000;
 
 /**
  * One job-4b cycle: Marketo email activity since the watermark → one Salesforce Campaign per
@@ -81,19 +91,59 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
       unchanged: 0,
     },
     failed: 0,
+    complete: true,
   };
-  const rows = await deps.source.readEmailActivities(since, until);
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
+  const budget = deps.budgetMs ?? Number.POSITIVE_INFINITY;
+  // Pages in chunks: each chunk's members, last-five fields and state are written before the next
+  // is read, so a run stopped by its time budget checkpoints the watermark at the last activity it
+  // applied and the next run continues there (re-reading the overlap folds to the same state).
+  let group: EmailActivityRow[] = [];
+  let appliedUntil: string | undefined;
+  const pages = deps.source.emailActivityPages(since, until)[Symbol.asyncIterator]();
+  for (;;) {
+    const page = await pages.next();
+    if (!page.done) group.push(...page.value);
+    if (!page.done && group.length < (deps.chunkRows ?? ROWS_PER_CHUNK)) continue;
+    if (group.length > 0) {
+      await applyChunk(deps, group, report);
+      appliedUntil = group.reduce(
+        (max, r) => (r.activityDate > max ? r.activityDate : max),
+        appliedUntil ?? '',
+      );
+      group = [];
+    }
+    if (page.done) break;
+    if (clock() - started >= budget) {
+      report.complete = false;
+      await pages.return?.(undefined);
+      break;
+    }
+  }
+  if (report.failed > 0) return report;
+  if (report.complete) await deps.store.putWatermark(until.toISOString());
+  else if (appliedUntil) await deps.store.putWatermark(new Date(appliedUntil).toISOString());
+  return report;
+}
+
+/** One chunk of email activity rows: fold, Campaigns, members, last-five fields and stored state. */
+async function applyChunk(
+  deps: CampaignSyncDeps,
+  rows: readonly EmailActivityRow[],
+  report: CampaignSyncReport,
+): Promise<void> {
   const { people, kept, state, optedOutAt, changedFirst, counts } = await campaignEvents(
     deps,
-    settings,
+    deps.settings,
     rows,
   );
-  report.read = counts.read;
-  report.convertedReplaced = counts.convertedReplaced;
-  report.skipped.noProgram = counts.noProgram;
-  report.skipped.filteredOut = counts.filteredOut;
-  report.skipped.noSalesforcePerson = counts.noSalesforcePerson;
-  report.skipped.optedOutBeforeFirstSend = counts.optedOutBeforeFirstSend;
+  report.read += counts.read;
+  report.convertedReplaced += counts.convertedReplaced;
+  report.skipped.noProgram += counts.noProgram;
+  report.skipped.filteredOut += counts.filteredOut;
+  report.skipped.noSalesforcePerson += counts.noSalesforcePerson;
+  report.skipped.optedOutBeforeFirstSend += counts.optedOutBeforeFirstSend;
 
   const writes: (MemberWrite & { key: string; membership: MembershipStatus })[] = [];
   const next = new Map<string, MembershipStatus[]>();
@@ -121,10 +171,10 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
 
   // Campaigns: the mapped one or one per program, created with every member status the sync writes.
   const names = [...new Set(writes.map((w) => w.membership.campaign))];
-  const resolved = await resolveCampaigns(deps.writer, names, settings.programs ?? {}, { create: true });
+  const resolved = await resolveCampaigns(deps.writer, names, deps.settings.programs ?? {}, { create: true });
   const campaigns = resolved.campaigns;
-  report.campaignsCreated = resolved.created;
-  report.memberStatusesAdded = resolved.memberStatusesAdded;
+  report.campaignsCreated += resolved.created;
+  report.memberStatusesAdded += resolved.memberStatusesAdded;
   for (const w of writes) w.campaignId = campaigns.get(w.membership.campaign)?.id ?? '';
   const results = writes.length > 0 ? await deps.writer.upsertMembers(writes) : [];
   const failedKeys = new Set<string>();
@@ -148,7 +198,7 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
     const memberships = next.get(key) ?? [];
     const previous = state.get(key)?.lastFive;
     let lastFive = previous;
-    if (settings.lastFiveField) {
+    if (deps.settings.lastFiveField) {
       lastFive = lastFiveStatuses(memberships);
       if (lastFive !== previous) lastFiveWrites.push({ ...person, value: lastFive });
     }
@@ -162,10 +212,8 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
   }
   if (lastFiveWrites.length > 0) {
     await deps.writer.writeLastFive(lastFiveWrites);
-    report.lastFiveWritten = lastFiveWrites.length;
+    report.lastFiveWritten += lastFiveWrites.length;
   }
   await deps.store.putPeople(toStore);
   if (changedFirst.size > 0) await deps.store.putFirstSends(changedFirst);
-  if (report.failed === 0) await deps.store.putWatermark(until.toISOString());
-  return report;
 }

@@ -110,6 +110,11 @@ const salesActivitiesSchema = z
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark. */
     overlapMinutes: overlapMinutesSchema,
+    /**
+     * A run stops starting new work after this long, its watermark checkpointed, and the next run
+     * (invocation) continues there: a first back-fill longer than one Lambda run (15 minutes).
+     */
+    runBudgetSeconds: z.number().int().min(1).max(840).default(720),
     /** The one custom activity type (with a `kind` attribute) the sync creates and approves. */
     activityType: z
       .object({
@@ -137,6 +142,11 @@ const campaignsSchema = z
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark (Send Email is committed late). */
     overlapMinutes: overlapMinutesSchema,
+    /**
+     * A run stops starting new work after this long, its watermark checkpointed, and the next run
+     * (invocation) continues there: a first back-fill longer than one Lambda run (15 minutes).
+     */
+    runBudgetSeconds: z.number().int().min(1).max(840).default(720),
     /** Case-insensitive regular expression on the program name; unset = every program with email activity. */
     programFilter: z
       .string()

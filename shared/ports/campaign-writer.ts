@@ -20,6 +20,8 @@ export interface LinkedPerson {
 /** Where job 4b reads email activity and the people it concerns (Marketo). */
 export interface EmailActivitySource {
   readEmailActivities(since: Date, until: Date): Promise<EmailActivityRow[]>;
+  /** The same rows page by page (oldest first), for a run that checkpoints as it goes. */
+  emailActivityPages(since: Date, until: Date): AsyncIterable<EmailActivityRow[]>;
   /** The first page from `since` (a plan's sample): its rows and whether more follow. */
   firstEmailActivityPage(since: Date): Promise<{ rows: EmailActivityRow[]; more: boolean }>;
   /** Marketo lead id → linked Salesforce person (leads with none are absent). */

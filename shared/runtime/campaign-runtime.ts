@@ -37,6 +37,7 @@ export function campaignRuntime(
       source: new MarketoEmailActivityReader(marketo),
       writer,
       store: new DynamoDbCampaignStateStore(platform.doc, platform.tables.campaigns),
+      budgetMs: settings.runBudgetSeconds * 1000,
       settings: {
         lookbackDays: settings.lookbackDays,
         overlapMinutes: settings.overlapMinutes,
@@ -62,11 +63,11 @@ export async function runCampaignJob(
   platform: Platform,
   credentials: GrantedCredentials,
   runId: string,
-  options: { governor?: CallGovernor } = {},
+  options: { governor?: CallGovernor; wrapDeps?: (deps: CampaignSyncDeps) => CampaignSyncDeps } = {},
 ): Promise<CampaignRun> {
   return recordedRun(platform, 'campaigns', runId, async () => {
     const runtime = campaignRuntime(platform, credentials, options.governor);
-    const report = await syncCampaigns(runtime.deps);
+    const report = await syncCampaigns(options.wrapDeps ? options.wrapDeps(runtime.deps) : runtime.deps);
     const calls = runtime.calls();
     return {
       report: { report, calls },
@@ -80,6 +81,7 @@ export async function runCampaignJob(
         ...flatCounts('status', report.membersByStatus),
         ...flatCounts('skipped', report.skipped),
         failed: report.failed,
+        complete: report.complete ? 1 : 0,
         'calls.marketo': calls.marketo,
         'calls.salesforce': calls.salesforce,
       },

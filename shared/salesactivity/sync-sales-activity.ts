@@ -29,6 +29,8 @@ export interface SalesActivityDeps {
   runId: string;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Stop starting new send chunks after this long (a Lambda run's 15 minutes); unset = no limit. */
+  budgetMs?: number;
 }
 
 export type SalesActivitySkipReason =
@@ -56,6 +58,9 @@ export interface SalesActivityReport {
   pending: { revisited: number; written: number; waiting: number; expired: number };
   activityTypeId?: number;
   typeActions: string[];
+  /** False when the run stopped at its time budget: `remaining` records wait for the next run. */
+  complete: boolean;
+  remaining: number;
 }
 
 /** Read-backs start this long before the earliest unknown activity's date (time-zone and rounding slack). */
@@ -69,6 +74,8 @@ const READ_BACK_MARGIN_MS = 10 * 60_000;
  */
 export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesActivityReport> {
   const clock = deps.clock ?? Date.now;
+  const started = clock();
+  const budget = deps.budgetMs ?? Number.POSITIVE_INFINITY;
   const { settings } = deps;
   const { since, until } = readWindow(await deps.store.getWatermark(), settings, clock());
   const report: SalesActivityReport = {
@@ -82,6 +89,8 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
     failed: {},
     pending: { revisited: 0, written: 0, waiting: 0, expired: 0 },
     typeActions: [],
+    complete: true,
+    remaining: 0,
   };
   const kinds = (Object.keys(settings.kinds) as SalesActivityKind[]).filter((k) => settings.kinds[k]);
   const windowRecords = kinds.length > 0 ? await deps.source.readEligible({ since, until, kinds }) : [];
@@ -102,6 +111,8 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
   report.pending.revisited = revisited.length;
   report.pending.expired = expired.length;
   const records = [...windowRecords, ...revisited];
+  /** Where the next run starts (less the overlap): `until`, or before the first record not sent. */
+  let checkpoint = until.toISOString();
   /** Record ids this run settled (sent, already sent, ours, no person): no longer pending. */
   const settledIds = new Set<string>();
   const stillPending: { recordId: string; keepUntil: string }[] = [];
@@ -134,28 +145,40 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
         else report.skipped.alreadySent += 1;
       } else toSend.push(r);
     }
-    const leadOf = await resolveMarketoLeads(deps, toSend);
-    const items: { record: SalesActivityRecord; item: CustomActivityItem }[] = [];
+    // Oldest first, in chunks of one Add Custom Activities call: a run stopped by its time budget
+    // has sent everything before its checkpoint (the records after it are read again next run).
+    toSend.sort((x, y) => eligibleAt(x).localeCompare(eligibleAt(y)));
     const instanceUrl = deps.source.instanceUrl();
-    for (const r of toSend) {
-      const lead = r.whoId ? leadOf.get(r.whoId) : undefined;
-      if (!r.whoId || !whoObject(r.whoId)) {
-        report.skipped.noPerson += 1;
-        settledIds.add(r.id);
-        continue;
+    for (let i = 0; i < toSend.length; i += MARKETO_MAX_BATCH) {
+      if (i > 0 && clock() - started >= budget) {
+        const rest = toSend.slice(i);
+        report.complete = false;
+        report.remaining = rest.length;
+        const fromWindow = rest.filter((r) => inWindow.has(r.id)).map(eligibleAt);
+        if (fromWindow.length > 0) checkpoint = new Date(Date.parse(fromWindow[0] ?? '') - 1).toISOString();
+        break;
       }
-      if (lead === undefined || lead === null) {
-        report.skipped.noMarketoLead += 1;
-        const keepUntil =
-          pending.get(r.id) ??
-          new Date(Date.parse(r.occurredAt) + settings.lookbackDays * 86_400_000).toISOString();
-        if (Date.parse(keepUntil) > nowMs) stillPending.push({ recordId: r.id, keepUntil });
-        continue;
+      const chunk = toSend.slice(i, i + MARKETO_MAX_BATCH);
+      const leadOf = await resolveMarketoLeads(deps, chunk);
+      const items: { record: SalesActivityRecord; item: CustomActivityItem }[] = [];
+      for (const r of chunk) {
+        const lead = r.whoId ? leadOf.get(r.whoId) : undefined;
+        if (!r.whoId || !whoObject(r.whoId)) {
+          report.skipped.noPerson += 1;
+          settledIds.add(r.id);
+          continue;
+        }
+        if (lead === undefined || lead === null) {
+          report.skipped.noMarketoLead += 1;
+          const keepUntil =
+            pending.get(r.id) ??
+            new Date(Date.parse(r.occurredAt) + settings.lookbackDays * 86_400_000).toISOString();
+          if (Date.parse(keepUntil) > nowMs) stillPending.push({ recordId: r.id, keepUntil });
+          continue;
+        }
+        items.push({ record: r, item: toCustomActivity(r, lead, type.id, instanceUrl) });
       }
-      items.push({ record: r, item: toCustomActivity(r, lead, type.id, instanceUrl) });
-    }
-    for (let i = 0; i < items.length; i += MARKETO_MAX_BATCH) {
-      const added = await sendChunk(deps, items.slice(i, i + MARKETO_MAX_BATCH), clock, report);
+      const added = items.length > 0 ? await sendChunk(deps, items, clock, report) : [];
       for (const id of added) {
         settledIds.add(id);
         if (pending.has(id)) report.pending.written += 1;
@@ -170,8 +193,17 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
   const put = stillPending.filter((p) => pending.get(p.recordId) !== p.keepUntil);
   if (put.length > 0 || remove.length > 0) await deps.store.updatePending(put, remove);
   report.pending.waiting = pending.size - remove.length + put.length;
-  await deps.store.putWatermark(until.toISOString());
+  await deps.store.putWatermark(checkpoint);
   return report;
+}
+
+/**
+ * When a record became eligible, as the next run's read finds it again: a Task by SystemModstamp;
+ * an Event by SystemModstamp or, later, its end (the read takes Events that ended in the window).
+ */
+function eligibleAt(r: SalesActivityRecord): string {
+  if (r.sobject === 'Event' && r.dueDate && r.dueDate > r.systemModstamp) return r.dueDate;
+  return r.systemModstamp;
 }
 
 async function sendChunk(

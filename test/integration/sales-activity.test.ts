@@ -188,4 +188,33 @@ describe('tasks (job 4a) on the embedded default', () => {
     expect(fourth.pending.revisited).toBe(first.pending.waiting - 1);
     expect(activitiesByRecord(emb, first.activityTypeId!).get(task.Id)).toEqual([lead.id]);
   });
+
+  it('continues a back-fill stopped by its time budget on the next runs, each record exactly once', async () => {
+    const emb = await startEmbedded();
+    e = emb;
+    seedSalesActivity(emb.local.salesforceSandbox!.state, { now: Date.now(), tasks: 1_200, events: 100 });
+    const before = Date.now();
+    // A budget spent before the first send: each run sends one chunk (300), checkpoints, and stops.
+    const tiny = (deps: SalesActivityDeps): SalesActivityDeps => ({ ...deps, budgetMs: 0 });
+    const runs = [];
+    for (let i = 0; i < 10; i++) {
+      const run = await runTasksCommand(emb.local, { wrapDeps: tiny });
+      runs.push(run);
+      if (run.complete) break;
+    }
+    const want = expected(emb, before);
+    expect(want.size).toBeGreaterThan(900);
+    // One chunk of 300 records a run; a few of them have no person or no Marketo lead.
+    expect(runs[0]?.complete).toBe(false);
+    expect(runs[0]?.written).toBeGreaterThan(250);
+    expect(runs[0]?.written).toBeLessThanOrEqual(300);
+    expect(runs[0]!.remaining).toBeGreaterThan(600);
+    expect(runs.at(-1)?.complete).toBe(true);
+    expect(runs.length).toBeGreaterThanOrEqual(Math.ceil(want.size / 300));
+    expect(runs.length).toBeLessThanOrEqual(Math.ceil(want.size / 300) + 1);
+    expect(runs.reduce((n, r) => n + r.written, 0)).toBe(want.size);
+    const got = activitiesByRecord(emb, runs[0]!.activityTypeId!);
+    expect(got.size).toBe(want.size);
+    for (const [recordId, leadId] of want) expect(got.get(recordId), recordId).toEqual([leadId]);
+  });
 });

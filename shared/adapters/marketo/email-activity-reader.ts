@@ -13,11 +13,16 @@ export class MarketoEmailActivityReader implements EmailActivitySource {
 
   async readEmailActivities(since: Date, until: Date): Promise<EmailActivityRow[]> {
     const out: EmailActivityRow[] = [];
+    for await (const rows of this.emailActivityPages(since, until)) out.push(...rows);
+    return out;
+  }
+
+  async *emailActivityPages(since: Date, until: Date): AsyncGenerator<EmailActivityRow[]> {
     let nextPageToken = await this.marketo.getPagingToken(since);
     for (;;) {
       const page = await this.page(nextPageToken);
-      out.push(...page.rows.filter((r) => Date.parse(r.activityDate) <= until.getTime()));
-      if (!page.more) return out;
+      yield page.rows.filter((r) => Date.parse(r.activityDate) <= until.getTime());
+      if (!page.more) return;
       nextPageToken = page.nextPageToken;
     }
   }

@@ -18,6 +18,11 @@ export class InMemoryEmailSource implements EmailActivitySource {
       (r) => r.activityDate >= since.toISOString() && r.activityDate <= until.toISOString(),
     );
   }
+  async *emailActivityPages(since: Date, until: Date) {
+    const rows = await this.readEmailActivities(since, until);
+    for (let i = 0; i < rows.length; i += this.pageSize) yield rows.slice(i, i + this.pageSize);
+  }
+  pageSize = 300;
   async firstEmailActivityPage(since: Date) {
     const rows = this.rows.filter((r) => r.activityDate >= since.toISOString());
     return { rows: rows.slice(0, 300), more: rows.length > 300 };
