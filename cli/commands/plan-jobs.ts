@@ -30,7 +30,7 @@ export async function runPlanJobCommand(
         `Plan tasks ${plan.window.since} → ${plan.window.until} (${plan.window.origin})`,
         `  read        ${r.tasks} closed Tasks, ${r.events} ended Events (${r.ownTasks} our own, never sent)`,
         `  to send     ${r.toSend} (${r.alreadySent} already sent); people: ${plan.people.leads} Leads, ${plan.people.contacts} Contacts`,
-        `  type        ${plan.activityType === 'ready' ? 'approved' : 'to be set up and approved'}`,
+        `  type        ${{ ready: 'approved', setUp: 'to be set up and approved', notNeeded: 'not needed (nothing to send)' }[plan.activityType]}`,
         `  Marketo     ${plan.calls.marketo} calls, ${quotaShare(plan.calls.marketo, daily)} % of ${daily} a day`,
         `  Salesforce  ${plan.calls.salesforce} calls`,
         `  estimate    cost ${estimateCost.marketo} Marketo + ${estimateCost.salesforce} Salesforce calls: ${plan.method}`,

@@ -27,6 +27,8 @@ export interface CampaignEvents {
   state: Map<string, CampaignPersonState>;
   /** Person key → the earliest opt-out time known (stored, or seen now): kept in the state. */
   optedOutAt: Map<string, string>;
+  /** `personKey\u0000program` pairs left out (opted out before the program's first send). */
+  excluded: Set<string>;
   /** Programs whose earliest Send Email this read moved (to store). */
   changedFirst: Map<string, string>;
   counts: {
@@ -124,5 +126,5 @@ export async function campaignEvents(
     return true;
   });
   counts.optedOutBeforeFirstSend = excluded.size;
-  return { people, kept, state, optedOutAt: optedOut, firstSends, changedFirst, counts };
+  return { people, kept, state, optedOutAt: optedOut, excluded, firstSends, changedFirst, counts };
 }

@@ -35,7 +35,7 @@ export interface CampaignSyncDeps {
   clock?: () => number;
   /** Stop starting new chunks after this long (a Lambda run's 15 minutes); unset = no limit. */
   budgetMs?: number;
-  /** Rows per chunk (default 3,000: ten Marketo pages). */
+  /** Rows per chunk (default 10,000). */
   chunkRows?: number;
 }
 
@@ -61,8 +61,8 @@ export interface CampaignSyncReport {
   complete: boolean;
 }
 
-/** Email activity rows applied per chunk (ten Marketo pages) between time-budget checks. */
-const ROWS_PER_CHUNK = 3_000;
+/** Email activity rows applied per chunk (about 34 Marketo pages) between time-budget checks. */
+const ROWS_PER_CHUNK = 10_000;
 
 /**
  * One job-4b cycle: Marketo email activity since the watermark → one Salesforce Campaign per
@@ -100,6 +100,7 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
   // is read, so a run stopped by its time budget checkpoints the watermark at the last activity it
   // applied and the next run continues there (re-reading the overlap folds to the same state).
   let group: EmailActivityRow[] = [];
+  const excludedPairs = new Set<string>();
   let appliedUntil: string | undefined;
   const pages = deps.source.emailActivityPages(since, until)[Symbol.asyncIterator]();
   for (;;) {
@@ -107,7 +108,7 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
     if (!page.done) group.push(...page.value);
     if (!page.done && group.length < (deps.chunkRows ?? ROWS_PER_CHUNK)) continue;
     if (group.length > 0) {
-      await applyChunk(deps, group, report);
+      await applyChunk(deps, group, report, excludedPairs);
       appliedUntil = group.reduce(
         (max, r) => (r.activityDate > max ? r.activityDate : max),
         appliedUntil ?? '',
@@ -132,8 +133,9 @@ async function applyChunk(
   deps: CampaignSyncDeps,
   rows: readonly EmailActivityRow[],
   report: CampaignSyncReport,
+  excludedPairs: Set<string>,
 ): Promise<void> {
-  const { people, kept, state, optedOutAt, changedFirst, counts } = await campaignEvents(
+  const { people, kept, state, optedOutAt, excluded, changedFirst, counts } = await campaignEvents(
     deps,
     deps.settings,
     rows,
@@ -143,7 +145,9 @@ async function applyChunk(
   report.skipped.noProgram += counts.noProgram;
   report.skipped.filteredOut += counts.filteredOut;
   report.skipped.noSalesforcePerson += counts.noSalesforcePerson;
-  report.skipped.optedOutBeforeFirstSend += counts.optedOutBeforeFirstSend;
+  // Counted once per (person, program) over the run's chunks.
+  for (const k of excluded) excludedPairs.add(k);
+  report.skipped.optedOutBeforeFirstSend = excludedPairs.size;
 
   const writes: (MemberWrite & { key: string; membership: MembershipStatus })[] = [];
   const next = new Map<string, MembershipStatus[]>();

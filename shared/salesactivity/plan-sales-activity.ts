@@ -17,8 +17,8 @@ export interface SalesActivityPlan {
   /** Eligible Tasks / Events in the window (read: the plan reads what the run reads). */
   records: { tasks: number; events: number; ownTasks: number; alreadySent: number; toSend: number };
   people: { leads: number; contacts: number };
-  /** The custom activity type: ready, or to be created/completed and approved (3 more Marketo calls). */
-  activityType: 'ready' | 'setUp';
+  /** The custom activity type: ready, to be created/completed and approved (3 more Marketo calls), or not needed (nothing to send). */
+  activityType: 'ready' | 'setUp' | 'notNeeded';
   calls: { marketo: number; salesforce: number };
   method: string;
 }
@@ -85,7 +85,7 @@ export async function planSalesActivity(deps: {
       toSend: toSend.length,
     },
     people: { leads, contacts },
-    activityType: ready ? 'ready' : 'setUp',
+    activityType: candidates.length === 0 ? 'notNeeded' : ready ? 'ready' : 'setUp',
     calls: { marketo, salesforce },
     method: SALES_ACTIVITY_PLAN_METHOD,
   };

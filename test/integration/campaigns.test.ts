@@ -135,4 +135,30 @@ describe('campaigns (job 4b) on the embedded default', () => {
     );
     expect(new Set(pairs).size).toBe(pairs.length);
   });
+
+  it('writes a mapped program into the Campaign settings name by Id (campaigns.programs), creating none for it', async () => {
+    const program = 'Q4 Product Launch';
+    e = await startEmbedded({
+      settings: (input) => ({ ...input, campaigns: { programs: { [program]: '701000000000000AAA' } } }),
+    });
+    const sf = e.local.salesforceSandbox!.state;
+    const campaignId = String(
+      sf.create(
+        'Campaign',
+        { Name: 'Imported Launch' },
+        { client: 'test', autoAssign: undefined, kind: 'test' },
+      ).id,
+    );
+    // The settings name the Id of the Campaign created above (the sandbox assigns Ids at create).
+    e.local.platform.settings.campaigns.programs[program] = campaignId;
+    const run = await runCampaignsCommand(e.local);
+    const names = [...sf.campaigns.Campaign.values()].map((c) => c.Name);
+    expect(names).not.toContain(program);
+    expect(names).toContain('Imported Launch');
+    const members = [...sf.campaigns.CampaignMember.values()].filter((m) => m.CampaignId === campaignId);
+    expect(members.length).toBeGreaterThan(10);
+    expect(run.campaignsCreated).toBe(names.length - 1);
+    const verified = await runVerifyJobCommand(e.local, 'campaigns');
+    expect(verified.exitCode).toBe(0);
+  });
 });

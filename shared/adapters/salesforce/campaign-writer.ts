@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { MemberStatus } from '../../domain/campaign-status.js';
-import { soql, soqlIdentifier } from '../../domain/soql.js';
+import { type SoqlQuery, soql, soqlIdentifier } from '../../domain/soql.js';
 import type {
   CampaignReadBack,
   CampaignRef,
@@ -31,30 +31,37 @@ export class SalesforceCampaignWriter implements CampaignWriter, CampaignReadBac
   ) {}
 
   async campaignsByName(names: readonly string[]): Promise<Map<string, CampaignRef>> {
-    const out = new Map<string, CampaignRef>();
-    for (const part of chunks(names)) {
-      const rows = await this.salesforce.query(soql`SELECT Id, Name FROM Campaign WHERE Name IN ${part}`);
-      for (const raw of rows) {
-        const r = z.object({ Id: z.string(), Name: z.string() }).parse(raw);
+    return this.campaigns(
+      names,
+      (part) => soql`SELECT Id, Name FROM Campaign WHERE Name IN ${part}`,
+      (r, out) =>
         // Several Campaigns with one name: the oldest id wins, the same on every run.
-        if (!out.has(r.Name) || r.Id < (out.get(r.Name)?.id ?? ''))
-          out.set(r.Name, { id: r.Id, name: r.Name, memberStatuses: [] });
-      }
-    }
-    const labels = await this.statuses([...out.values()].map((c) => c.id));
-    for (const c of out.values()) c.memberStatuses = labels.get(c.id) ?? [];
-    return out;
+        !out.has(r.Name) || r.Id < (out.get(r.Name)?.id ?? '') ? r.Name : undefined,
+    );
   }
 
   async campaignsByIds(ids: readonly string[]): Promise<Map<string, CampaignRef>> {
+    return this.campaigns(
+      ids,
+      (part) => soql`SELECT Id, Name FROM Campaign WHERE Id IN ${part}`,
+      (r) =>
+        // Salesforce answers 18-character Ids; the 15-character prefix is the Id (the suffix is a checksum).
+        ids.find((id) => r.Id.slice(0, 15) === id.slice(0, 15)),
+    );
+  }
+
+  /** Campaigns found by `query` per chunk of keys, keyed by `keyOf` (undefined: skip), with their status labels. */
+  private async campaigns(
+    keys: readonly string[],
+    query: (part: string[]) => SoqlQuery,
+    keyOf: (row: { Id: string; Name: string }, out: Map<string, CampaignRef>) => string | undefined,
+  ): Promise<Map<string, CampaignRef>> {
     const out = new Map<string, CampaignRef>();
-    for (const part of chunks(ids)) {
-      const rows = await this.salesforce.query(soql`SELECT Id, Name FROM Campaign WHERE Id IN ${part}`);
-      for (const raw of rows) {
+    for (const part of chunks(keys)) {
+      for (const raw of await this.salesforce.query(query(part))) {
         const r = z.object({ Id: z.string(), Name: z.string() }).parse(raw);
-        // Salesforce answers 18-character Ids; a 15-character one in settings is its prefix.
-        const asked = part.find((id) => r.Id === id || r.Id.slice(0, 15) === id) ?? r.Id;
-        out.set(asked, { id: r.Id, name: r.Name, memberStatuses: [] });
+        const key = keyOf(r, out);
+        if (key !== undefined) out.set(key, { id: r.Id, name: r.Name, memberStatuses: [] });
       }
     }
     const labels = await this.statuses([...out.values()].map((c) => c.id));
