@@ -26,8 +26,15 @@ Commands:
   status                  cursors, last runs, queue and dead-letter depths
   plan                    dry run of the next activity cycle: windows, estimated activities, calls and
                           their share of the daily quotas (reads one page per window; writes nothing)
+  plan tasks|campaigns    dry run of job 4's next run: window, records, calls per vendor (writes nothing)
   verify [--since T]      read-only: Marketo activities vs ledger vs Salesforce Tasks; missing,
                           duplicate, orphan and wrong-WhoId counts with ids (exit 1 when any)
+  verify tasks [--since T]
+                          read-only: each eligible Task/Event has exactly one Marketo custom activity
+                          (read back by the Salesforce Id); missing, duplicate, pending counts
+  verify campaigns [--since T]
+                          read-only: each member's status is the furthest step of their email
+                          activities and the last-five field is exact
   explain <marketoGUID>   why that activity's Task went where it went (WhoId, rule), or why it has none
   dlq list|show <id>|redrive [--queue fetch|write|unsubscribe] [--since T]
                           dead letters with why they failed; redrive sends them back (idempotent)
@@ -143,6 +150,10 @@ async function dispatch(
       }) as Promise<ActivityCycleSummary & Record<string, unknown>>;
     }
     case 'plan': {
+      if (rest[0] === 'tasks' || rest[0] === 'campaigns') {
+        const { runPlanJobCommand } = await import('./commands/plan-jobs.js');
+        return runPlanJobCommand(local, rest[0]);
+      }
       const { runPlanCommand } = await import('./commands/plan.js');
       return runPlanCommand(local);
     }
@@ -212,6 +223,10 @@ async function dispatch(
       return undefined;
     }
     case 'verify': {
+      if (rest[0] === 'tasks' || rest[0] === 'campaigns') {
+        const { runVerifyJobCommand } = await import('./commands/verify-jobs.js');
+        return runVerifyJobCommand(local, rest[0], { since: options.since });
+      }
       const { runVerifyCommand } = await import('./commands/verify.js');
       return runVerifyCommand(local, { since: options.since });
     }
@@ -239,7 +254,9 @@ main(process.argv.slice(2)).then(
       (err instanceof Error && err.name === 'UsageError') ||
       (err instanceof Error && err.name === 'OptOutsUsageError') ||
       // Settings name an activity type this Marketo instance lacks: a settings error, named.
-      (err instanceof Error && err.name === 'UnknownActivityTypeError')
+      (err instanceof Error && err.name === 'UnknownActivityTypeError') ||
+      // Settings campaigns.programs names a Campaign Salesforce does not hold: named.
+      (err instanceof Error && err.name === 'CampaignMappingError')
     ) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;

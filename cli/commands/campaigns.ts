@@ -1,5 +1,5 @@
 import type { CallGovernor } from '../../shared/adapters/marketo/call-governor.js';
-import type { CampaignSyncReport } from '../../shared/campaigns/sync-campaigns.js';
+import type { CampaignSyncDeps, CampaignSyncReport } from '../../shared/campaigns/sync-campaigns.js';
 import { newRunId } from '../../shared/domain/run-report.js';
 import { runCampaignJob } from '../../shared/runtime/campaign-runtime.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
@@ -15,7 +15,7 @@ export interface CampaignsSummary extends CampaignSyncReport {
 /** `campaigns`: one job-4b cycle (Marketo email programs → Salesforce Campaigns and member status). */
 export async function runCampaignsCommand(
   local: LocalEnvironment,
-  options: { governor?: CallGovernor } = {},
+  options: { governor?: CallGovernor; wrapDeps?: (deps: CampaignSyncDeps) => CampaignSyncDeps } = {},
 ): Promise<CampaignsSummary> {
   const started = Date.now();
   const { report, calls } = await runCampaignJob(local.platform, local.credentials, newRunId(), options);

@@ -6,6 +6,7 @@
 import {
   CAMPAIGN_OBJECTS,
   type CampaignTables,
+  campaignMemberInsert,
   checkCampaignWrite,
   defaultMemberStatuses,
 } from './campaign-rules.js';
@@ -260,6 +261,7 @@ export class SandboxStore {
     this.table(sobject).set(id, {
       ...defaults,
       ...this.clean(record),
+      ...campaignMemberInsert(this.campaigns, sobject, record),
       // Task.IsClosed is read-only, derived from Status; "Completed" is the closed value of the
       // default TaskStatus picklist (Salesforce Object Reference: Task, TaskStatus.IsClosed).
       ...(sobject === 'Task' ? { IsClosed: record.Status === 'Completed' } : {}),

@@ -1,27 +1,28 @@
 import {
-  EMAIL_ACTIVITY_STATUS,
-  type EmailEvent,
   foldMemberships,
   lastFiveStatuses,
-  MEMBER_STATUSES,
   type MemberStatus,
   type MembershipStatus,
-  programOf,
 } from '../domain/campaign-status.js';
 import { readWindow } from '../domain/read-window.js';
 import type {
+  CampaignPersonState,
   CampaignStateStore,
   CampaignWriter,
+  EmailActivityRow,
   EmailActivitySource,
-  LinkedPerson,
   MemberWrite,
 } from '../ports/campaign-writer.js';
+import { campaignEvents } from './campaign-events.js';
+import { resolveCampaigns } from './resolve-campaigns.js';
 
 export interface CampaignSyncSettings {
   lookbackDays: number;
   overlapMinutes: number;
   /** Programs whose name matches sync (a case-insensitive regular expression); unset = every program. */
   programFilter?: string | undefined;
+  /** Explicit program → Campaign Id or name (settings campaigns.programs), before name-based creation. */
+  programs?: Readonly<Record<string, string>> | undefined;
   /** Write the last-five-statuses field on Lead and Contact. */
   lastFiveField: boolean;
 }
@@ -32,6 +33,10 @@ export interface CampaignSyncDeps {
   store: CampaignStateStore;
   settings: CampaignSyncSettings;
   clock?: () => number;
+  /** Stop starting new chunks after this long (a Lambda run's 15 minutes); unset = no limit. */
+  budgetMs?: number;
+  /** Rows per chunk (default 10,000). */
+  chunkRows?: number;
 }
 
 export interface CampaignSyncReport {
@@ -52,10 +57,12 @@ export interface CampaignSyncReport {
     unchanged: number;
   };
   failed: number;
+  /** False when the run stopped at its time budget (watermark checkpointed; the next run continues). */
+  complete: boolean;
 }
 
-type Person = { sobject: 'Lead' | 'Contact'; id: string };
-const keyOf = (p: Person) => `${p.sobject}:${p.id}`;
+/** Email activity rows applied per chunk (about 34 Marketo pages) between time-budget checks. */
+const ROWS_PER_CHUNK = 10_000;
 
 /**
  * One job-4b cycle: Marketo email activity since the watermark → one Salesforce Campaign per
@@ -84,69 +91,64 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
       unchanged: 0,
     },
     failed: 0,
+    complete: true,
   };
-  const filter = settings.programFilter ? new RegExp(settings.programFilter, 'i') : undefined;
-  const rows = await deps.source.readEmailActivities(since, until);
-  report.read = rows.length;
-
-  const usable: { leadId: number; campaign: string; status: MemberStatus; at: string }[] = [];
-  for (const r of rows) {
-    const status = EMAIL_ACTIVITY_STATUS.get(r.activityTypeId);
-    if (!status) continue;
-    const campaign = programOf(r.emailName);
-    if (!campaign) report.skipped.noProgram += 1;
-    else if (filter && !filter.test(campaign)) report.skipped.filteredOut += 1;
-    else usable.push({ leadId: r.leadId, campaign, status, at: new Date(r.activityDate).toISOString() });
-  }
-
-  // The program's first send, kept across runs (the exclusion compares opt-outs with it).
-  const programs = [...new Set(usable.map((u) => u.campaign))];
-  const firstSends = await deps.store.getFirstSends(programs);
-  const changedFirst = new Map<string, string>();
-  for (const u of usable)
-    if (u.status === 'Sent' && (!firstSends.has(u.campaign) || u.at < (firstSends.get(u.campaign) ?? ''))) {
-      firstSends.set(u.campaign, u.at);
-      changedFirst.set(u.campaign, u.at);
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
+  const budget = deps.budgetMs ?? Number.POSITIVE_INFINITY;
+  // Pages in chunks: each chunk's members, last-five fields and state are written before the next
+  // is read, so a run stopped by its time budget checkpoints the watermark at the last activity it
+  // applied and the next run continues there (re-reading the overlap folds to the same state).
+  let group: EmailActivityRow[] = [];
+  const excludedPairs = new Set<string>();
+  let appliedUntil: string | undefined;
+  const pages = deps.source.emailActivityPages(since, until)[Symbol.asyncIterator]();
+  for (;;) {
+    const page = await pages.next();
+    if (!page.done) group.push(...page.value);
+    if (!page.done && group.length < (deps.chunkRows ?? ROWS_PER_CHUNK)) continue;
+    if (group.length > 0) {
+      await applyChunk(deps, group, report, excludedPairs);
+      appliedUntil = group.reduce(
+        (max, r) => (r.activityDate > max ? r.activityDate : max),
+        appliedUntil ?? '',
+      );
+      group = [];
     }
+    if (page.done) break;
+    if (clock() - started >= budget) {
+      report.complete = false;
+      await pages.return?.(undefined);
+      break;
+    }
+  }
+  if (report.failed > 0) return report;
+  if (report.complete) await deps.store.putWatermark(until.toISOString());
+  else if (appliedUntil) await deps.store.putWatermark(new Date(appliedUntil).toISOString());
+  return report;
+}
 
-  const linked = await deps.source.linkedPeople([...new Set(usable.map((u) => u.leadId))]);
-  const converted = await deps.writer.convertedContacts(
-    [...linked.values()].filter((p) => p.sobject === 'Lead').map((p) => p.id),
+/** One chunk of email activity rows: fold, Campaigns, members, last-five fields and stored state. */
+async function applyChunk(
+  deps: CampaignSyncDeps,
+  rows: readonly EmailActivityRow[],
+  report: CampaignSyncReport,
+  excludedPairs: Set<string>,
+): Promise<void> {
+  const { people, kept, state, optedOutAt, excluded, changedFirst, counts } = await campaignEvents(
+    deps,
+    deps.settings,
+    rows,
   );
-  const personOf = (p: LinkedPerson): Person => {
-    const contact = p.sobject === 'Lead' ? converted.get(p.id) : undefined;
-    return contact ? { sobject: 'Contact', id: contact } : { sobject: p.sobject, id: p.id };
-  };
-  report.convertedReplaced = [...linked.values()].filter(
-    (p) => p.sobject === 'Lead' && converted.has(p.id),
-  ).length;
+  report.read += counts.read;
+  report.convertedReplaced += counts.convertedReplaced;
+  report.skipped.noProgram += counts.noProgram;
+  report.skipped.filteredOut += counts.filteredOut;
+  report.skipped.noSalesforcePerson += counts.noSalesforcePerson;
+  // Counted once per (person, program) over the run's chunks.
+  for (const k of excluded) excludedPairs.add(k);
+  report.skipped.optedOutBeforeFirstSend = excludedPairs.size;
 
-  const people = new Map<string, Person>();
-  const events: EmailEvent[] = [];
-  for (const u of usable) {
-    const l = linked.get(u.leadId);
-    if (!l) {
-      report.skipped.noSalesforcePerson += 1;
-      continue;
-    }
-    const person = personOf(l);
-    people.set(keyOf(person), person);
-    events.push({ personKey: keyOf(person), campaign: u.campaign, status: u.status, at: u.at });
-  }
-  const optedOut = await deps.writer.optedOutAt([...people.values()]);
-  const excluded = new Set<string>();
-  const kept = events.filter((e) => {
-    const out = optedOut.get(e.personKey);
-    const first = firstSends.get(e.campaign);
-    if (out && (!first || out < first)) {
-      excluded.add(`${e.personKey}\u0000${e.campaign}`);
-      return false;
-    }
-    return true;
-  });
-  report.skipped.optedOutBeforeFirstSend = excluded.size;
-
-  const state = await deps.store.getPeople([...people.keys()]);
   const writes: (MemberWrite & { key: string; membership: MembershipStatus })[] = [];
   const next = new Map<string, MembershipStatus[]>();
   for (const [key, person] of people) {
@@ -171,22 +173,12 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
     }
   }
 
-  // Campaigns: one per program, created with every member status the sync writes.
+  // Campaigns: the mapped one or one per program, created with every member status the sync writes.
   const names = [...new Set(writes.map((w) => w.membership.campaign))];
-  const campaigns = await deps.writer.campaignsByName(names);
-  for (const name of names) {
-    const found = campaigns.get(name);
-    if (!found) {
-      campaigns.set(name, await deps.writer.createCampaign(name, MEMBER_STATUSES));
-      report.campaignsCreated += 1;
-    } else {
-      const missing = MEMBER_STATUSES.filter((s) => !found.memberStatuses.includes(s));
-      if (missing.length > 0) {
-        await deps.writer.addMemberStatuses(found.id, missing);
-        report.memberStatusesAdded += missing.length;
-      }
-    }
-  }
+  const resolved = await resolveCampaigns(deps.writer, names, deps.settings.programs ?? {}, { create: true });
+  const campaigns = resolved.campaigns;
+  report.campaignsCreated += resolved.created;
+  report.memberStatusesAdded += resolved.memberStatusesAdded;
   for (const w of writes) w.campaignId = campaigns.get(w.membership.campaign)?.id ?? '';
   const results = writes.length > 0 ? await deps.writer.upsertMembers(writes) : [];
   const failedKeys = new Set<string>();
@@ -203,25 +195,29 @@ export async function syncCampaigns(deps: CampaignSyncDeps): Promise<CampaignSyn
   });
 
   // Persist what Salesforce now holds; a person with a failed write keeps the old state (retried).
-  const toStore: { key: string; memberships: MembershipStatus[]; lastFive?: string }[] = [];
+  const toStore: ({ key: string } & CampaignPersonState)[] = [];
   const lastFiveWrites: { sobject: 'Lead' | 'Contact'; id: string; value: string }[] = [];
   for (const [key, person] of people) {
     if (failedKeys.has(key)) continue;
     const memberships = next.get(key) ?? [];
     const previous = state.get(key)?.lastFive;
     let lastFive = previous;
-    if (settings.lastFiveField) {
+    if (deps.settings.lastFiveField) {
       lastFive = lastFiveStatuses(memberships);
       if (lastFive !== previous) lastFiveWrites.push({ ...person, value: lastFive });
     }
-    toStore.push({ key, memberships, ...(lastFive !== undefined ? { lastFive } : {}) });
+    const out = optedOutAt.get(key);
+    toStore.push({
+      key,
+      memberships,
+      ...(lastFive !== undefined ? { lastFive } : {}),
+      ...(out !== undefined ? { optedOutAt: out } : {}),
+    });
   }
   if (lastFiveWrites.length > 0) {
     await deps.writer.writeLastFive(lastFiveWrites);
-    report.lastFiveWritten = lastFiveWrites.length;
+    report.lastFiveWritten += lastFiveWrites.length;
   }
   await deps.store.putPeople(toStore);
   if (changedFirst.size > 0) await deps.store.putFirstSends(changedFirst);
-  if (report.failed === 0) await deps.store.putWatermark(until.toISOString());
-  return report;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { CAMPAIGN_KEY_PREFIX, looksLikeSalesforceId, salesforceIdProblem } from '../domain/salesforce-id.js';
 import { sourceAllowList } from '../optouts/source-allow-list.js';
 import { SALESFORCE_API_VERSION } from '../ports/vendor-limits.js';
 import { isIanaZone, type JobSchedule, jobScheduleSchema } from './job-schedule.js';
@@ -109,6 +110,11 @@ const salesActivitiesSchema = z
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark. */
     overlapMinutes: overlapMinutesSchema,
+    /**
+     * A run stops starting new work after this long, its watermark checkpointed, and the next run
+     * (invocation) continues there: a first back-fill longer than one Lambda run (15 minutes).
+     */
+    runBudgetSeconds: z.number().int().min(1).max(840).default(720),
     /** The one custom activity type (with a `kind` attribute) the sync creates and approves. */
     activityType: z
       .object({
@@ -136,6 +142,11 @@ const campaignsSchema = z
     lookbackDays: z.number().int().min(1).max(365).default(90),
     /** Later runs re-read this far behind the watermark (Send Email is committed late). */
     overlapMinutes: overlapMinutesSchema,
+    /**
+     * A run stops starting new work after this long, its watermark checkpointed, and the next run
+     * (invocation) continues there: a first back-fill longer than one Lambda run (15 minutes).
+     */
+    runBudgetSeconds: z.number().int().min(1).max(840).default(720),
     /** Case-insensitive regular expression on the program name; unset = every program with email activity. */
     programFilter: z
       .string()
@@ -149,6 +160,26 @@ const campaignsSchema = z
         }
       }, 'must be a valid regular expression')
       .optional(),
+    /**
+     * Explicit program → Campaign mapping, used before the name-based match and creation: Marketo
+     * program name → a Salesforce Campaign Id (701…, 15 or 18 characters) or a Campaign name. A
+     * mapped program is never created; a mapped Campaign that does not exist stops the run, named.
+     */
+    programs: z
+      .record(z.string().min(1), z.string().min(1))
+      .superRefine((programs, ctx) => {
+        for (const [program, target] of Object.entries(programs)) {
+          if (!looksLikeSalesforceId(target)) continue;
+          const problem = salesforceIdProblem(target, CAMPAIGN_KEY_PREFIX, 'Campaign');
+          if (problem)
+            ctx.addIssue({
+              code: 'custom',
+              path: [program],
+              message: `"${target}" ${problem}`,
+            });
+        }
+      })
+      .default({}),
     /** Long-text field on Lead and Contact for the last five statuses (metadata in salesforce/); null = off. */
     lastFiveField: z.string().regex(TASK_FIELD).nullable().default('Marketo_Last_Campaign_Statuses__c'),
     /** When the job runs in AWS (seed 004: once / daily / weekly / monthly at a time, in an IANA zone). */

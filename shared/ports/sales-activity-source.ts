@@ -21,6 +21,12 @@ export interface SalesActivitySource {
     until: Date;
     kinds: readonly SalesActivityKind[];
   }): Promise<SalesActivityRecord[]>;
+  /** Those of these Task / Event ids that are still eligible (closed / ended by `until`, not ours). */
+  readByIds(params: {
+    ids: readonly string[];
+    until: Date;
+    kinds: readonly SalesActivityKind[];
+  }): Promise<SalesActivityRecord[]>;
   /** The Leads and Contacts these ids name (missing ids are absent from the map). */
   people(ids: readonly string[]): Promise<Map<string, SalesPerson>>;
   /** Base URL for record links, when known. */

@@ -28,6 +28,15 @@ export interface SalesActivityStore {
   getLedger(recordIds: readonly string[]): Promise<Map<string, SalesActivityLedgerEntry>>;
   /** Written before a send; an entry left in `sending` is an unknown outcome to resolve by read-back. */
   putLedger(entries: readonly SalesActivityLedgerEntry[]): Promise<void>;
+  /**
+   * Records skipped because their person had no Marketo lead: record Id → keep until (ISO, the end
+   * of the look-back). Revisited by every run and written once the lead exists.
+   */
+  pendingRecords(): Promise<Map<string, string>>;
+  updatePending(
+    put: readonly { recordId: string; keepUntil: string }[],
+    remove: readonly string[],
+  ): Promise<void>;
   /** True when `owner` now holds the named lease (free, expired, or already its own). */
   tryLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;

@@ -7,6 +7,7 @@ import {
   type CampaignSyncReport,
   syncCampaigns,
 } from '../campaigns/sync-campaigns.js';
+import type { CampaignReadBack } from '../ports/campaign-writer.js';
 import type { Platform } from './activity-runtime.js';
 import { vendorClients } from './activity-runtime.js';
 import type { GrantedCredentials } from './credentials.js';
@@ -18,21 +19,30 @@ export function campaignRuntime(
   platform: Platform,
   credentials: GrantedCredentials,
   governor?: CallGovernor,
-): { deps: CampaignSyncDeps; calls(): { marketo: number; salesforce: number } } {
+): {
+  deps: CampaignSyncDeps;
+  /** The same Salesforce writer, for verification's read-back. */
+  readBack: CampaignReadBack;
+  calls(): { marketo: number; salesforce: number };
+} {
   const { marketo, salesforce } = vendorClients(platform, credentials, governor);
   const settings = platform.settings.campaigns;
+  const writer = new SalesforceCampaignWriter(salesforce, {
+    optOutField: platform.settings.optOuts.salesforceField,
+    lastFiveField: settings.lastFiveField ?? undefined,
+  });
   return {
+    readBack: writer,
     deps: {
       source: new MarketoEmailActivityReader(marketo),
-      writer: new SalesforceCampaignWriter(salesforce, {
-        optOutField: platform.settings.optOuts.salesforceField,
-        lastFiveField: settings.lastFiveField ?? undefined,
-      }),
+      writer,
       store: new DynamoDbCampaignStateStore(platform.doc, platform.tables.campaigns),
+      budgetMs: settings.runBudgetSeconds * 1000,
       settings: {
         lookbackDays: settings.lookbackDays,
         overlapMinutes: settings.overlapMinutes,
         programFilter: settings.programFilter,
+        programs: settings.programs,
         lastFiveField: settings.lastFiveField !== null,
       },
     },
@@ -53,11 +63,11 @@ export async function runCampaignJob(
   platform: Platform,
   credentials: GrantedCredentials,
   runId: string,
-  options: { governor?: CallGovernor } = {},
+  options: { governor?: CallGovernor; wrapDeps?: (deps: CampaignSyncDeps) => CampaignSyncDeps } = {},
 ): Promise<CampaignRun> {
   return recordedRun(platform, 'campaigns', runId, async () => {
     const runtime = campaignRuntime(platform, credentials, options.governor);
-    const report = await syncCampaigns(runtime.deps);
+    const report = await syncCampaigns(options.wrapDeps ? options.wrapDeps(runtime.deps) : runtime.deps);
     const calls = runtime.calls();
     return {
       report: { report, calls },
@@ -71,6 +81,7 @@ export async function runCampaignJob(
         ...flatCounts('status', report.membersByStatus),
         ...flatCounts('skipped', report.skipped),
         failed: report.failed,
+        complete: report.complete ? 1 : 0,
         'calls.marketo': calls.marketo,
         'calls.salesforce': calls.salesforce,
       },

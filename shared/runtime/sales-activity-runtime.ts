@@ -58,6 +58,7 @@ export function salesActivityRuntime(
       store: new DynamoDbSalesActivityStore(platform.doc, platform.tables.salesActivity),
       settings: platform.settings.salesActivities,
       runId,
+      budgetMs: platform.settings.salesActivities.runBudgetSeconds * 1000,
     },
     calls: () => ({ marketo: marketo.callCounts().total, salesforce: salesforce.callCounts().total }),
   };
@@ -88,7 +89,10 @@ export async function runSalesActivityJob(
         read: report.read,
         written: report.added,
         recoveredByReadBack: report.recoveredByReadBack,
+        complete: report.complete ? 1 : 0,
+        remaining: report.remaining,
         ...flatCounts('skipped', report.skipped),
+        ...flatCounts('pending', report.pending),
         ...flatCounts('failed', report.failed),
         'calls.marketo': calls.marketo,
         'calls.salesforce': calls.salesforce,

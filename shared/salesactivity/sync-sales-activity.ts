@@ -1,4 +1,3 @@
-import { normaliseEmail } from '../domain/email.js';
 import { readWindow } from '../domain/read-window.js';
 import {
   type CustomActivityItem,
@@ -8,11 +7,12 @@ import {
   toCustomActivity,
   whoObject,
 } from '../domain/sales-activity.js';
-import type { CustomActivityApi, MarketoLeadRef } from '../ports/custom-activity-api.js';
+import type { CustomActivityApi } from '../ports/custom-activity-api.js';
 import type { SalesActivitySource } from '../ports/sales-activity-source.js';
 import type { SalesActivityLedgerEntry, SalesActivityStore } from '../ports/sales-activity-store.js';
 import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
 import { ensureActivityType } from './ensure-activity-type.js';
+import { resolveMarketoLeads } from './resolve-marketo-leads.js';
 
 export interface SalesActivitySettings {
   kinds: Record<SalesActivityKind, boolean>;
@@ -29,6 +29,8 @@ export interface SalesActivityDeps {
   runId: string;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Stop starting new send chunks after this long (a Lambda run's 15 minutes); unset = no limit. */
+  budgetMs?: number;
 }
 
 export type SalesActivitySkipReason =
@@ -49,8 +51,16 @@ export interface SalesActivityReport {
   skipped: Record<SalesActivitySkipReason, number>;
   /** Items Marketo skipped, by error code (sent again if the record is read again). */
   failed: Record<string, number>;
+  /**
+   * Records whose person had no Marketo lead, kept for the look-back and read again by Id on each
+   * run: `revisited` this run, `written` of them now, still `waiting` after it, `expired` (dropped).
+   */
+  pending: { revisited: number; written: number; waiting: number; expired: number };
   activityTypeId?: number;
   typeActions: string[];
+  /** False when the run stopped at its time budget: `remaining` records wait for the next run. */
+  complete: boolean;
+  remaining: number;
 }
 
 /** Read-backs start this long before the earliest unknown activity's date (time-zone and rounding slack). */
@@ -64,6 +74,8 @@ const READ_BACK_MARGIN_MS = 10 * 60_000;
  */
 export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesActivityReport> {
   const clock = deps.clock ?? Date.now;
+  const started = clock();
+  const budget = deps.budgetMs ?? Number.POSITIVE_INFINITY;
   const { settings } = deps;
   const { since, until } = readWindow(await deps.store.getWatermark(), settings, clock());
   const report: SalesActivityReport = {
@@ -75,17 +87,42 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
     recoveredByReadBack: 0,
     skipped: { ownTask: 0, alreadySent: 0, editedAfterSend: 0, noPerson: 0, noMarketoLead: 0 },
     failed: {},
+    pending: { revisited: 0, written: 0, waiting: 0, expired: 0 },
     typeActions: [],
+    complete: true,
+    remaining: 0,
   };
   const kinds = (Object.keys(settings.kinds) as SalesActivityKind[]).filter((k) => settings.kinds[k]);
-  const records = kinds.length > 0 ? await deps.source.readEligible({ since, until, kinds }) : [];
-  report.read = records.length;
-  for (const r of records) report.readByKind[r.kind] += 1;
+  const windowRecords = kinds.length > 0 ? await deps.source.readEligible({ since, until, kinds }) : [];
+  report.read = windowRecords.length;
+  for (const r of windowRecords) report.readByKind[r.kind] += 1;
+  // Records an earlier run skipped for want of a Marketo lead: read again by Id while inside the look-back.
+  const nowMs = clock();
+  const pending = await deps.store.pendingRecords();
+  const expired = [...pending].filter(([, keep]) => Date.parse(keep) <= nowMs).map(([id]) => id);
+  const inWindow = new Set(windowRecords.map((r) => r.id));
+  const waitingIds = [...pending.keys()].filter(
+    (id) => !inWindow.has(id) && Date.parse(pending.get(id) ?? '') > nowMs,
+  );
+  const revisited =
+    waitingIds.length > 0 && kinds.length > 0
+      ? await deps.source.readByIds({ ids: waitingIds, until, kinds })
+      : [];
+  report.pending.revisited = revisited.length;
+  report.pending.expired = expired.length;
+  const records = [...windowRecords, ...revisited];
+  /** Where the next run starts (less the overlap): `until`, or before the first record not sent. */
+  let checkpoint = until.toISOString();
+  /** Record ids this run settled (sent, already sent, ours, no person): no longer pending. */
+  const settledIds = new Set<string>();
+  const stillPending: { recordId: string; keepUntil: string }[] = [];
 
   const candidates: SalesActivityRecord[] = [];
   for (const r of records) {
-    if (r.marketoActivityId) report.skipped.ownTask += 1;
-    else candidates.push(r);
+    if (r.marketoActivityId) {
+      report.skipped.ownTask += 1;
+      settledIds.add(r.id);
+    } else candidates.push(r);
   }
   if (candidates.length > 0) {
     const ledger = await deps.store.getLedger(candidates.map((r) => r.id));
@@ -103,31 +140,70 @@ export async function syncSalesActivity(deps: SalesActivityDeps): Promise<SalesA
     for (const r of candidates) {
       const entry = ledger.get(r.id);
       if (entry?.state === 'added') {
+        settledIds.add(r.id);
         if (r.systemModstamp > entry.systemModstamp) report.skipped.editedAfterSend += 1;
         else report.skipped.alreadySent += 1;
       } else toSend.push(r);
     }
-    const leadOf = await resolveLeads(deps, toSend);
-    const items: { record: SalesActivityRecord; item: CustomActivityItem }[] = [];
+    // Oldest first, in chunks of one Add Custom Activities call: a run stopped by its time budget
+    // has sent everything before its checkpoint (the records after it are read again next run).
+    toSend.sort((x, y) => eligibleAt(x).localeCompare(eligibleAt(y)));
     const instanceUrl = deps.source.instanceUrl();
-    for (const r of toSend) {
-      const lead = r.whoId ? leadOf.get(r.whoId) : undefined;
-      if (!r.whoId || !whoObject(r.whoId)) {
-        report.skipped.noPerson += 1;
-        continue;
+    for (let i = 0; i < toSend.length; i += MARKETO_MAX_BATCH) {
+      if (i > 0 && clock() - started >= budget) {
+        const rest = toSend.slice(i);
+        report.complete = false;
+        report.remaining = rest.length;
+        const fromWindow = rest.filter((r) => inWindow.has(r.id)).map(eligibleAt);
+        if (fromWindow.length > 0) checkpoint = new Date(Date.parse(fromWindow[0] ?? '') - 1).toISOString();
+        break;
       }
-      if (lead === undefined || lead === null) {
-        report.skipped.noMarketoLead += 1;
-        continue;
+      const chunk = toSend.slice(i, i + MARKETO_MAX_BATCH);
+      const leadOf = await resolveMarketoLeads(deps, chunk);
+      const items: { record: SalesActivityRecord; item: CustomActivityItem }[] = [];
+      for (const r of chunk) {
+        const lead = r.whoId ? leadOf.get(r.whoId) : undefined;
+        if (!r.whoId || !whoObject(r.whoId)) {
+          report.skipped.noPerson += 1;
+          settledIds.add(r.id);
+          continue;
+        }
+        if (lead === undefined || lead === null) {
+          report.skipped.noMarketoLead += 1;
+          const keepUntil =
+            pending.get(r.id) ??
+            new Date(Date.parse(r.occurredAt) + settings.lookbackDays * 86_400_000).toISOString();
+          if (Date.parse(keepUntil) > nowMs) stillPending.push({ recordId: r.id, keepUntil });
+          continue;
+        }
+        items.push({ record: r, item: toCustomActivity(r, lead, type.id, instanceUrl) });
       }
-      items.push({ record: r, item: toCustomActivity(r, lead, type.id, instanceUrl) });
-    }
-    for (let i = 0; i < items.length; i += MARKETO_MAX_BATCH) {
-      await sendChunk(deps, items.slice(i, i + MARKETO_MAX_BATCH), clock, report);
+      const added = items.length > 0 ? await sendChunk(deps, items, clock, report) : [];
+      for (const id of added) {
+        settledIds.add(id);
+        if (pending.has(id)) report.pending.written += 1;
+      }
     }
   }
-  await deps.store.putWatermark(until.toISOString());
+  // Pending: gone from Salesforce (not read back), settled, or past the look-back → removed.
+  const read = new Set(records.map((r) => r.id));
+  const remove = [...pending.keys()].filter(
+    (id) => settledIds.has(id) || expired.includes(id) || (waitingIds.includes(id) && !read.has(id)),
+  );
+  const put = stillPending.filter((p) => pending.get(p.recordId) !== p.keepUntil);
+  if (put.length > 0 || remove.length > 0) await deps.store.updatePending(put, remove);
+  report.pending.waiting = pending.size - remove.length + put.length;
+  await deps.store.putWatermark(checkpoint);
   return report;
+}
+
+/**
+ * When a record became eligible, as the next run's read finds it again: a Task by SystemModstamp;
+ * an Event by SystemModstamp or, later, its end (the read takes Events that ended in the window).
+ */
+function eligibleAt(r: SalesActivityRecord): string {
+  if (r.sobject === 'Event' && r.dueDate && r.dueDate > r.systemModstamp) return r.dueDate;
+  return r.systemModstamp;
 }
 
 async function sendChunk(
@@ -135,7 +211,7 @@ async function sendChunk(
   chunk: { record: SalesActivityRecord; item: CustomActivityItem }[],
   clock: () => number,
   report: SalesActivityReport,
-): Promise<void> {
+): Promise<string[]> {
   const sentAt = new Date(clock()).toISOString();
   const pending: SalesActivityLedgerEntry[] = chunk.map(({ record, item }) => ({
     recordId: record.id,
@@ -166,6 +242,7 @@ async function sendChunk(
     }
   });
   await deps.store.putLedger(settled);
+  return settled.filter((e) => e.state === 'added').map((e) => e.recordId);
 }
 
 /** Ledger entries left `sending` by a crash: added if the type's activities hold the record Id, else sent again. */
@@ -193,51 +270,4 @@ async function resolveUnknownOutcomes(
     } else ledger.delete(e.recordId);
   }
   if (settled.length > 0) await deps.store.putLedger(settled);
-}
-
-/**
- * WhoId → Marketo lead id: Lead by sfdcLeadId, Contact by sfdcContactId (a converted Lead by its
- * ConvertedContactId), else by normalised email. Several Marketo leads: the newest (highest id).
- * A WhoId with no Marketo lead maps to null.
- */
-async function resolveLeads(
-  deps: SalesActivityDeps,
-  records: readonly SalesActivityRecord[],
-): Promise<Map<string, number | null>> {
-  const whoIds = [...new Set(records.map((r) => r.whoId).filter((w): w is string => !!w && !!whoObject(w)))];
-  const out = new Map<string, number | null>();
-  if (whoIds.length === 0) return out;
-  const people = await deps.source.people(whoIds);
-  const leadIds: string[] = [];
-  const contactIds: string[] = [];
-  for (const p of people.values()) {
-    if (p.sobject === 'Lead' && p.convertedContactId) contactIds.push(p.convertedContactId);
-    else if (p.sobject === 'Lead') leadIds.push(p.id);
-    else contactIds.push(p.id);
-  }
-  const newest = (a: MarketoLeadRef | undefined, b: MarketoLeadRef) => (!a || b.id > a.id ? b : a);
-  const bySfdc = new Map<string, MarketoLeadRef>();
-  for (const l of await deps.marketo.findLeads('sfdcLeadId', leadIds))
-    if (l.sfdcLeadId) bySfdc.set(l.sfdcLeadId, newest(bySfdc.get(l.sfdcLeadId), l));
-  for (const l of await deps.marketo.findLeads('sfdcContactId', contactIds))
-    if (l.sfdcContactId) bySfdc.set(l.sfdcContactId, newest(bySfdc.get(l.sfdcContactId), l));
-  const unlinked: { whoId: string; email: string }[] = [];
-  for (const whoId of whoIds) {
-    const p = people.get(whoId);
-    if (!p) {
-      out.set(whoId, null);
-      continue;
-    }
-    const key = p.sobject === 'Lead' && p.convertedContactId ? p.convertedContactId : p.id;
-    const linked = bySfdc.get(key);
-    if (linked) out.set(whoId, linked.id);
-    else if (p.email) unlinked.push({ whoId, email: normaliseEmail(p.email) });
-    else out.set(whoId, null);
-  }
-  const byEmail = new Map<string, MarketoLeadRef>();
-  const emails = [...new Set(unlinked.map((u) => u.email))];
-  for (const l of await deps.marketo.findLeads('email', emails))
-    if (l.email) byEmail.set(normaliseEmail(l.email), newest(byEmail.get(normaliseEmail(l.email)), l));
-  for (const u of unlinked) out.set(u.whoId, byEmail.get(u.email)?.id ?? null);
-  return out;
 }

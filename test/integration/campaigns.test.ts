@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCampaignsCommand } from '../../cli/commands/campaigns.js';
+import { runVerifyJobCommand } from '../../cli/commands/verify-jobs.js';
+import type { CampaignSyncDeps } from '../../shared/campaigns/sync-campaigns.js';
+import type { CampaignVerifyReport } from '../../shared/campaigns/verify-campaigns.js';
 import {
   EMAIL_ACTIVITY_STATUS,
   foldMemberships,
@@ -101,5 +104,61 @@ describe('campaigns (job 4b) on the embedded default', () => {
       expect(rec?.Marketo_Last_Campaign_Statuses__c, person).toBe(lastFiveStatuses(memberships));
     }
     expect(second).toMatchObject({ membersWritten: 0, lastFiveWritten: 0, campaignsCreated: 0 });
+  });
+
+  it('continues a back-fill stopped by its time budget on the next runs and converges to the same members', async () => {
+    e = await startEmbedded();
+    // A budget spent before the first chunk ends: each run applies one page (300 rows), checkpoints, stops.
+    const tiny = (deps: CampaignSyncDeps): CampaignSyncDeps => ({ ...deps, budgetMs: 0, chunkRows: 300 });
+    const runs = [];
+    for (let i = 0; i < 20; i++) {
+      const run = await runCampaignsCommand(e.local, { wrapDeps: tiny });
+      runs.push(run);
+      if (run.complete) break;
+    }
+    expect(runs[0]).toMatchObject({ complete: false });
+    expect(runs.length).toBeGreaterThan(3);
+    expect(runs.at(-1)?.complete).toBe(true);
+    // The checkpoint moves forward run by run, and ends at the last run's end.
+    const marks = runs.map((r) => r.since);
+    for (let i = 1; i < marks.length; i++) expect(marks[i]! > marks[i - 1]!).toBe(true);
+
+    const verified = await runVerifyJobCommand(e.local, 'campaigns');
+    const report = verified.summary as unknown as CampaignVerifyReport;
+    expect(report.counts.members).toBeGreaterThan(500);
+    expect(report.counts).toMatchObject({ exact: report.counts.members, lastFiveWrong: 0 });
+    expect(verified.exitCode).toBe(0);
+    // One member per person per Campaign, whatever the number of runs.
+    const sf = e.local.salesforceSandbox!.state;
+    const pairs = [...sf.campaigns.CampaignMember.values()].map(
+      (m) => `${m.CampaignId}|${m.ContactId ?? m.LeadId}`,
+    );
+    expect(new Set(pairs).size).toBe(pairs.length);
+  });
+
+  it('writes a mapped program into the Campaign settings name by Id (campaigns.programs), creating none for it', async () => {
+    const program = 'Q4 Product Launch';
+    e = await startEmbedded({
+      settings: (input) => ({ ...input, campaigns: { programs: { [program]: '701000000000000AAA' } } }),
+    });
+    const sf = e.local.salesforceSandbox!.state;
+    const campaignId = String(
+      sf.create(
+        'Campaign',
+        { Name: 'Imported Launch' },
+        { client: 'test', autoAssign: undefined, kind: 'test' },
+      ).id,
+    );
+    // The settings name the Id of the Campaign created above (the sandbox assigns Ids at create).
+    e.local.platform.settings.campaigns.programs[program] = campaignId;
+    const run = await runCampaignsCommand(e.local);
+    const names = [...sf.campaigns.Campaign.values()].map((c) => c.Name);
+    expect(names).not.toContain(program);
+    expect(names).toContain('Imported Launch');
+    const members = [...sf.campaigns.CampaignMember.values()].filter((m) => m.CampaignId === campaignId);
+    expect(members.length).toBeGreaterThan(10);
+    expect(run.campaignsCreated).toBe(names.length - 1);
+    const verified = await runVerifyJobCommand(e.local, 'campaigns');
+    expect(verified.exitCode).toBe(0);
   });
 });

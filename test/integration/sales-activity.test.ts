@@ -116,6 +116,8 @@ describe('tasks (job 4a) on the embedded default', () => {
         getLedger: (ids) => deps.store.getLedger(ids),
         tryLease: (n, o, t) => deps.store.tryLease(n, o, t),
         releaseLease: (n, o) => deps.store.releaseLease(n, o),
+        pendingRecords: () => deps.store.pendingRecords(),
+        updatePending: (put, remove) => deps.store.updatePending(put, remove),
         putLedger: async (entries) => {
           puts += 1;
           if (puts === 2) throw new Error('simulated crash after the send');
@@ -142,5 +144,77 @@ describe('tasks (job 4a) on the embedded default', () => {
     const approvals = stats.requests.filter((r) => r.path.endsWith('/approve.json')).length;
     expect(approvals).toBe(1);
     expect(a.activityTypeId).toBe(b.activityTypeId);
+  });
+
+  it('writes a record skipped for want of a Marketo lead once the lead exists, exactly once, on a later run', async () => {
+    const emb = await start();
+    const sf = emb.local.salesforceSandbox!.state;
+    const ctx = { client: 'test', autoAssign: undefined, kind: 'test' } as const;
+    const email = 'later.person@example.test';
+    const person = String(sf.create('Lead', { LastName: 'Later', Company: 'Acme', Email: email }, ctx).id);
+    const task = sf.tasks.get(
+      String(
+        sf.create(
+          'Task',
+          {
+            WhoId: person,
+            Subject: 'Call later',
+            Status: 'Completed',
+            Priority: 'Normal',
+            TaskSubtype: 'Call',
+          },
+          ctx,
+        ).id,
+      ),
+    )!;
+    // Changed three days ago: only the first run's look-back reads it, never a later run's overlap.
+    task.SystemModstamp = new Date(Date.now() - 3 * 86_400_000).toISOString().replace('Z', '+0000');
+
+    const first = await runTasksCommand(emb.local);
+    expect(first.skipped.noMarketoLead).toBeGreaterThanOrEqual(1);
+    expect(first.pending.waiting).toBe(first.skipped.noMarketoLead);
+    const second = await runTasksCommand(emb.local);
+    expect(second.read).toBe(0);
+    expect(second.pending).toMatchObject({ revisited: first.pending.waiting, written: 0 });
+    expect(activitiesByRecord(emb, first.activityTypeId!).has(task.Id)).toBe(false);
+
+    const lead = emb.world.createLead({ email, sfdcType: 'Lead', sfdcLeadId: person });
+    const third = await runTasksCommand(emb.local);
+    const fourth = await runTasksCommand(emb.local);
+
+    expect(third.pending).toMatchObject({ written: 1, waiting: first.pending.waiting - 1 });
+    expect(third.written).toBe(1);
+    expect(fourth.written).toBe(0);
+    expect(fourth.pending.revisited).toBe(first.pending.waiting - 1);
+    expect(activitiesByRecord(emb, first.activityTypeId!).get(task.Id)).toEqual([lead.id]);
+  });
+
+  it('continues a back-fill stopped by its time budget on the next runs, each record exactly once', async () => {
+    const emb = await startEmbedded();
+    e = emb;
+    seedSalesActivity(emb.local.salesforceSandbox!.state, { now: Date.now(), tasks: 1_200, events: 100 });
+    const before = Date.now();
+    // A budget spent before the first send: each run sends one chunk (300), checkpoints, and stops.
+    const tiny = (deps: SalesActivityDeps): SalesActivityDeps => ({ ...deps, budgetMs: 0 });
+    const runs = [];
+    for (let i = 0; i < 10; i++) {
+      const run = await runTasksCommand(emb.local, { wrapDeps: tiny });
+      runs.push(run);
+      if (run.complete) break;
+    }
+    const want = expected(emb, before);
+    expect(want.size).toBeGreaterThan(900);
+    // One chunk of 300 records a run; a few of them have no person or no Marketo lead.
+    expect(runs[0]?.complete).toBe(false);
+    expect(runs[0]?.written).toBeGreaterThan(250);
+    expect(runs[0]?.written).toBeLessThanOrEqual(300);
+    expect(runs[0]!.remaining).toBeGreaterThan(600);
+    expect(runs.at(-1)?.complete).toBe(true);
+    expect(runs.length).toBeGreaterThanOrEqual(Math.ceil(want.size / 300));
+    expect(runs.length).toBeLessThanOrEqual(Math.ceil(want.size / 300) + 1);
+    expect(runs.reduce((n, r) => n + r.written, 0)).toBe(want.size);
+    const got = activitiesByRecord(emb, runs[0]!.activityTypeId!);
+    expect(got.size).toBe(want.size);
+    for (const [recordId, leadId] of want) expect(got.get(recordId), recordId).toEqual([leadId]);
   });
 });

@@ -36,6 +36,7 @@ const NOT_PERSON_DATA: Record<string, string> = {
   UnknownReplayTypeError: 'an activity type name given to --types',
   CustomActivityTypeConflictError: 'the custom activity type apiName and attribute names from settings',
   CustomActivityTypeNotReadyError: 'the custom activity type apiName from settings',
+  CampaignMappingError: 'Marketo program names and Campaign Ids / names from settings campaigns.programs',
   ScheduleInputError: 'zod issue paths and messages of the scheduler input, never values',
   InvalidSourceAllowListError: 'a webhook allow-list settings entry (a CIDR)',
   VendorNotGrantedError: 'vendor and operation names',

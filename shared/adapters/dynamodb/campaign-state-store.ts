@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { MEMBER_STATUSES, type MembershipStatus } from '../../domain/campaign-status.js';
-import type { CampaignStateStore } from '../../ports/campaign-writer.js';
+import type { CampaignPersonState, CampaignStateStore } from '../../ports/campaign-writer.js';
 import { batchGetAll, batchPutAll } from './batch.js';
 
 /**
@@ -19,6 +19,7 @@ const personItem = z.object({
     }),
   ),
   lastFive: z.string().optional(),
+  optedOutAt: z.string().optional(),
 });
 const firstItem = z.object({ pk: z.string(), at: z.string() });
 
@@ -45,18 +46,19 @@ export class DynamoDbCampaignStateStore implements CampaignStateStore {
       this.table,
       [...new Set(keys)].map((k) => ({ pk: `PERSON#${k}` })),
     );
-    const out = new Map<string, { memberships: MembershipStatus[]; lastFive?: string }>();
+    const out = new Map<string, CampaignPersonState>();
     for (const raw of items) {
-      const { pk, memberships, lastFive } = personItem.parse(raw);
+      const { pk, memberships, lastFive, optedOutAt } = personItem.parse(raw);
       out.set(pk.slice('PERSON#'.length), {
         memberships: memberships as MembershipStatus[],
         ...(lastFive !== undefined ? { lastFive } : {}),
+        ...(optedOutAt !== undefined ? { optedOutAt } : {}),
       });
     }
     return out;
   }
 
-  async putPeople(rows: readonly { key: string; memberships: MembershipStatus[]; lastFive?: string }[]) {
+  async putPeople(rows: readonly ({ key: string } & CampaignPersonState)[]) {
     await batchPutAll(
       this.doc,
       this.table,

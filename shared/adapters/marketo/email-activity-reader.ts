@@ -13,25 +13,38 @@ export class MarketoEmailActivityReader implements EmailActivitySource {
 
   async readEmailActivities(since: Date, until: Date): Promise<EmailActivityRow[]> {
     const out: EmailActivityRow[] = [];
+    for await (const rows of this.emailActivityPages(since, until)) out.push(...rows);
+    return out;
+  }
+
+  async *emailActivityPages(since: Date, until: Date): AsyncGenerator<EmailActivityRow[]> {
     let nextPageToken = await this.marketo.getPagingToken(since);
     for (;;) {
-      const page = await this.marketo.getActivities({
-        nextPageToken,
-        activityTypeIds: [...EMAIL_ACTIVITY_STATUS.keys()],
-      });
-      for (const a of page.items) {
-        if (Date.parse(a.activityDate) > until.getTime()) continue;
-        out.push({
-          marketoGUID: a.marketoGUID,
-          leadId: a.leadId,
-          activityTypeId: a.activityTypeId,
-          activityDate: a.activityDate,
-          emailName: a.primaryAttributeValue ?? '',
-        });
-      }
-      if (!page.moreResult) return out;
+      const page = await this.page(nextPageToken);
+      yield page.rows.filter((r) => Date.parse(r.activityDate) <= until.getTime());
+      if (!page.more) return;
       nextPageToken = page.nextPageToken;
     }
+  }
+
+  async firstEmailActivityPage(since: Date): Promise<{ rows: EmailActivityRow[]; more: boolean }> {
+    const { rows, more } = await this.page(await this.marketo.getPagingToken(since));
+    return { rows, more };
+  }
+
+  private async page(nextPageToken: string) {
+    const page = await this.marketo.getActivities({
+      nextPageToken,
+      activityTypeIds: [...EMAIL_ACTIVITY_STATUS.keys()],
+    });
+    const rows: EmailActivityRow[] = page.items.map((a) => ({
+      marketoGUID: a.marketoGUID,
+      leadId: a.leadId,
+      activityTypeId: a.activityTypeId,
+      activityDate: a.activityDate,
+      emailName: a.primaryAttributeValue ?? '',
+    }));
+    return { rows, more: page.moreResult, nextPageToken: page.nextPageToken };
   }
 
   async linkedPeople(leadIds: readonly number[]): Promise<Map<number, LinkedPerson>> {

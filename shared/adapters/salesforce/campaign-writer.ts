@@ -1,7 +1,12 @@
 import * as z from 'zod';
 import type { MemberStatus } from '../../domain/campaign-status.js';
-import { soql, soqlIdentifier } from '../../domain/soql.js';
-import type { CampaignRef, CampaignWriter, MemberWrite } from '../../ports/campaign-writer.js';
+import { type SoqlQuery, soql, soqlIdentifier } from '../../domain/soql.js';
+import type {
+  CampaignReadBack,
+  CampaignRef,
+  CampaignWriter,
+  MemberWrite,
+} from '../../ports/campaign-writer.js';
 import type { SalesforceApi } from '../../ports/salesforce-api.js';
 
 /**
@@ -19,21 +24,44 @@ const chunks = <T>(xs: readonly T[]): T[][] => {
   return out;
 };
 
-export class SalesforceCampaignWriter implements CampaignWriter {
+export class SalesforceCampaignWriter implements CampaignWriter, CampaignReadBack {
   constructor(
     private readonly salesforce: SalesforceApi,
     private readonly options: { optOutField: string; lastFiveField: string | undefined },
   ) {}
 
   async campaignsByName(names: readonly string[]): Promise<Map<string, CampaignRef>> {
-    const out = new Map<string, CampaignRef>();
-    for (const part of chunks(names)) {
-      const rows = await this.salesforce.query(soql`SELECT Id, Name FROM Campaign WHERE Name IN ${part}`);
-      for (const raw of rows) {
-        const r = z.object({ Id: z.string(), Name: z.string() }).parse(raw);
+    return this.campaigns(
+      names,
+      (part) => soql`SELECT Id, Name FROM Campaign WHERE Name IN ${part}`,
+      (r, out) =>
         // Several Campaigns with one name: the oldest id wins, the same on every run.
-        if (!out.has(r.Name) || r.Id < (out.get(r.Name)?.id ?? ''))
-          out.set(r.Name, { id: r.Id, name: r.Name, memberStatuses: [] });
+        !out.has(r.Name) || r.Id < (out.get(r.Name)?.id ?? '') ? r.Name : undefined,
+    );
+  }
+
+  async campaignsByIds(ids: readonly string[]): Promise<Map<string, CampaignRef>> {
+    return this.campaigns(
+      ids,
+      (part) => soql`SELECT Id, Name FROM Campaign WHERE Id IN ${part}`,
+      (r) =>
+        // Salesforce answers 18-character Ids; the 15-character prefix is the Id (the suffix is a checksum).
+        ids.find((id) => r.Id.slice(0, 15) === id.slice(0, 15)),
+    );
+  }
+
+  /** Campaigns found by `query` per chunk of keys, keyed by `keyOf` (undefined: skip), with their status labels. */
+  private async campaigns(
+    keys: readonly string[],
+    query: (part: string[]) => SoqlQuery,
+    keyOf: (row: { Id: string; Name: string }, out: Map<string, CampaignRef>) => string | undefined,
+  ): Promise<Map<string, CampaignRef>> {
+    const out = new Map<string, CampaignRef>();
+    for (const part of chunks(keys)) {
+      for (const raw of await this.salesforce.query(query(part))) {
+        const r = z.object({ Id: z.string(), Name: z.string() }).parse(raw);
+        const key = keyOf(r, out);
+        if (key !== undefined) out.set(key, { id: r.Id, name: r.Name, memberStatuses: [] });
       }
     }
     const labels = await this.statuses([...out.values()].map((c) => c.id));
@@ -191,6 +219,52 @@ export class SalesforceCampaignWriter implements CampaignWriter {
           `Writing ${field} failed on ${failed} ${sobject}(s); deploy the field (salesforce/ metadata) and grant the integration user edit access.`,
         );
     }
+  }
+
+  async members(
+    campaignIds: readonly string[],
+  ): Promise<{ campaignId: string; personKey: string; status: string }[]> {
+    const out: { campaignId: string; personKey: string; status: string }[] = [];
+    for (const part of chunks(campaignIds)) {
+      const rows = await this.salesforce.query(
+        soql`SELECT CampaignId, LeadId, ContactId, Status FROM CampaignMember WHERE CampaignId IN ${part}`,
+      );
+      for (const raw of rows) {
+        const m = z
+          .object({
+            CampaignId: z.string(),
+            LeadId: z.string().nullish(),
+            ContactId: z.string().nullish(),
+            Status: z.string().nullish(),
+          })
+          .parse(raw);
+        // A member that is a converted Lead carries both ids; the Contact is the person (job 1's rule).
+        const personKey = m.ContactId ? `Contact:${m.ContactId}` : `Lead:${m.LeadId ?? ''}`;
+        out.push({ campaignId: m.CampaignId, personKey, status: m.Status ?? '' });
+      }
+    }
+    return out;
+  }
+
+  async lastFive(
+    people: readonly { sobject: 'Lead' | 'Contact'; id: string }[],
+  ): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!this.options.lastFiveField) return out;
+    const field = soqlIdentifier(this.options.lastFiveField);
+    for (const sobject of ['Lead', 'Contact'] as const) {
+      const ids = people.filter((p) => p.sobject === sobject).map((p) => p.id);
+      for (const part of chunks(ids)) {
+        const rows = await this.salesforce.query<Record<string, unknown>>(
+          soql`SELECT Id, ${field} FROM ${soqlIdentifier(sobject)} WHERE Id IN ${part}`,
+        );
+        for (const raw of rows) {
+          const value = raw[this.options.lastFiveField];
+          out.set(`${sobject}:${String(raw.Id)}`, typeof value === 'string' ? value : '');
+        }
+      }
+    }
+    return out;
   }
 
   private async statuses(campaignIds: readonly string[]): Promise<Map<string, string[]>> {

@@ -5,7 +5,7 @@ import {
   taskKind,
   whoObject,
 } from '../../domain/sales-activity.js';
-import { soql, soqlIdentifier } from '../../domain/soql.js';
+import { SOQL_IN_BATCH, SoqlFragment, soql, soqlIdentifier } from '../../domain/soql.js';
 import type { SalesActivitySource, SalesPerson } from '../../ports/sales-activity-source.js';
 import type { SalesforceApi } from '../../ports/salesforce-api.js';
 
@@ -51,6 +51,9 @@ const personRow = z
   .loose();
 
 const iso = (v: string) => new Date(v).toISOString();
+/** Key prefixes of Task (00T) and Event (00U) ids (Salesforce "Standard Field Record ID Prefix Decoder"). */
+const TASK_PREFIX = '00T';
+const EVENT_PREFIX = '00U';
 
 export class SalesforceSalesActivityReader implements SalesActivitySource {
   constructor(
@@ -66,58 +69,110 @@ export class SalesforceSalesActivityReader implements SalesActivitySource {
     kinds: readonly SalesActivityKind[];
   }): Promise<SalesActivityRecord[]> {
     const { since, until, kinds } = params;
-    const out: SalesActivityRecord[] = [];
-    const taskKinds: readonly SalesActivityKind[] = kinds.filter((k) => k !== 'meeting');
-    if (taskKinds.length > 0) {
-      const own = soqlIdentifier(this.ownTaskField);
-      const rows = await this.salesforce.query(
-        soql`SELECT Id, WhoId, Subject, Status, OwnerId, ActivityDate, CompletedDateTime, Description, TaskSubtype, Type, SystemModstamp, LastModifiedDate, ${own} FROM Task WHERE IsClosed = true AND ${own} = null AND SystemModstamp > ${since} AND SystemModstamp <= ${until} ORDER BY SystemModstamp`,
-      );
-      for (const raw of rows) {
-        const r = taskRow.parse(raw);
-        const kind = taskKind(r.TaskSubtype, r.Type);
-        if (!taskKinds.includes(kind)) continue;
-        const ownValue = (raw as Record<string, unknown>)[this.ownTaskField];
-        out.push({
-          id: r.Id,
-          sobject: 'Task',
-          kind,
-          whoId: r.WhoId ?? null,
-          subject: r.Subject ?? '',
-          status: r.Status ?? '',
-          ownerId: r.OwnerId ?? null,
-          occurredAt: iso(r.CompletedDateTime ?? r.ActivityDate ?? r.LastModifiedDate ?? r.SystemModstamp),
-          dueDate: r.ActivityDate ?? null,
-          description: r.Description ?? null,
-          systemModstamp: iso(r.SystemModstamp),
-          marketoActivityId: typeof ownValue === 'string' && ownValue !== '' ? ownValue : null,
-        });
-      }
-    }
-    if (kinds.includes('meeting')) {
+    const own = soqlIdentifier(this.ownTaskField);
+    return [
+      ...(await this.tasks(
+        kinds,
+        new SoqlFragment(soql`${own} = null AND SystemModstamp > ${since} AND SystemModstamp <= ${until}`),
+      )),
       // An Event becomes eligible when it ends, which changes no field: read those that ended in the window too.
-      const rows = await this.salesforce.query(
-        soql`SELECT Id, WhoId, Subject, OwnerId, StartDateTime, EndDateTime, Description, SystemModstamp FROM Event WHERE EndDateTime <= ${until} AND (SystemModstamp > ${since} OR EndDateTime > ${since}) ORDER BY SystemModstamp`,
+      ...(await this.events(
+        kinds,
+        new SoqlFragment(
+          soql`EndDateTime <= ${until} AND (SystemModstamp > ${since} OR EndDateTime > ${since})`,
+        ),
+      )),
+    ];
+  }
+
+  async readByIds(params: {
+    ids: readonly string[];
+    until: Date;
+    kinds: readonly SalesActivityKind[];
+  }): Promise<SalesActivityRecord[]> {
+    const { until, kinds } = params;
+    const own = soqlIdentifier(this.ownTaskField);
+    const out: SalesActivityRecord[] = [];
+    const taskIds = params.ids.filter((id) => id.startsWith(TASK_PREFIX));
+    const eventIds = params.ids.filter((id) => id.startsWith(EVENT_PREFIX));
+    for (let i = 0; i < taskIds.length; i += SOQL_IN_BATCH)
+      out.push(
+        ...(await this.tasks(
+          kinds,
+          new SoqlFragment(soql`${own} = null AND Id IN ${taskIds.slice(i, i + SOQL_IN_BATCH)}`),
+        )),
       );
-      for (const raw of rows) {
-        const r = eventRow.parse(raw);
-        out.push({
-          id: r.Id,
-          sobject: 'Event',
-          kind: 'meeting',
-          whoId: r.WhoId ?? null,
-          subject: r.Subject ?? '',
-          status: 'Ended',
-          ownerId: r.OwnerId ?? null,
-          occurredAt: iso(r.StartDateTime ?? r.SystemModstamp),
-          dueDate: r.EndDateTime ? iso(r.EndDateTime) : null,
-          description: r.Description ?? null,
-          systemModstamp: iso(r.SystemModstamp),
-          marketoActivityId: null,
-        });
-      }
+    for (let i = 0; i < eventIds.length; i += SOQL_IN_BATCH)
+      out.push(
+        ...(await this.events(
+          kinds,
+          new SoqlFragment(soql`EndDateTime <= ${until} AND Id IN ${eventIds.slice(i, i + SOQL_IN_BATCH)}`),
+        )),
+      );
+    return out;
+  }
+
+  /** Closed Tasks of the given kinds matching `where` (every page). */
+  private async tasks(
+    kinds: readonly SalesActivityKind[],
+    where: SoqlFragment,
+  ): Promise<SalesActivityRecord[]> {
+    const taskKinds: readonly SalesActivityKind[] = kinds.filter((k) => k !== 'meeting');
+    if (taskKinds.length === 0) return [];
+    const own = soqlIdentifier(this.ownTaskField);
+    const rows = await this.salesforce.query(
+      soql`SELECT Id, WhoId, Subject, Status, OwnerId, ActivityDate, CompletedDateTime, Description, TaskSubtype, Type, SystemModstamp, LastModifiedDate, ${own} FROM Task WHERE IsClosed = true AND ${where} ORDER BY SystemModstamp`,
+    );
+    const out: SalesActivityRecord[] = [];
+    for (const raw of rows) {
+      const r = taskRow.parse(raw);
+      const kind = taskKind(r.TaskSubtype, r.Type);
+      if (!taskKinds.includes(kind)) continue;
+      const ownValue = (raw as Record<string, unknown>)[this.ownTaskField];
+      out.push({
+        id: r.Id,
+        sobject: 'Task',
+        kind,
+        whoId: r.WhoId ?? null,
+        subject: r.Subject ?? '',
+        status: r.Status ?? '',
+        ownerId: r.OwnerId ?? null,
+        occurredAt: iso(r.CompletedDateTime ?? r.ActivityDate ?? r.LastModifiedDate ?? r.SystemModstamp),
+        dueDate: r.ActivityDate ?? null,
+        description: r.Description ?? null,
+        systemModstamp: iso(r.SystemModstamp),
+        marketoActivityId: typeof ownValue === 'string' && ownValue !== '' ? ownValue : null,
+      });
     }
     return out;
+  }
+
+  /** Events matching `where` (every page), when meetings are enabled. */
+  private async events(
+    kinds: readonly SalesActivityKind[],
+    where: SoqlFragment,
+  ): Promise<SalesActivityRecord[]> {
+    if (!kinds.includes('meeting')) return [];
+    const rows = await this.salesforce.query(
+      soql`SELECT Id, WhoId, Subject, OwnerId, StartDateTime, EndDateTime, Description, SystemModstamp FROM Event WHERE ${where} ORDER BY SystemModstamp`,
+    );
+    return rows.map((raw) => {
+      const r = eventRow.parse(raw);
+      return {
+        id: r.Id,
+        sobject: 'Event' as const,
+        kind: 'meeting' as const,
+        whoId: r.WhoId ?? null,
+        subject: r.Subject ?? '',
+        status: 'Ended',
+        ownerId: r.OwnerId ?? null,
+        occurredAt: iso(r.StartDateTime ?? r.SystemModstamp),
+        dueDate: r.EndDateTime ? iso(r.EndDateTime) : null,
+        description: r.Description ?? null,
+        systemModstamp: iso(r.SystemModstamp),
+        marketoActivityId: null,
+      };
+    });
   }
 
   async people(ids: readonly string[]): Promise<Map<string, SalesPerson>> {

@@ -1,5 +1,6 @@
 import type { MemberStatus, MembershipStatus } from '../../../shared/domain/campaign-status.js';
 import type {
+  CampaignPersonState,
   CampaignRef,
   CampaignStateStore,
   CampaignWriter,
@@ -16,6 +17,15 @@ export class InMemoryEmailSource implements EmailActivitySource {
     return this.rows.filter(
       (r) => r.activityDate >= since.toISOString() && r.activityDate <= until.toISOString(),
     );
+  }
+  async *emailActivityPages(since: Date, until: Date) {
+    const rows = await this.readEmailActivities(since, until);
+    for (let i = 0; i < rows.length; i += this.pageSize) yield rows.slice(i, i + this.pageSize);
+  }
+  pageSize = 300;
+  async firstEmailActivityPage(since: Date) {
+    const rows = this.rows.filter((r) => r.activityDate >= since.toISOString());
+    return { rows: rows.slice(0, 300), more: rows.length > 300 };
   }
   async linkedPeople(leadIds: readonly number[]) {
     const out = new Map<number, LinkedPerson>();
@@ -40,6 +50,14 @@ export class InMemoryCampaignOrg implements CampaignWriter {
   async campaignsByName(names: readonly string[]) {
     const out = new Map<string, CampaignRef>();
     for (const c of this.campaigns.values()) if (names.includes(c.name)) out.set(c.name, { ...c });
+    return out;
+  }
+  async campaignsByIds(ids: readonly string[]) {
+    const out = new Map<string, CampaignRef>();
+    for (const id of ids) {
+      const c = this.campaigns.get(id);
+      if (c) out.set(id, { ...c });
+    }
     return out;
   }
   async createCampaign(name: string, memberStatuses: readonly MemberStatus[]) {
@@ -96,14 +114,14 @@ export class InMemoryCampaignState implements CampaignStateStore {
     this.watermark = iso;
   }
   async getPeople(keys: readonly string[]) {
-    const out = new Map<string, { memberships: MembershipStatus[]; lastFive?: string }>();
+    const out = new Map<string, CampaignPersonState>();
     for (const k of keys) {
       const p = this.people.get(k);
       if (p) out.set(k, structuredClone(p));
     }
     return out;
   }
-  async putPeople(rows: readonly { key: string; memberships: MembershipStatus[]; lastFive?: string }[]) {
+  async putPeople(rows: readonly ({ key: string } & CampaignPersonState)[]) {
     for (const { key, ...rest } of rows) this.people.set(key, structuredClone(rest));
   }
   async getFirstSends(programs: readonly string[]) {

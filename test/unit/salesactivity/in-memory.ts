@@ -28,6 +28,9 @@ export class InMemorySource implements SalesActivitySource {
         r.systemModstamp <= params.until.toISOString(),
     );
   }
+  async readByIds(params: { ids: readonly string[]; until: Date; kinds: readonly string[] }) {
+    return this.records.filter((r) => params.ids.includes(r.id) && params.kinds.includes(r.kind));
+  }
   async people(ids: readonly string[]) {
     const out = new Map<string, SalesPerson>();
     for (const id of ids) {
@@ -147,6 +150,14 @@ export class InMemoryStore implements SalesActivityStore {
     this.puts += 1;
     if (this.failOnPut === this.puts) throw new Error('simulated crash');
     for (const e of entries) this.ledger.set(e.recordId, { ...e });
+  }
+  readonly pending = new Map<string, string>();
+  async pendingRecords() {
+    return new Map(this.pending);
+  }
+  async updatePending(put: readonly { recordId: string; keepUntil: string }[], remove: readonly string[]) {
+    for (const id of remove) this.pending.delete(id);
+    for (const p of put) this.pending.set(p.recordId, p.keepUntil);
   }
   async tryLease(name: string, owner: string, ttlMs: number) {
     const held = this.leases.get(name);
