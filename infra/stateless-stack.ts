@@ -108,6 +108,7 @@ export class SyncStatelessStack extends Stack {
       .bindTable('cursors', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
+      .bindTable('leadCache', 'readWrite') // an export range's people, resolved once per range
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
       .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo);
     if (verifyNightly) {
@@ -125,6 +126,7 @@ export class SyncStatelessStack extends Stack {
       .bindTable('cursors', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
+      .bindTable('leadCache', 'readWrite') // an export range's people, resolved once per range
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
       .bindQueueSend(queues.write.queue, QUEUES.write.envVar)
       .bindTable('failures', 'update')

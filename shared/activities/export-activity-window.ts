@@ -14,6 +14,7 @@ import {
   toWriteActivity,
 } from './fetch-activity-page.js';
 import type { ExportMessage, FetchMessage, WriteActivity, WriteMessage } from './messages.js';
+import { resolveLeads } from './resolve-leads.js';
 
 /**
  * Back-fill by Marketo Bulk Activity Extract, one step per fetch-queue message: create and enqueue
@@ -28,7 +29,7 @@ import type { ExportMessage, FetchMessage, WriteActivity, WriteMessage } from '.
  * is read by REST paging instead (a paging chain from the window's start), and the run report says why.
  */
 
-type Deps = Omit<ActivityDeps, 'ledger' | 'leadCache'>;
+type Deps = Omit<ActivityDeps, 'ledger'>;
 
 export interface ExportWindowState {
   exportId?: string;
@@ -171,6 +172,10 @@ async function readRange(
     inWindow.push(toWriteActivity(a, name));
   }
   if (inWindow.length > 0) {
+    // The range's people resolved here, once, into the lead cache: a stream's windows run one after
+    // another, whereas the write step's concurrent invocations would each miss the same new person.
+    if (deps.settings.activities.leadCacheTtlSeconds > 0)
+      await resolveLeads(deps, [...new Set(inWindow.map((a) => a.leadId))], msg.runId);
     const messages = packIntoMessages<WriteActivity>(
       inWindow,
       (part): WriteMessage => ({

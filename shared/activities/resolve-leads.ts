@@ -13,7 +13,7 @@ export const LEAD_LINK_FIELDS = ['id', 'sfdcType', 'sfdcLeadId', 'sfdcContactId'
  * Salesforce is seen by the next run's look-up.
  */
 export async function resolveLeads(
-  deps: ActivityDeps,
+  deps: Pick<ActivityDeps, 'leadCache' | 'marketo' | 'settings'>,
   leadIds: number[],
   runId: string,
 ): Promise<Map<number, CachedLead>> {

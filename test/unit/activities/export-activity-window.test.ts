@@ -13,6 +13,7 @@ import {
 } from '../../../shared/ports/marketo-export-api.js';
 import type { MessageSender, SendOptions } from '../../../shared/ports/message-sender.js';
 import { InMemoryCursorStore } from '../../helpers/in-memory/cursor-store.js';
+import { InMemoryLeadCacheStore } from '../../helpers/in-memory/lead-cache-store.js';
 import { InMemoryRunReportStore } from '../../helpers/in-memory/run-report-store.js';
 
 const RUN = 'run-1';
@@ -73,9 +74,12 @@ const quotaError = () =>
 
 let deps: ActivityDeps;
 let sent: { url: string; body: unknown; options?: SendOptions }[];
+/** Lead ids asked of Marketo's Get Leads, per call. */
+let lookups: number[][];
 
 async function setUp(api: MarketoExportApi): Promise<void> {
   sent = [];
+  lookups = [];
   const sender: MessageSender = {
     async send(url, bodies, options) {
       for (const body of bodies) sent.push({ url, body, ...(options ? { options } : {}) });
@@ -98,7 +102,19 @@ async function setUp(api: MarketoExportApi): Promise<void> {
     runs,
     sender,
     queueUrls: { fetch: 'fetch-q', write: 'write-q' },
-    marketo: { bulkExport: api } as unknown as MarketoApi,
+    leadCache: new InMemoryLeadCacheStore(3600),
+    marketo: {
+      bulkExport: api,
+      async getLeads({ filterValues }: { filterValues: number[] }) {
+        lookups.push(filterValues);
+        return filterValues.map((id) => ({
+          id,
+          sfdcType: 'Lead',
+          sfdcLeadId: `00Q${id}`,
+          sfdcContactId: null,
+        }));
+      },
+    } as unknown as MarketoApi,
   } as unknown as ActivityDeps;
 }
 
@@ -107,6 +123,23 @@ const kinds = () => sent.map((s) => `${s.url}:${(s.body as { kind: string }).kin
 describe('exportActivityWindow', () => {
   beforeEach(() => {
     sent = [];
+  });
+
+  it('resolves a range’s people into the lead cache once, so the write step finds them there', async () => {
+    const { api } = scriptedExport({
+      createActivityExport: [{ exportId: 'x1', status: 'Created' }],
+      enqueueActivityExport: [{ exportId: 'x1', status: 'Queued' }],
+      activityExportStatus: [{ exportId: 'x1', status: 'Completed', fileSize: 300, numberOfRecords: 3 }],
+    });
+    await setUp(api);
+
+    for (let i = 0; i < 3; i++) await exportActivityWindow(deps, MSG);
+
+    expect(lookups).toEqual([[1]]);
+    expect((await deps.leadCache.getMany([1])).get(1)).toMatchObject({
+      sfdcType: 'Lead',
+      sfdcLeadId: '00Q1',
+    });
   });
 
   it('creates and enqueues a job, polls it delayed, then hands the window’s activities to the write queue and starts the next window', async () => {
