@@ -108,7 +108,6 @@ export class SyncStatelessStack extends Stack {
       .bindTable('cursors', 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
-      .bindTable('leadCache', 'readWrite') // an export range's people, resolved once per range
       .bindQueueSend(queues.fetch.queue, QUEUES.fetch.envVar)
       .bindSecret(props.credentialsSecrets.marketo, SECRET_ENV.marketo);
     if (verifyNightly) {

@@ -46,6 +46,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:cursors': RW,
     'table:runs': RW,
     'table:governor': RW,
+    // An export back-fill range's people, resolved into the cache once per range.
+    'table:leadCache': RW,
     'queue:fetch': [...CONSUME, ...SEND].sort(),
     'queue:write': SEND,
     'table:failures': RECORD,
