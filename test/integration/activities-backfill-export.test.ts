@@ -107,7 +107,9 @@ describe('back-fill by bulk activity export (embedded default)', () => {
     const e = await start({
       settings: withExport(10),
       marketo: { bulkExport: { processingMs: 500 } },
-      visibilitySeconds: 2,
+      // Long enough that a slow step is not handed to a second consumer while it creates its job
+      // (creating twice is the crash-between-create-and-save gap, not what this test injects).
+      visibilitySeconds: 5,
     });
     let crashes = 0;
 
