@@ -99,7 +99,14 @@ describe('bench options', () => {
 
   it('compares the default against one change at a time', () => {
     const names = comparePresets({ salesforce: 'default', leadCache: true }).map((p) => presetName(p.preset));
-    expect(names).toEqual(['default', 'windows-1', 'collections', 'bulk', 'lead-cache-off']);
+    expect(names).toEqual([
+      'default',
+      'windows-1',
+      'collections',
+      'bulk',
+      'lead-cache-off',
+      'backfill-export',
+    ]);
   });
 
   it('names a run by its preset, and by the sandbox paging when that is not the default', () => {
