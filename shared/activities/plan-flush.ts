@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { enabledSettingFor } from '../domain/activity-streams.js';
 import type { StagedRow } from '../domain/staged-row.js';
 import type { FlushState, StagedItemSummary } from '../ports/staged-task-store.js';
 import type { FlushDeps } from './flush-deps.js';
@@ -57,13 +58,22 @@ export function dedupeRows(rows: StagedRow[]): StagedRow[] {
   return [...seen.values()];
 }
 
-/** Rows the ledger already settled (an earlier flush, or the collections path) are counted skipped, not written again. */
+/**
+ * Rows the ledger already settled (an earlier flush, or the collections path) are counted skipped,
+ * not written again. A row that keeps no done entry (recordDone false: its upsert is idempotent by
+ * itself) is not looked up, unless its type deletes Tasks of deleted leads (a deleted Task is
+ * recorded skipped, and must not come back).
+ */
 export async function withoutSettled(
   deps: FlushDeps,
   rows: StagedRow[],
   tally: RunTally,
 ): Promise<StagedRow[]> {
-  const ledger = await deps.ledger.getMany(rows.map((r) => r.marketoGUID));
+  const deletes = (r: StagedRow) =>
+    enabledSettingFor(deps.settings, r.activityTypeName)?.onLeadDeleted === 'deleteTask';
+  const ledger = await deps.ledger.getMany(
+    rows.filter((r) => r.recordDone !== false || deletes(r)).map((r) => r.marketoGUID),
+  );
   return rows.filter((r) => {
     const status = ledger.get(r.marketoGUID)?.status;
     if (status === 'done') tally.add(r.runId, 'skipped.alreadyWritten');

@@ -305,6 +305,28 @@ describe('flushStagedTasks', () => {
     expect(await counts()).toMatchObject({ written: 9, 'skipped.alreadyWritten': 1 });
   });
 
+  it('reads the ledger only for rows that keep a done entry (or whose type deletes Tasks of deleted leads)', async () => {
+    const all = rows(6, 'lite').map((r, i) => (i < 4 ? { ...r, recordDone: false } : r));
+    all[3] = { ...all[3]!, activityTypeName: 'Click Email' };
+    deps.settings = parseSettings({
+      ...DEFAULT_SETTINGS_INPUT,
+      activities: { types: [{ name: 'Open Email' }, { name: 'Click Email', onLeadDeleted: 'deleteTask' }] },
+      salesforce: { bulkThreshold: 1000 },
+    });
+    await stage(all);
+    const asked: string[] = [];
+    const getMany = deps.ledger.getMany.bind(deps.ledger);
+    deps.ledger.getMany = async (guids) => {
+      asked.push(...guids);
+      return getMany(guids);
+    };
+
+    await flushStagedTasks(deps);
+
+    expect(asked.sort()).toEqual(['lite-3', 'lite-4', 'lite-5']);
+    expect(all.every((r) => tasksOf(r.marketoGUID) === 1)).toBe(true);
+  });
+
   it('lets one flush at a time hold the lease', async () => {
     await stage(rows(10));
     expect(await deps.staging.acquireFlush('someone-else', { leaseMs: 60_000 })).toBeDefined();
