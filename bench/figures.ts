@@ -207,26 +207,30 @@ export function evaluateTargets(t: TargetInputs): Target[] {
             limit: 500,
           }),
         ];
-  const out: Target[] = [
-    ...exportTarget,
-    target({
-      group: 'read-rate',
-      figure: 'back-fill read rate, % of budget-bound maximum',
-      value: t.readRatePctOfBudgetBound,
-      unit: '%',
-      comparison: '>=',
-      limit: 95,
-    }),
-    target({
-      group: 'calls',
-      figure: 'Marketo calls / pages',
-      value: t.marketoCallsPerPage,
-      unit: 'ratio',
-      comparison: '<=',
-      limit: 1.05,
-      digits: 2,
-    }),
-  ];
+  // The REST paging targets (rate against the budget, calls per page) say nothing of an export back-fill.
+  const restTargets =
+    t.exportMarketoCallsPerMillion !== undefined
+      ? []
+      : [
+          target({
+            group: 'read-rate',
+            figure: 'back-fill read rate, % of budget-bound maximum',
+            value: t.readRatePctOfBudgetBound,
+            unit: '%',
+            comparison: '>=',
+            limit: 95,
+          }),
+          target({
+            group: 'calls',
+            figure: 'Marketo calls / pages',
+            value: t.marketoCallsPerPage,
+            unit: 'ratio',
+            comparison: '<=',
+            limit: 1.05,
+            digits: 2,
+          }),
+        ];
+  const out: Target[] = [...exportTarget, ...restTargets];
   if (t.salesforceCollectionsRatioToFloor !== undefined)
     out.push(
       target({

@@ -29,6 +29,9 @@ describe('bench --backfill-export', () => {
     expect(within.find((t) => t.figure === figure)).toMatchObject({ met: true, target: '≤ 500' });
     expect(over.find((t) => t.figure === figure)?.met).toBe(false);
     expect(evaluateTargets(base).some((t) => t.figure === figure)).toBe(false);
+    // The REST paging targets are not an export back-fill's.
+    expect(within.map((t) => t.figure)).not.toContain('Marketo calls / pages');
+    expect(evaluateTargets(base).map((t) => t.figure)).toContain('Marketo calls / pages');
   });
 
   it('extrapolates per-window calls as measured and file ranges and lead look-ups linearly', () => {
