@@ -116,6 +116,11 @@ export function tasksByActivity(e: Embedded): Map<string, { Id: string; WhoId: u
   return out;
 }
 
+/** How many Tasks each Marketo activity id has in the Salesforce sandbox. */
+export function taskCountsByActivity(e: Embedded): Map<string, number> {
+  return new Map([...tasksByActivity(e)].map(([guid, tasks]) => [guid, tasks.length]));
+}
+
 /** Exactly-once check: counts of missing, duplicate, wrong-WhoId and unexpected Tasks. */
 export function reconcile(
   expected: Map<string, string>,

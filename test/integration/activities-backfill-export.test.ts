@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoDbRunReportStore } from '../../shared/adapters/dynamodb/run-report-store.js';
 import type { SettingsInput } from '../../shared/config/settings.js';
-import { type Embedded, type EmbeddedOptions, startEmbedded } from '../helpers/embedded.js';
+import {
+  type Embedded,
+  type EmbeddedOptions,
+  startEmbedded,
+  taskCountsByActivity,
+} from '../helpers/embedded.js';
 
 /**
  * The back-fill by Marketo Bulk Activity Extract on the embedded default: export jobs of ≤ 31-day
@@ -31,16 +36,6 @@ async function start(options: EmbeddedOptions): Promise<Embedded> {
   return e;
 }
 
-/** Tasks per Marketo activity GUID in the Salesforce sandbox. */
-function tasksByActivity(emb: Embedded): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of emb.local.salesforceSandbox?.state.tasks.values() ?? []) {
-    const id = String(t.Marketo_Activity_Id__c ?? '');
-    out.set(id, (out.get(id) ?? 0) + 1);
-  }
-  return out;
-}
-
 const runs = (emb: Embedded) =>
   new DynamoDbRunReportStore(emb.local.platform.doc, emb.local.platform.tables.runs);
 
@@ -52,7 +47,7 @@ async function runCounts(emb: Embedded, runId: string): Promise<Record<string, n
 async function restReference(): Promise<Map<string, number>> {
   const ref = await start({ settings: withExport(0) });
   await ref.runCycle();
-  return tasksByActivity(ref);
+  return taskCountsByActivity(ref);
 }
 
 const sandboxStats = (e: Embedded) => e.local.marketoSandbox!.stats;
@@ -67,7 +62,7 @@ describe('back-fill by bulk activity export (embedded default)', () => {
     const counts = await runCounts(e, first.runId);
 
     expect(first.status).toBe('completed');
-    expect(tasksByActivity(e)).toEqual(reference);
+    expect(taskCountsByActivity(e)).toEqual(reference);
     expect([...reference.values()].every((n) => n === 1)).toBe(true);
     // 90 days → three windows of ≤ 31 days per stream; REST pages only for the estimate (one per stream).
     expect(count(e, CREATE)).toBe(3 * first.streams.length);
@@ -95,7 +90,7 @@ describe('back-fill by bulk activity export (embedded default)', () => {
     const counts = await runCounts(e, run.runId);
 
     expect(run.status).toBe('completed');
-    expect(tasksByActivity(e)).toEqual(reference);
+    expect(taskCountsByActivity(e)).toEqual(reference);
     expect(sandboxStats(e).count(CREATE, '1029')).toBeGreaterThan(0);
     expect(counts['exportFallback.allowanceSpent']).toBeGreaterThan(0);
     expect(counts.exportRanges).toBeGreaterThan(0);
@@ -132,6 +127,6 @@ describe('back-fill by bulk activity export (embedded default)', () => {
     expect(crashes).toBe(2);
     expect(run.status).toBe('completed');
     expect(count(e, CREATE)).toBe(3 * run.streams.length);
-    expect(tasksByActivity(e)).toEqual(reference);
+    expect(taskCountsByActivity(e)).toEqual(reference);
   }, 300_000);
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Embedded, startEmbedded } from '../helpers/embedded.js';
+import { type Embedded, startEmbedded, taskCountsByActivity } from '../helpers/embedded.js';
 
 let e: Embedded | undefined;
 afterEach(async () => {
@@ -7,22 +7,12 @@ afterEach(async () => {
   e = undefined;
 });
 
-/** Tasks per Marketo activity id in the Salesforce sandbox. */
-function tasksByActivity(emb: Embedded): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of emb.local.salesforceSandbox?.state.tasks.values() ?? []) {
-    const id = String(t.Marketo_Activity_Id__c ?? '');
-    out.set(id, (out.get(id) ?? 0) + 1);
-  }
-  return out;
-}
-
 describe('sync activities --since (replay) on the embedded default', () => {
   it('re-reads the window and writes no duplicate, re-creating nothing already written', async () => {
     e = await startEmbedded({ world: { activities: 1_200 } });
     const first = await e.runCycle();
     expect(first.created).toBeGreaterThan(0);
-    const before = tasksByActivity(e);
+    const before = taskCountsByActivity(e);
     const writesBefore = e.local.salesforceSandbox?.state.writeLog.filter(
       (w) => w.operation === 'create',
     ).length;
@@ -33,7 +23,7 @@ describe('sync activities --since (replay) on the embedded default', () => {
     expect(replay.status).toBe('completed');
     expect(replay.read).toBe(first.read);
     expect(replay.created).toBe(0);
-    expect(tasksByActivity(e)).toEqual(before);
+    expect(taskCountsByActivity(e)).toEqual(before);
     expect([...before.values()].every((n) => n === 1)).toBe(true);
     expect(e.local.salesforceSandbox?.state.writeLog.filter((w) => w.operation === 'create').length).toBe(
       writesBefore,
