@@ -35,21 +35,25 @@ export async function writeThroughLedger(
         owner,
         deps.claimLeaseMs ?? CLAIM_LEASE_MS,
       )
-      .catch((error: unknown) => ({ error })),
+      .then(
+        (claim) => ({ ok: true as const, ...claim }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
   );
-  const refused = claims.find((c) => 'error' in c);
-  if (refused) {
+  const granted = claims.flatMap((c) => (c.ok ? [c] : []));
+  const refused = claims.find((c) => !c.ok);
+  if (refused && !refused.ok) {
     // Release what this attempt did claim before giving up, so its retry need not wait for the lease.
     await Promise.all(
-      pending.flatMap((p, i) => {
-        const c = claims[i]!;
-        return 'claimed' in c && c.claimed ? [deps.ledger.release(p.ref.marketoGUID, owner)] : [];
-      }),
+      pending.flatMap((p, i) =>
+        claims[i]?.ok && claims[i].claimed ? [deps.ledger.release(p.ref.marketoGUID, owner)] : [],
+      ),
     );
     throw refused.error;
   }
+  // Every claim answered: granted[i] is pending[i]'s.
   for (const [i, p] of pending.entries()) {
-    const claim = claims[i]! as { claimed: boolean; hadAttempt: boolean };
+    const claim = granted[i]!;
     if (!claim.claimed) {
       results.set(p.ref.marketoGUID, {
         success: false,

@@ -280,6 +280,33 @@ describe('write step: one pool per SQS batch', () => {
   });
 });
 
+describe('write step: ledger-mode claims', () => {
+  it('releases the claims it took when another claim of the unit fails, so the retry need not wait for the lease', async () => {
+    deps.settings = parseSettings({ ...DEFAULT_SETTINGS_INPUT, salesforce: { upsertMode: 'ledger' } });
+    const [msg] = messages(1, 30);
+    const claim = deps.ledger.claim.bind(deps.ledger);
+    deps.ledger.claim = async (entry, owner, leaseMs, now) => {
+      if (entry.marketoGUID === 'm0-a7') throw new Error('simulated DynamoDB failure');
+      return claim(entry, owner, leaseMs, now);
+    };
+
+    const res = await run(event([msg!]));
+
+    expect(failedIds(res)).toEqual(['msg-0']);
+    expect(sf.state.tasks.size).toBe(0);
+    // Another attempt claims every other activity at once (no live lease left behind).
+    deps.ledger.claim = claim;
+    const again = await Promise.all(
+      msg!.activities
+        .filter((a) => a.marketoGUID !== 'm0-a7')
+        .map((a) =>
+          deps.ledger.claim({ marketoGUID: a.marketoGUID, whoId: 'x', leadId: a.leadId }, 'next', 60_000),
+        ),
+    );
+    expect(again.every((c) => c.claimed)).toBe(true);
+  });
+});
+
 describe('write step: the ledger keeps what a later read needs (externalId mode)', () => {
   /** Activity dates are 2026-01-15T10:00Z; the next cycle reads from `ledgerFrom`. */
   const withLedgerFrom = (msgs: WriteMessage[], ledgerFrom: string): WriteMessage[] =>
