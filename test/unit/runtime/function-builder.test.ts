@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tableNamesFromEnv } from '../../../shared/adapters/dynamodb/table-definitions.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
@@ -20,6 +20,7 @@ import {
   sqsFunction,
 } from '../../../shared/runtime/function-builder.js';
 import { webhookRuntime } from '../../../shared/runtime/opt-out-runtime.js';
+import { captureJsonOutput } from '../../helpers/captured-output.js';
 import { lambdaContext } from '../../helpers/lambda-context.js';
 
 const RUN_ID = '2026-03-01T10:00:00.000Z#abc123';
@@ -96,21 +97,7 @@ class RecordingFailures implements FailureRecorder {
 }
 
 describe('sqsFunction', () => {
-  let lines: string[];
-  beforeEach(() => {
-    lines = [];
-    // Powertools writes INFO to stdout and WARN/ERROR to stderr.
-    for (const stream of [process.stdout, process.stderr])
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        lines.push(String(chunk));
-        return true;
-      });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-  const logged = () =>
-    lines.flatMap((l) => l.split('\n')).flatMap((l) => (l.startsWith('{') ? [JSON.parse(l)] : []));
+  const logged = captureJsonOutput();
 
   it('puts the Lambda context on every log line the use case writes', async () => {
     // Prepare

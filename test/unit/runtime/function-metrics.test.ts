@@ -1,5 +1,5 @@
 import type { Context, SQSRecord } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tableNamesFromEnv } from '../../../shared/adapters/dynamodb/table-definitions.js';
 import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { createLogger } from '../../../shared/observability/logger.js';
@@ -13,6 +13,7 @@ import {
   scheduledFunction,
   sqsFunction,
 } from '../../../shared/runtime/function-builder.js';
+import { captureJsonOutput } from '../../helpers/captured-output.js';
 import { lambdaContext } from '../../helpers/lambda-context.js';
 
 const METRICS_ENV = { POWERTOOLS_METRICS_NAMESPACE: 'TestSync', POWERTOOLS_SERVICE_NAME: 'test-sync' };
@@ -70,23 +71,8 @@ interface EmfDocument {
 }
 
 describe('function metrics (EMF)', () => {
-  let out: string[];
-  beforeEach(() => {
-    out = [];
-    for (const stream of [process.stdout, process.stderr])
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        out.push(String(chunk));
-        return true;
-      });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-  const emf = (): EmfDocument[] =>
-    out
-      .flatMap((l) => l.split('\n'))
-      .flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []))
-      .filter((d): d is EmfDocument => '_aws' in d);
+  const written = captureJsonOutput();
+  const emf = (): EmfDocument[] => written().filter((d): d is EmfDocument => '_aws' in d);
 
   it('flushes one EMF document per SQS invocation with the vendor calls and what the consumer added', async () => {
     // Prepare
