@@ -81,7 +81,8 @@ export async function writeActivityBatch(
   return results;
 }
 
-const emptyOutcome = (): WriteOutcome => ({
+/** A message's outcome before any of its activities is settled. */
+export const emptyOutcome = (): WriteOutcome => ({
   written: 0,
   created: 0,
   updated: 0,

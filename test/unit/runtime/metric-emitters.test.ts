@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FlushOutcome } from '../../../shared/activities/bulk-flush.js';
-import type { WriteOutcome } from '../../../shared/activities/write-activity-tasks.js';
+import { emptyOutcome, type WriteOutcome } from '../../../shared/activities/write-activity-tasks.js';
 import { METRICS, metricNames, WEBHOOK_STATUSES } from '../../../shared/observability/metrics.js';
 import type { OptOutRunReport } from '../../../shared/optouts/reconcile.js';
 import {
@@ -15,16 +15,7 @@ import {
 } from '../../../shared/runtime/metric-emitters.js';
 import { InMemoryMetricsSink } from '../../helpers/in-memory/metrics-sink.js';
 
-const write = (o: Partial<WriteOutcome>): WriteOutcome => ({
-  written: 0,
-  created: 0,
-  updated: 0,
-  skipped: {},
-  failed: 0,
-  staged: 0,
-  retry: 0,
-  ...o,
-});
+const write = (o: Partial<WriteOutcome>): WriteOutcome => ({ ...emptyOutcome(), ...o });
 
 const flush = (o: Partial<FlushOutcome>): FlushOutcome => ({
   status: 'flushed',
