@@ -292,16 +292,19 @@ describe('SyncStatelessStack schedules', () => {
     string,
     { Properties: Record<string, unknown> }
   >;
+  /** The schedules whose target is this function. */
+  const schedulesOf = (key: keyof typeof functions) => {
+    const arn = JSON.stringify({ 'Fn::GetAtt': [logicalId(functions[key].function), 'Arn'] });
+    return Object.values(schedules).filter(
+      (s) => JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) === arn,
+    );
+  };
 
   it.each([
     ['scheduleActivitySync', 'activities'],
     ['reconcileOptOuts', 'optouts'],
   ] as const)('runs %s at 20:00 America/Los_Angeles with retries and a dead-letter queue', (key, job) => {
-    const target = Object.values(schedules).find(
-      (s) =>
-        JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) ===
-        JSON.stringify({ 'Fn::GetAtt': [logicalId(functions[key].function), 'Arn'] }),
-    );
+    const [target] = schedulesOf(key);
     expect(target?.Properties).toMatchObject({
       ScheduleExpression: 'cron(0 20 * * ? *)',
       ScheduleExpressionTimezone: 'America/Los_Angeles',
@@ -318,10 +321,7 @@ describe('SyncStatelessStack schedules', () => {
   });
 
   it('continues an open opt-out night every 15 minutes (job optouts-continue) on the same function, with one async-invoke config', () => {
-    const arn = JSON.stringify({ 'Fn::GetAtt': [logicalId(functions.reconcileOptOuts.function), 'Arn'] });
-    const targets = Object.values(schedules).filter(
-      (s) => JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) === arn,
-    );
+    const targets = schedulesOf('reconcileOptOuts');
     expect(targets.map((t) => t.Properties.ScheduleExpression).sort()).toEqual([
       'cron(0 20 * * ? *)',
       'rate(15 minutes)',
@@ -347,11 +347,7 @@ describe('SyncStatelessStack schedules', () => {
   ] as const)(
     'runs job 4 %s daily by default (%s at %s Los Angeles time) with retries and a dead-letter queue',
     (key, job, cron) => {
-      const target = Object.values(schedules).find(
-        (s) =>
-          JSON.stringify((s.Properties.Target as { Arn: unknown }).Arn) ===
-          JSON.stringify({ 'Fn::GetAtt': [logicalId(functions[key].function), 'Arn'] }),
-      );
+      const [target] = schedulesOf(key);
       expect(target?.Properties).toMatchObject({
         ScheduleExpression: cron,
         ScheduleExpressionTimezone: 'America/Los_Angeles',

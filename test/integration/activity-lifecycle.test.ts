@@ -28,6 +28,13 @@ const typeLookbacks = (days: Record<string, number>) => (input: SettingsInput) =
   return out as unknown as SettingsInput;
 };
 
+/** Every type deletes our Tasks of a deleted lead (onLeadDeleted deleteTask). */
+const deleteTask = (input: SettingsInput) => {
+  const out = input as unknown as { activities: { types: Record<string, unknown>[] } };
+  for (const t of out.activities.types) t.onLeadDeleted = 'deleteTask';
+  return out as unknown as SettingsInput;
+};
+
 const DAY = 86_400_000;
 
 describe('activity lifecycle on the embedded default', () => {
@@ -199,11 +206,6 @@ describe('activity lifecycle on the embedded default', () => {
   );
 
   it('onLeadDeleted deleteTask removes exactly our Tasks of a deleted lead, records it in the ledger, and never writes them again', async () => {
-    const deleteTask = (input: SettingsInput) => {
-      const out = input as unknown as { activities: { types: Record<string, unknown>[] } };
-      for (const t of out.activities.types) t.onLeadDeleted = 'deleteTask';
-      return out as unknown as SettingsInput;
-    };
     e = await startEmbedded({ world: { activities: 600 }, settings: deleteTask });
     await e.runCycle();
     const sf = e.local.salesforceSandbox!.state;
@@ -238,11 +240,6 @@ describe('activity lifecycle on the embedded default', () => {
   });
 
   it('the scheduled step (the schedule function) deletes the Tasks of a deleted lead as the CLI cycle does, and counts them in its run', async () => {
-    const deleteTask = (input: SettingsInput) => {
-      const out = input as unknown as { activities: { types: Record<string, unknown>[] } };
-      for (const t of out.activities.types) t.onLeadDeleted = 'deleteTask';
-      return out as unknown as SettingsInput;
-    };
     e = await startEmbedded({ world: { activities: 400 }, settings: deleteTask });
     await e.runCycle();
     const sf = e.local.salesforceSandbox!.state;
