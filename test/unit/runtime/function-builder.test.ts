@@ -21,28 +21,12 @@ import {
 } from '../../../shared/runtime/function-builder.js';
 import { webhookRuntime } from '../../../shared/runtime/opt-out-runtime.js';
 import { captureJsonOutput } from '../../helpers/captured-output.js';
-import { lambdaContext } from '../../helpers/lambda-context.js';
+import { sqsRecord as eventRecord, lambdaContext } from '../../helpers/lambda-context.js';
 
 const RUN_ID = '2026-03-01T10:00:00.000Z#abc123';
 
-function sqsRecord(messageId: string, body: unknown = { runId: RUN_ID }): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:sync-write',
-    awsRegion: 'us-east-1',
-  };
-}
+const sqsRecord = (messageId: string, body: unknown = { runId: RUN_ID }): SQSRecord =>
+  eventRecord(messageId, body);
 const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
 const context = (awsRequestId: string): Context => lambdaContext(awsRequestId, 'sync-write-activity-tasks');

@@ -14,7 +14,7 @@ import {
   sqsFunction,
 } from '../../../shared/runtime/function-builder.js';
 import { captureJsonOutput } from '../../helpers/captured-output.js';
-import { lambdaContext } from '../../helpers/lambda-context.js';
+import { lambdaContext, sqsRecord } from '../../helpers/lambda-context.js';
 
 const METRICS_ENV = { POWERTOOLS_METRICS_NAMESPACE: 'TestSync', POWERTOOLS_SERVICE_NAME: 'test-sync' };
 
@@ -48,22 +48,7 @@ const runtimeOf = <D extends CallAccountingDeps>(deps: D): Runtime<D> => ({
   accounting: (d) => d,
 });
 
-const record = (messageId: string): SQSRecord => ({
-  messageId,
-  receiptHandle: `rh-${messageId}`,
-  body: JSON.stringify({ runId: 'run-1' }),
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 'x',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:sync-fetch',
-  awsRegion: 'us-east-1',
-});
+const record = (messageId: string): SQSRecord => sqsRecord(messageId, { runId: 'run-1' }, 'sync-fetch');
 
 interface EmfDocument {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
