@@ -37,6 +37,12 @@ export interface AlignOptions {
   systems?: { salesforce: boolean; marketo: boolean };
   /** Reason written to Marketo's unsubscribedReason. */
   marketoReason?: string;
+  /**
+   * Changes to apply to each person's stored state before the sightings, in the same write (the
+   * night feeds tonight's changes through the policy here: one state write per person, not two).
+   * Called again on a concurrent write, so it must be a pure function of its input.
+   */
+  observe?: (email: string, current: OptOutState) => { state: OptOutState; history: HistoryEntry[] };
 }
 
 export interface AlignResult {
@@ -52,6 +58,9 @@ export interface AlignResult {
   /** Decided value and outcome per person. */
   byPerson: Map<string, { optedOut: boolean; writes: WriteOutcome[] }>;
 }
+
+/** People whose state is written at once (each write is a few DynamoDB calls, latency-bound). */
+const STATE_WRITES_IN_FLIGHT = 16;
 
 const bump = (counts: Partial<Record<string, number>>, key: string, by = 1) => {
   counts[key] = (counts[key] ?? 0) + by;
@@ -88,15 +97,16 @@ export async function alignPeople(
   for (const r of found) byEmail.set(r.email, [...(byEmail.get(r.email) ?? []), r]);
 
   // 2. Per person: sightings → decision → planned writes, remembered before they are sent.
-  const plans = await mapLimit(emails, 8, async (email) => {
+  const plans = await mapLimit(emails, STATE_WRITES_IN_FLIGHT, async (email) => {
     const records = byEmail.get(email) ?? [];
     let plan: { target: TargetKey; value: boolean }[] = [];
     let verdicts: Verdict[] = [];
     const at = now.toISOString();
     const r = await deps.store.update(email, (current) => {
-      let state: OptOutState = current;
-      const history: HistoryEntry[] = [];
-      let viewsChanged = false;
+      const observed = options.observe?.(email, current);
+      let state: OptOutState = observed?.state ?? current;
+      const history: HistoryEntry[] = [...(observed?.history ?? [])];
+      let viewsChanged = observed !== undefined && JSON.stringify(state) !== JSON.stringify(current);
       verdicts = [];
       for (const rec of records) {
         const view = state.records[rec.target];
@@ -137,14 +147,15 @@ export async function alignPeople(
   // 3. Re-check before writing: a webhook or another run may have changed a person's decision
   // since the plan was stored; a write that no longer matches the stored decision is dropped (the
   // change that moved it aligns the records itself).
-  await mapLimit(plans, 8, async (p) => {
-    if (p.plan.length === 0) return;
-    const now = (await deps.store.get(p.email))?.state.optedOut;
-    if (now === p.optedOut) return;
+  const planned = plans.filter((p) => p.plan.length > 0);
+  const current = planned.length ? await deps.store.getMany(planned.map((p) => p.email)) : new Map();
+  for (const p of planned) {
+    const now = current.get(p.email)?.state.optedOut;
+    if (now === p.optedOut) continue;
     result.superseded += p.plan.length;
     p.plan = [];
     p.optedOut = now ?? p.optedOut;
-  });
+  }
 
   // 4. The writes, batched across people.
   const all = plans.flatMap((p) => p.plan);
@@ -170,7 +181,7 @@ export async function alignPeople(
 
   // 5. What landed, what failed (failed retryable targets are retried by the next run).
   const landedAt = nowOf(deps).toISOString();
-  await mapLimit(plans, 8, async ({ email, plan, optedOut }) => {
+  await mapLimit(plans, STATE_WRITES_IN_FLIGHT, async ({ email, plan, optedOut }) => {
     const writes = plan.flatMap((w) => {
       const o = outcomeByTarget.get(w.target);
       return o ? [o] : [];

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { emailRef } from '../domain/email.js';
-import { mapLimit } from '../domain/map-limit.js';
 import { type Observation, observeAll, type Verdict } from '../domain/opt-out-policy.js';
 import type { HistoryEntry, OptOutState } from '../domain/opt-out-state.js';
 import { alignPeople } from './align-people.js';
@@ -31,37 +30,36 @@ interface PersonOrigin {
   salesforce: boolean;
 }
 
-/** Step 2 for one person: the policy over tonight's changes, stored with their history. */
-async function observePerson(
-  deps: OptOutDeps,
-  email: string,
+/** Step 2 for one person: the policy over tonight's changes, and the history that explains it. */
+function observeChanges(
+  current: OptOutState,
   changes: readonly Observation[],
+  policy: ReturnType<typeof policyOf>,
+  at: string,
+): { result: ReturnType<typeof observeAll>; history: HistoryEntry[] } {
+  const result = observeAll(current, changes, policy);
+  const history: HistoryEntry[] = result.verdicts
+    .filter((v) => v.verdict !== 'unchanged' && v.verdict !== 'alreadySubscribed')
+    .map((v) => ({
+      kind: 'observed',
+      id: randomUUID(),
+      at,
+      source: v.observation.source,
+      ...(v.observation.target ? { target: v.observation.target } : {}),
+      value: v.observation.value,
+      verdict: v.verdict,
+      evidence: { ...v.observation.evidence, changedAt: v.observation.at },
+      optedOut: v.optedOut,
+    }));
+  return { result, history };
+}
+
+/** What tonight's changes of one person count for: verdicts, which side they came from, coverage. */
+function tallyPerson(
+  before: OptOutState | undefined,
+  result: ReturnType<typeof observeAll> | undefined,
   tally: NightTally,
-): Promise<PersonOrigin> {
-  const policy = policyOf(deps);
-  let result: ReturnType<typeof observeAll> | undefined;
-  let before: OptOutState | undefined;
-  const at = nowOf(deps).toISOString();
-  await deps.store.update(email, (current) => {
-    before = current;
-    result = observeAll(current, changes, policy);
-    const history: HistoryEntry[] = result.verdicts
-      .filter((v) => v.verdict !== 'unchanged' && v.verdict !== 'alreadySubscribed')
-      .map((v) => ({
-        kind: 'observed',
-        id: randomUUID(),
-        at,
-        source: v.observation.source,
-        ...(v.observation.target ? { target: v.observation.target } : {}),
-        value: v.observation.value,
-        verdict: v.verdict,
-        evidence: { ...v.observation.evidence, changedAt: v.observation.at },
-        optedOut: v.optedOut,
-      }));
-    const viewsChanged = JSON.stringify(result.state.records) !== JSON.stringify(current.records);
-    if (history.length === 0 && !viewsChanged) return undefined;
-    return { state: result.state, history };
-  });
+): PersonOrigin {
   const origin = { marketo: false, salesforce: false };
   const verdicts = result?.verdicts ?? [];
   for (const v of verdicts) {
@@ -103,14 +101,25 @@ async function applyPeopleOnce(
   cause: string,
 ): Promise<{ tally: NightTally; pending: string[] }> {
   const tally = emptyTally();
-  const origins = new Map<string, PersonOrigin>();
-  await mapLimit(emails, 8, async (email) => {
-    origins.set(email, await observePerson(deps, email, changes.get(email) ?? [], tally));
-  });
+  const policy = policyOf(deps);
+  const at = nowOf(deps).toISOString();
+  // Tonight's changes go through the policy in the same state write as the alignment's sightings;
+  // the last call per person is the one stored (the store calls again after a concurrent write).
+  const observed = new Map<string, { before: OptOutState; result: ReturnType<typeof observeAll> }>();
   const aligned = await alignPeople(deps, emails, {
     cause,
     marketoReason: 'Opted out in Salesforce (nightly unsubscribe sync)',
+    observe: (email, current) => {
+      const { result, history } = observeChanges(current, changes.get(email) ?? [], policy, at);
+      observed.set(email, { before: current, result });
+      return { state: result.state, history };
+    },
   });
+  const origins = new Map<string, PersonOrigin>();
+  for (const email of emails) {
+    const o = observed.get(email);
+    origins.set(email, tallyPerson(o?.before, o?.result, tally));
+  }
   for (const [email, outcome] of aligned.byPerson) {
     const origin = origins.get(email);
     const wrote = (system: string) => outcome.writes.some((w) => w.ok && w.target.startsWith(`${system}:`));

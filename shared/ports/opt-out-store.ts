@@ -22,6 +22,9 @@ export interface UpdateResult {
 export interface OptOutStore {
   get(key: string): Promise<{ state: OptOutState; version: number } | undefined>;
 
+  /** Several people's states at once (strongly consistent); people never written are absent. */
+  getMany(keys: readonly string[]): Promise<Map<string, { state: OptOutState; version: number }>>;
+
   /**
    * Optimistic read-modify-write of one person's state. `change` gets the current state (an empty
    * one for a new person) and returns the next state with the history entries that explain it, or

@@ -471,6 +471,23 @@ export function describeStoreContract(
         );
       });
 
+      it('reads many people at once, absent ones left out, over the 100-key batch size', async () => {
+        const store = stores.optOuts();
+        const keys = Array.from({ length: 130 }, (_, i) => `many${i}@example.com`);
+        await Promise.all(
+          keys
+            .filter((_, i) => i % 2 === 0)
+            .map((k) => store.update(k, (s) => ({ state: { ...s, optedOut: true }, history: [] }))),
+        );
+        await store.update(keys[0] as string, (s) => ({ state: { ...s, optedOut: false }, history: [] }));
+
+        const got = await store.getMany([...keys, keys[0] as string]);
+
+        expect([...got.keys()].sort()).toEqual(keys.filter((_, i) => i % 2 === 0).sort());
+        expect(got.get(keys[0] as string)).toMatchObject({ version: 2, state: { optedOut: false } });
+        expect(got.get(keys[2] as string)).toMatchObject({ version: 1, state: { optedOut: true } });
+      });
+
       it('writes nothing when the change function says nothing changed', async () => {
         const store = stores.optOuts();
         const r = await store.update('nochange@example.com', () => undefined);

@@ -21,6 +21,7 @@ export async function batchGetAll<T>(
   doc: DynamoDBDocumentClient,
   table: string,
   keys: Record<string, unknown>[],
+  options: { consistentRead?: boolean } = {},
 ): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < keys.length; i += GET_CHUNK) {
@@ -28,7 +29,13 @@ export async function batchGetAll<T>(
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) throw new UnprocessedItemsError('BatchGetItem', table, pending.length);
       if (round > 0) await pause(round);
-      const res = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      const res = await doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: { Keys: pending, ...(options.consistentRead ? { ConsistentRead: true } : {}) },
+          },
+        }),
+      );
       out.push(...((res.Responses?.[table] ?? []) as T[]));
       pending = (res.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
     }

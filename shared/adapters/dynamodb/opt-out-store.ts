@@ -22,7 +22,7 @@ import {
   type StateUpdate,
   type UpdateResult,
 } from '../../ports/opt-out-store.js';
-import { batchPutAll } from './batch.js';
+import { batchGetAll, batchPutAll } from './batch.js';
 import { isConditionalCheckFailed } from './conditional-check.js';
 
 /**
@@ -64,6 +64,17 @@ export class DynamoDbOptOutStore implements OptOutStore {
     const item = await this.getItem(key);
     if (!item) return undefined;
     return { state: toState(item), version: item.version };
+  }
+
+  async getMany(keys: readonly string[]): Promise<Map<string, { state: OptOutState; version: number }>> {
+    const unique = [...new Set(keys)];
+    const items = await batchGetAll<StateItem>(
+      this.doc,
+      this.table,
+      unique.map((email) => ({ email, sk: STATE_SK })),
+      { consistentRead: true },
+    );
+    return new Map(items.map((item) => [item.email, { state: toState(item), version: item.version }]));
   }
 
   private async getItem(key: string): Promise<StateItem | undefined> {

@@ -34,6 +34,15 @@ export class InMemoryOptOutStore implements OptOutStore {
     return item ? plain(item) : undefined;
   }
 
+  async getMany(keys: readonly string[]): Promise<Map<string, { state: OptOutState; version: number }>> {
+    const out = new Map<string, { state: OptOutState; version: number }>();
+    for (const key of keys) {
+      const item = this.states.get(key);
+      if (item) out.set(key, plain(item));
+    }
+    return out;
+  }
+
   async update(
     key: string,
     change: (current: OptOutState, version: number) => StateUpdate | undefined,

@@ -22,11 +22,12 @@ describe('alignment re-checks the decision before writing (issue 11 item 3)', ()
     let flipped = 0;
     // …and meanwhile (after the plan is stored, before the write) the decision moves back to subscribed.
     const racing = Object.assign(Object.create(store) as typeof store, {
-      get: async (key: string) => {
-        if (key === email.toLowerCase() && flipped++ === 0) {
+      getMany: async (keys: readonly string[]) => {
+        const key = email.toLowerCase();
+        if (keys.includes(key) && flipped++ === 0) {
           await store.update(key, (s) => ({ state: { ...s, optedOut: false }, history: [] }));
         }
-        return store.get(key);
+        return store.getMany(keys);
       },
     });
 
