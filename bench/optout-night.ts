@@ -36,6 +36,16 @@ async function main() {
     });
     const setupMs = Date.now() - setupStart;
 
+    // DynamoDB calls of the night, by operation (the cost and, deployed, the latency that bounds it).
+    const dynamodbCalls: Record<string, number> = {};
+    h.local.platform.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        const op = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        dynamodbCalls[op] = (dynamodbCalls[op] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchCountDynamoDbCalls' },
+    );
     const t0 = Date.now();
     const invocationMs: number[] = [];
     let report = await timed(() => reconcileOptOuts(h.deps, { budgetMs }), invocationMs);
@@ -53,6 +63,13 @@ async function main() {
       invocationMs,
       chunks: report.chunks,
       apiCalls: report.apiCalls,
+      dynamodbCalls,
+      dynamodbCallsPerRecord: Number(
+        (
+          Object.values(dynamodbCalls).reduce((a, b) => a + b, 0) /
+          Math.max(1, report.changesRead.marketo + report.changesRead.salesforce)
+        ).toFixed(2),
+      ),
       writes: report.writes,
       wallMs,
       busyMs: report.busyMs,

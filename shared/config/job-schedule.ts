@@ -102,3 +102,10 @@ function required<T>(value: T | undefined, field: string): T {
  * names the job `optouts`.
  */
 export const OPT_OUT_CONTINUATION_JOB = 'optouts-continue';
+
+/**
+ * The job name that starts (or continues) the first-enable alignment in AWS, `optouts --full`'s
+ * twin: invoked by hand (`{"job": "optouts-full"}`), then resumed by the continuation schedule
+ * until it completes.
+ */
+export const OPT_OUT_FULL_JOB = 'optouts-full';

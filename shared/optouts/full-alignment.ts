@@ -45,6 +45,8 @@ export const DEFAULT_ID_GAP = 20_000;
 const MARKETO_CALLS_PER_CHUNK = 10;
 /** Time an invocation spends starting chunks (a Lambda or one CLI process alike). */
 const FULL_BUDGET_MS = 12 * 60 * 1000;
+/** A hold outlives its invocation's budget by this much (the last chunk, the checkpoint). */
+const HOLD_MARGIN_MS = 3 * 60 * 1000;
 
 export interface FullCheckpoint {
   runId: string;
@@ -57,6 +59,8 @@ export interface FullCheckpoint {
   poison: PoisonChunk[];
   tally: NightTally;
   invocations: number;
+  /** Set while an invocation runs the alignment (until its budget plus a margin): a continuation tick leaves it alone. */
+  heldUntil?: string;
 }
 
 export interface FullAlignmentCursor {
@@ -150,14 +154,18 @@ export async function alignAllOptOuts(
       salesforceField: deps.settings.optOuts.salesforceField,
     });
   }
-  run = { ...run, invocations: run.invocations + 1 };
   const budget = options.budgetMs ?? FULL_BUDGET_MS;
+  const heldUntil = new Date(nowOf(deps).getTime() + budget + HOLD_MARGIN_MS).toISOString();
+  run = { ...run, invocations: run.invocations + 1, heldUntil };
+  await save({ ...cursor, open: run }); // the hold, before any work
   const began = Date.now();
   let chunks = 0;
   for (;;) {
     const side = nextSide(run);
     if (!side) break;
     if (Date.now() - began >= budget || (options.maxChunks !== undefined && chunks >= options.maxChunks)) {
+      const { heldUntil: _released, ...open } = run;
+      run = open;
       await save({ ...cursor, open: run });
       return fullReport(deps, run, 'continued');
     }
@@ -184,6 +192,19 @@ export async function alignAllOptOuts(
   await deps.runs.finish('optouts', run.runId, 'completed', { report });
   deps.logger.info('First-enable opt-out alignment done', { report });
   return report;
+}
+
+/**
+ * Resumes the open first-enable alignment, if any and not held by a running invocation (the
+ * continuation schedule in AWS: it never starts one).
+ */
+export async function continueFullAlignment(
+  deps: OptOutDeps,
+  options: Omit<FullAlignmentOptions, 'idGap' | 'startId'> = {},
+): Promise<FullAlignmentReport | undefined> {
+  const open = (await deps.cursors.getValue<FullAlignmentCursor>(FULL_CURSOR_ID))?.value.open;
+  if (!open || (open.heldUntil && Date.parse(open.heldUntil) > nowOf(deps).getTime())) return undefined;
+  return alignAllOptOuts(deps, options);
 }
 
 function nextSide(run: FullCheckpoint): 'marketo' | 'salesforce' | undefined {

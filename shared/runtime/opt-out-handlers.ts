@@ -1,6 +1,12 @@
-import { OPT_OUT_CONTINUATION_JOB } from '../config/job-schedule.js';
+import { OPT_OUT_CONTINUATION_JOB, OPT_OUT_FULL_JOB } from '../config/job-schedule.js';
 import { noMetrics } from '../observability/metrics.js';
 import { applyUnsubscribe, parseUnsubscribeMessage } from '../optouts/apply-unsubscribe.js';
+import {
+  alignAllOptOuts,
+  continueFullAlignment,
+  FullAlignmentBusyError,
+  type FullAlignmentReport,
+} from '../optouts/full-alignment.js';
 import { nowOf, type OptOutDeps } from '../optouts/opt-out-deps.js';
 import {
   continueOptOuts,
@@ -23,11 +29,31 @@ export const applyUnsubscribeConsumer: SqsConsumer<OptOutDeps> =
     return outcome;
   };
 
+/** The jobs the reconcile function runs; anything else is refused (a typo must not start a night). */
+const RECONCILE_JOBS = ['optouts', OPT_OUT_CONTINUATION_JOB, OPT_OUT_FULL_JOB] as const;
+
+export class UnknownReconcileJobError extends Error {
+  override readonly name = 'UnknownReconcileJobError';
+  constructor(job: string) {
+    super(
+      `The reconcile function runs the jobs ${RECONCILE_JOBS.map((j) => `"${j}"`).join(', ')} (or none: the night); "${job}" is none of them. Nothing was run.`,
+    );
+  }
+}
+
+/** Another invocation moved the run meanwhile: it has the run; nothing to retry. */
+const idleWhenBusy = (err: unknown) => {
+  if (err instanceof OptOutNightBusyError || err instanceof FullAlignmentBusyError) return undefined;
+  throw err;
+};
+
 /**
  * Nightly: both directions, one consent-drift report, under the run id the schedule names. The
  * continuation schedule (job `optouts-continue`, every 15 minutes) resumes an open night that no
- * running invocation holds, and does nothing otherwise. Metrics are emitted once, when a night
- * completes (a continued night's report is a running total).
+ * running invocation holds, else an open first-enable alignment, and does nothing otherwise; it
+ * never starts either. Job `optouts-full` (invoked by hand) starts the first-enable alignment or
+ * continues the open one. Metrics are emitted once, when a night completes (a continued night's
+ * report is a running total).
  */
 export const reconcileOptOutsJob = async (
   deps: OptOutDeps,
@@ -35,17 +61,21 @@ export const reconcileOptOutsJob = async (
   metrics = noMetrics,
   /** Tests: an invocation's budget in chunks or time (default: the Lambda's 12 minutes). */
   limits: Pick<ReconcileOptions, 'budgetMs' | 'maxChunks'> = {},
-): Promise<OptOutRunReport | { status: 'idle' }> => {
-  const report =
-    run.job === OPT_OUT_CONTINUATION_JOB
-      ? await continueOptOuts(deps, limits).catch((err: unknown) => {
-          // Another invocation moved the night meanwhile: it has the night; nothing to retry.
-          if (err instanceof OptOutNightBusyError) return undefined;
-          throw err;
-        })
-      : await reconcileOptOuts(deps, { ...limits, runId: run.runId });
+): Promise<OptOutRunReport | FullAlignmentReport | { status: 'idle' }> => {
+  if (run.job !== undefined && !(RECONCILE_JOBS as readonly string[]).includes(run.job))
+    throw new UnknownReconcileJobError(run.job);
+  let report: OptOutRunReport | FullAlignmentReport | undefined;
+  if (run.job === OPT_OUT_FULL_JOB) {
+    report = await alignAllOptOuts(deps, limits).catch(idleWhenBusy);
+  } else if (run.job === OPT_OUT_CONTINUATION_JOB) {
+    report =
+      (await continueOptOuts(deps, limits).catch(idleWhenBusy)) ??
+      (await continueFullAlignment(deps, limits).catch(idleWhenBusy));
+  } else {
+    report = await reconcileOptOuts(deps, { ...limits, runId: run.runId });
+  }
   if (!report) return { status: 'idle' };
-  if (report.status === 'completed') emitReconcile(metrics, report);
+  if (report.kind !== 'optouts-full' && report.status === 'completed') emitReconcile(metrics, report);
   return report;
 };
 

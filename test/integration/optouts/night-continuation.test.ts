@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPT_OUT_CONTINUATION_JOB } from '../../../shared/config/job-schedule.js';
-import type { MetricDefinition, MetricsSink } from '../../../shared/observability/metrics.js';
+import { OPT_OUT_CONTINUATION_JOB, OPT_OUT_FULL_JOB } from '../../../shared/config/job-schedule.js';
+import { type MetricDefinition, type MetricsSink, noMetrics } from '../../../shared/observability/metrics.js';
+import { FULL_CURSOR_ID, type FullAlignmentCursor } from '../../../shared/optouts/full-alignment.js';
 import type { OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
 import {
   OPT_OUT_CURSOR_ID,
@@ -8,7 +9,7 @@ import {
   type OptOutRunReport,
   reconcileOptOuts,
 } from '../../../shared/optouts/reconcile.js';
-import { reconcileOptOutsJob } from '../../../shared/runtime/opt-out-handlers.js';
+import { reconcileOptOutsJob, UnknownReconcileJobError } from '../../../shared/runtime/opt-out-handlers.js';
 import { type Harness, startHarness, uniqueEmail } from './harness.js';
 
 /**
@@ -61,7 +62,7 @@ describe('opt-out night continuation (embedded default)', () => {
     expect(sink.added).toEqual([]);
 
     // Ticks continue it until it completes (each invocation here has a one-chunk budget too).
-    const ticks: (OptOutRunReport | { status: 'idle' })[] = [];
+    const ticks: Awaited<ReturnType<typeof reconcileOptOutsJob>>[] = [];
     for (let i = 0; i < 10; i++) {
       const r = await reconcileOptOutsJob(h.deps, continuation, sink, { maxChunks: 1 });
       ticks.push(r);
@@ -126,5 +127,57 @@ describe('opt-out night continuation (embedded default)', () => {
     expect((await reconcileOptOutsJob(h.deps, continuation)).status).toBe('completed');
     expect((await cursor())?.night).toBeUndefined();
     expect(h.sfOptOut('Contact', p.sfContactIds[0]!)).toBe(true);
+  });
+
+  it('job optouts-full starts the first-enable alignment in AWS; ticks continue it to the end, never while held', async () => {
+    // A year-old Marketo unsubscribe its Salesforce Lead never learnt: older than any night's window.
+    const e = uniqueEmail('full.lambda');
+    const p = h.person({ email: e, sfLeads: [e] });
+    h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() - 400 * 86_400_000 });
+    const fullCursor = () => h.deps.cursors.getValue<FullAlignmentCursor>(FULL_CURSOR_ID);
+
+    // Invoked by hand, with a one-chunk budget: it starts, checkpoints and releases its hold.
+    const first = await reconcileOptOutsJob(h.deps, { runId: 'manual', job: OPT_OUT_FULL_JOB }, noMetrics, {
+      maxChunks: 1,
+    });
+    const released = await fullCursor();
+    // Another invocation holds it: a tick leaves it alone.
+    const heldUntil = new Date(Date.now() + 10 * 60_000).toISOString();
+    const open = released?.value.open;
+    expect(open).toBeDefined();
+    expect(
+      await h.deps.cursors.putValue(FULL_CURSOR_ID, { open: { ...open!, heldUntil } }, released?.version),
+    ).toBe(true);
+    const whileHeld = await reconcileOptOutsJob(h.deps, continuation, noMetrics, { maxChunks: 3 });
+    const heldVersion = (await fullCursor())?.version;
+    // Once the hold has expired, ticks continue it until it completes.
+    const later = { ...h.deps, now: () => new Date(Date.now() + 11 * 60_000) };
+    const ticks: Awaited<ReturnType<typeof reconcileOptOutsJob>>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await reconcileOptOutsJob(later, continuation, noMetrics, { maxChunks: 3 });
+      ticks.push(r);
+      if (r.status !== 'continued') break;
+    }
+
+    expect(first).toMatchObject({ kind: 'optouts-full', status: 'continued' });
+    expect(released?.value.open?.heldUntil).toBeUndefined();
+    expect(whileHeld).toEqual({ status: 'idle' });
+    expect(heldVersion).toBe((released?.version ?? 0) + 1);
+    const last = ticks.at(-1);
+    expect(last).toMatchObject({ kind: 'optouts-full', status: 'completed' });
+    expect(last && 'runId' in last && last.runId).toBe(first.status !== 'idle' && first.runId);
+    expect(h.sfOptOut('Lead', p.sfLeadIds[0]!)).toBe(true);
+    expect((await fullCursor())?.value.open).toBeUndefined();
+    expect(await reconcileOptOutsJob(h.deps, continuation)).toEqual({ status: 'idle' });
+  });
+
+  it('refuses a job it does not run, and runs nothing', async () => {
+    const nightly = (await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID))?.version;
+
+    const refused = reconcileOptOutsJob(h.deps, { runId: 'typo', job: 'optouts-ful' });
+
+    await expect(refused).rejects.toThrow(UnknownReconcileJobError);
+    await expect(refused).rejects.toThrow(/"optouts-ful" is none of them/);
+    expect((await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID))?.version).toBe(nightly);
   });
 });
