@@ -6,7 +6,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
-import { QUEUES, type QueueKey } from '../shared/adapters/sqs/queue-definitions.js';
+import { QUEUES, type QueueKey, UNSUBSCRIBE_CONSUMER } from '../shared/adapters/sqs/queue-definitions.js';
 import { OPT_OUT_CONTINUATION_JOB } from '../shared/config/job-schedule.js';
 import type { Settings } from '../shared/config/settings.js';
 import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
@@ -232,12 +232,11 @@ export class SyncStatelessStack extends Stack {
       .bindSecret(props.credentialsSecrets.salesforce, SECRET_ENV.salesforce)
       // A vendor's daily budget spent: the batch parks by re-sending to this same queue (delayed).
       .bindQueueSend(queues.unsubscribe.queue, QUEUES.unsubscribe.envVar)
-      // A burst is applied in batches of up to 1,000 (vendor calls per batch, not per person);
-      // SQS allows a batch over 10 only with a batching window.
+      // A burst is applied in batches (UNSUBSCRIBE_CONSUMER: the local `serve` uses the same).
       .bindQueueConsumer(queues.unsubscribe, {
-        batchSize: 1000,
-        maxBatchingWindow: Duration.seconds(2),
-        maxConcurrency: 2,
+        batchSize: UNSUBSCRIBE_CONSUMER.batchSize,
+        maxBatchingWindow: Duration.seconds(UNSUBSCRIBE_CONSUMER.maxBatchingWindowSeconds),
+        maxConcurrency: UNSUBSCRIBE_CONSUMER.maxConcurrency,
       });
 
     const reconcileOptOuts = new AppFunction(this, 'ReconcileOptOuts', {

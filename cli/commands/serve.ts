@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { UNSUBSCRIBE_CONSUMER } from '../../shared/adapters/sqs/queue-definitions.js';
 import { SqsVisibilityDeferrer } from '../../shared/adapters/sqs/sqs-visibility-deferrer.js';
 import { type OptOutDeps, policyOf } from '../../shared/optouts/opt-out-deps.js';
 import {
@@ -33,6 +34,12 @@ export interface ServeOptions {
   /** When given, the local unsubscribe consumer polls the queue with it. */
   sqsClient?: SQSClient;
   consumerConcurrency?: number;
+  /**
+   * The consumer's batching window (default: as deployed, UNSUBSCRIBE_CONSUMER). Only tests whose
+   * queue visibility timeout is scaled down to seconds pass a window scaled with it: a window must
+   * stay well under the visibility timeout, or a message comes back while its batch still forms.
+   */
+  consumerBatchingWindowMs?: number;
   /** Keeps why a consumed message failed (the failures table), as the Lambda consumer does. */
   failureRecorder?: FailureRecorder;
 }
@@ -153,7 +160,11 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
         deferrer,
         options.failureRecorder,
       ),
-      concurrency: options.consumerConcurrency ?? 2,
+      // As deployed: batches of up to 1,000 formed over the batching window.
+      batchSize: UNSUBSCRIBE_CONSUMER.batchSize,
+      maxBatchingWindowMs:
+        options.consumerBatchingWindowMs ?? UNSUBSCRIBE_CONSUMER.maxBatchingWindowSeconds * 1000,
+      concurrency: options.consumerConcurrency ?? UNSUBSCRIBE_CONSUMER.maxConcurrency,
       logger: deps.logger,
       functionName: 'local-apply-unsubscribe',
     });

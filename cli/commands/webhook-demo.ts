@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { normaliseEmail } from '../../shared/domain/email.js';
 import { parseTarget } from '../../shared/domain/opt-out-state.js';
+import { WEBHOOK_PATH } from '../../shared/optouts/webhook-request.js';
 import { staticWebhookSecrets } from '../../shared/optouts/webhook-secrets.js';
 import { failureRecorderFor } from '../../shared/runtime/failure-recorder.js';
 import type { LocalEnvironment } from '../embedded/local-environment.js';
@@ -14,7 +15,7 @@ import { type RunningServer, runServeCommand } from './serve.js';
  * local consumer. On the sandboxes only; with real vendors it prints the command without running it.
  */
 
-const WEBHOOK_PATH = '/webhooks/unsubscribe';
+
 /** The port `npm run sync -- serve` listens on by default. */
 const SERVE_PORT = 8787;
 /** The sample request, as a shell command (single-quoted: the values hold no quote). */

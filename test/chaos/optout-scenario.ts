@@ -185,6 +185,8 @@ export async function runOptOutScenario(
       secrets: staticWebhookSecrets(SECRET),
       sqsClient: platform.sqs,
       consumerConcurrency: 2,
+      // Batches as deployed, with the window scaled like the visibility timeout (2 s of 720 s there).
+      consumerBatchingWindowMs: Math.round((scenario.visibilitySeconds * 1000) / 8),
     });
     const url = `${server.url}${WEBHOOK_PATH}`;
     const counts: Record<string, number> = {};

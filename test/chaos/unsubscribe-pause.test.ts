@@ -33,6 +33,8 @@ describe('unsubscribe consumer while Salesforce is out of API requests (REQUEST_
       port: 0,
       secrets: { accepted: async () => [SECRET] },
       sqsClient: platform.sqs,
+      // The deployed window (2 s of a 720 s visibility timeout), scaled to this 1 s one.
+      consumerBatchingWindowMs: 125,
     });
     const limit = sf.apiUsage();
     sf.setApiUsage(limit.limit, limit.limit);

@@ -11,6 +11,18 @@ export interface QueueDefinition {
   readonly maxReceiveCount: number;
 }
 
+/**
+ * How the unsubscribe consumer takes its messages, deployed (the Lambda event source) and in the
+ * local `serve` alike: a burst is applied in batches of up to 1,000 (vendor calls per batch, not
+ * per person); SQS allows a batch over 10 only with a batching window, and the window is what
+ * lets a burst arriving over a few seconds form one batch instead of several.
+ */
+export const UNSUBSCRIBE_CONSUMER = {
+  batchSize: 1000,
+  maxBatchingWindowSeconds: 2,
+  maxConcurrency: 2,
+} as const;
+
 export const QUEUES = {
   /** One message per activity page to fetch (stream, window, paging token). */
   fetch: {
