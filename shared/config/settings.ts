@@ -317,7 +317,9 @@ export const settingsSchema = z
         /**
          * Webhook requests one source (IPv4 address, IPv6 /64) may make per fixed window; more get
          * 429 + Retry-After. Every request counts, refused ones too. Default null (off): Marketo
-         * sends from a few egress addresses and does not retry a refused webhook (README).
+         * sends from a few egress addresses and does not retry a refused webhook
+         * (AdobeDocs/marketo-developer.en help/webhooks/errors.md), so a limit under a real
+         * campaign's peak loses unsubscribes; README "Settings reference" says how to size it.
          */
         webhookPerSourceLimit: z
           .object({

@@ -139,8 +139,10 @@ function secretMisconfigured(deps: WebhookDeps, error: WebhookSecretConfigError)
 
 /**
  * Counts the request against its source's limit; a response (429) when over it. A failing store
- * lets the request through (fail-open, one error log each): Marketo does not retry a webhook, so
- * refusing would lose the unsubscribe, while the stage throttle still bounds every source together.
+ * lets the request through (fail-open, one error log each): Marketo does not retry a webhook (a
+ * non-2xx answer only reaches the campaign's "Webhook is Called" trigger: AdobeDocs/marketo-developer.en,
+ * help/webhooks/errors.md), so refusing would lose the real-time unsubscribe, while the API stage
+ * throttle still bounds every source together.
  */
 async function sourceThrottled(
   deps: WebhookDeps,
