@@ -214,6 +214,8 @@ export class SyncStatelessStack extends Stack {
       }),
     })
       .bindTable('optOuts', 'readWrite')
+      // Per-source counters (optOuts.webhookPerSourceLimit): one conditional ADD per request, never a read.
+      .bindTable('webhookSources', 'update')
       .bindQueueSend(queues.unsubscribe.queue, QUEUES.unsubscribe.envVar)
       .bindSecret(props.webhookSecret, SECRET_ENV.webhook);
 

@@ -1,3 +1,4 @@
+import { DynamoDbSourceRateLimiter } from '../../shared/adapters/dynamodb/source-rate-limiter.js';
 import { normaliseEmail } from '../../shared/domain/email.js';
 import type { HistoryEntry } from '../../shared/domain/opt-out-state.js';
 import { alignAllOptOuts, type FullAlignmentReport } from '../../shared/optouts/full-alignment.js';
@@ -126,6 +127,7 @@ export async function runServeCommandLocal(
     ...options,
     sqsClient: local.platform.sqs,
     failureRecorder: failureRecorderFor(local.platform.doc, local.platform.tables),
+    sourceLimiter: new DynamoDbSourceRateLimiter(local.platform.doc, local.platform.tables.webhookSources),
   });
   process.stdout.write(`Webhook: POST ${running.url}/webhooks/unsubscribe (GET ${running.url}/healthz)\n`);
   if (options.untilSignal === false) return running;

@@ -12,6 +12,7 @@ import {
   type WebhookResponse,
 } from '../../shared/optouts/webhook-request.js';
 import type { WebhookSecrets } from '../../shared/optouts/webhook-secrets.js';
+import type { SourceRateLimiter } from '../../shared/ports/source-rate-limiter.js';
 import type { FailureRecorder } from '../../shared/runtime/failure-recorder.js';
 import { applyUnsubscribeConsumer } from '../../shared/runtime/opt-out-handlers.js';
 import { sqsConsumerFor } from '../../shared/runtime/sqs-batch.js';
@@ -42,6 +43,20 @@ export interface ServeOptions {
   consumerBatchingWindowMs?: number;
   /** Keeps why a consumed message failed (the failures table), as the Lambda consumer does. */
   failureRecorder?: FailureRecorder;
+  /**
+   * The shared per-source counters (the webhookSources table on the embedded DynamoDB, as in AWS).
+   * Required when optOuts.webhookPerSourceLimit is set.
+   */
+  sourceLimiter?: SourceRateLimiter;
+}
+
+export class ServeSourceLimiterMissingError extends Error {
+  override readonly name = 'ServeSourceLimiterMissingError';
+  constructor() {
+    super(
+      'optOuts.webhookPerSourceLimit is set but serve was given no source limiter: start it through runServeCommandLocal (which uses the webhookSources table), or pass options.sourceLimiter.',
+    );
+  }
 }
 
 export interface RunningServer {
@@ -128,6 +143,8 @@ export function createWebhookServer(deps: WebhookDeps): Server {
 }
 
 export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = {}): Promise<RunningServer> {
+  const limit = deps.settings.optOuts.webhookPerSourceLimit;
+  if (limit && !options.sourceLimiter) throw new ServeSourceLimiterMissingError();
   const webhook: WebhookDeps = {
     store: deps.store,
     sender: deps.sender,
@@ -136,6 +153,7 @@ export async function runServeCommand(deps: OptOutDeps, options: ServeOptions = 
     policy: policyOf(deps),
     logger: deps.logger,
     allowedSources: deps.settings.optOuts.webhookAllowedSources,
+    ...(limit && options.sourceLimiter && { sourceThrottle: { limit, limiter: options.sourceLimiter } }),
     ...(deps.now ? { now: deps.now } : {}),
   };
   const server = createWebhookServer(webhook);

@@ -314,6 +314,21 @@ export const settingsSchema = z
         lookbackDays: z.number().int().min(1).max(365).default(1),
         /** Webhook source allow-list (CIDRs or addresses); others get 403. Default: any source. */
         webhookAllowedSources: z.array(z.string()).superRefine(validAllowList).default([]),
+        /**
+         * Webhook requests one source (IPv4 address, IPv6 /64) may make per fixed window; more get
+         * 429 + Retry-After. Every request counts, refused ones too. Default null (off): Marketo
+         * sends from a few egress addresses and does not retry a refused webhook
+         * (AdobeDocs/marketo-developer.en help/webhooks/errors.md), so a limit under a real
+         * campaign's peak loses unsubscribes; README "Settings reference" says how to size it.
+         */
+        webhookPerSourceLimit: z
+          .object({
+            requests: z.number().int().min(1).max(1_000_000),
+            perSeconds: z.number().int().min(1).max(3600),
+          })
+          .strict()
+          .nullable()
+          .default(null),
       })
       .strict()
       .prefault({}),

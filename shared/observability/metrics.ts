@@ -27,7 +27,7 @@ export const MARKETO_COUNTED_ERRORS = ['606', '607', '615'] as const;
 export type MarketoCountedError = (typeof MARKETO_COUNTED_ERRORS)[number];
 
 /** The statuses the webhook answers (shared/optouts/webhook-request.ts, and 500 for a throw); anything else is `other`. */
-export const WEBHOOK_STATUSES = ['202', '400', '401', '403', '413', '415', '500', '503'] as const;
+export const WEBHOOK_STATUSES = ['202', '400', '401', '403', '413', '415', '429', '500', '503'] as const;
 export type WebhookStatusKey = (typeof WEBHOOK_STATUSES)[number] | 'other';
 
 export const METRICS = {
@@ -76,6 +76,8 @@ export const METRICS = {
     '403': count('WebhookRequests_403'),
     '413': count('WebhookRequests_413'),
     '415': count('WebhookRequests_415'),
+    /** Over optOuts.webhookPerSourceLimit. */
+    '429': count('WebhookRequests_429'),
     '500': count('WebhookRequests_500'),
     '503': count('WebhookRequests_503'),
     other: count('WebhookRequests_other'),

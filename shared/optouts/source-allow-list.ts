@@ -18,7 +18,7 @@ export class InvalidSourceAllowListError extends Error {
 }
 
 /** `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket) → `192.0.2.1`. */
-const unmapped = (ip: string) => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip) ? ip.slice(7) : ip);
+export const unmapped = (ip: string) => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip) ? ip.slice(7) : ip);
 
 /** Compiles the list once; the returned check says whether a source address may call the webhook. */
 export function sourceAllowList(entries: readonly string[]): (sourceIp: string | undefined) => boolean {

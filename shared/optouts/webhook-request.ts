@@ -3,9 +3,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { OptOutPolicy } from '../domain/opt-out-policy.js';
 import type { MessageSender } from '../ports/message-sender.js';
 import type { OptOutStore } from '../ports/opt-out-store.js';
+import type { SourceRateDecision, SourceRateLimit, SourceRateLimiter } from '../ports/source-rate-limiter.js';
 import { acceptUnsubscribe } from './accept-unsubscribe.js';
 import { WebhookSecretConfigError } from './errors.js';
 import { sourceAllowList } from './source-allow-list.js';
+import { maskedSource, sourceRef } from './source-ref.js';
 import { occurredInstant, unsubscribeBodySchema } from './webhook-body.js';
 import { SECRET_RETRY_AFTER_SECONDS, secretMatches, type WebhookSecrets } from './webhook-secrets.js';
 
@@ -13,7 +15,8 @@ import { SECRET_RETRY_AFTER_SECONDS, secretMatches, type WebhookSecrets } from '
  * The framework-free core of `POST /webhooks/unsubscribe`, shared by the Lambda (API Gateway HTTP
  * API v2, through middy) and the local `serve` command (node:http). Checks run cheapest first and
  * nothing is written before all of them passed:
- *   403 source not on the optional allow-list → 503 the webhook secret itself is misconfigured (an operator error, logged once) → 401
+ *   403 source not on the optional allow-list → 429 over the optional per-source limit (every request
+ *   counted, refused ones too) → 503 the webhook secret itself is misconfigured (an operator error, logged once) → 401
  *   wrong/missing X-Webhook-Secret → 413 body over 16 KiB (before any parsing) → 415 not JSON
  *   → 400 malformed JSON / invalid body (naming the field) → 202 once durably accepted.
  */
@@ -47,6 +50,11 @@ export interface WebhookDeps {
   now?: () => Date;
   /** Optional source allow-list (CIDRs); when set, any other source gets 403 before anything else. */
   allowedSources?: readonly string[];
+  /**
+   * Optional per-source throttle (optOuts.webhookPerSourceLimit): each request from a source is
+   * counted before the secret is compared or the body read; over the limit, 429 with Retry-After.
+   */
+  sourceThrottle?: { limit: SourceRateLimit; limiter: SourceRateLimiter };
 }
 
 const allowLists = new WeakMap<readonly string[], (ip: string | undefined) => boolean>();
@@ -129,6 +137,44 @@ function secretMisconfigured(deps: WebhookDeps, error: WebhookSecretConfigError)
   return response;
 }
 
+/**
+ * Counts the request against its source's limit; a response (429) when over it. A failing store
+ * lets the request through (fail-open, one error log each): Marketo does not retry a webhook (a
+ * non-2xx answer only reaches the campaign's "Webhook is Called" trigger: AdobeDocs/marketo-developer.en,
+ * help/webhooks/errors.md), so refusing would lose the real-time unsubscribe, while the API stage
+ * throttle still bounds every source together.
+ */
+async function sourceThrottled(
+  deps: WebhookDeps,
+  sourceIp: string | undefined,
+): Promise<WebhookResponse | undefined> {
+  const throttle = deps.sourceThrottle;
+  if (!throttle) return undefined;
+  let decision: SourceRateDecision;
+  try {
+    decision = await throttle.limiter.hit(sourceRef(sourceIp), throttle.limit, deps.now?.() ?? new Date());
+  } catch (error) {
+    deps.logger.error('Webhook source limiter unavailable: request let through unthrottled (fail-open)', {
+      sourceLimiterFailed: true,
+      error: error instanceof Error ? { name: error.name, message: error.message } : 'unknown',
+    });
+    return undefined;
+  }
+  if (decision.allowed) return undefined;
+  deps.logger.warn('Webhook throttled: too many requests from one source', {
+    source: maskedSource(sourceIp),
+    limit: throttle.limit,
+    retryAfterSeconds: decision.retryAfterSeconds,
+  });
+  const response = problem(
+    429,
+    'too_many_requests',
+    `Too many requests from this source; retry after ${decision.retryAfterSeconds} seconds.`,
+  );
+  response.headers['retry-after'] = String(decision.retryAfterSeconds);
+  return response;
+}
+
 export async function handleUnsubscribeRequest(
   deps: WebhookDeps,
   request: WebhookRequest,
@@ -139,6 +185,9 @@ export async function handleUnsubscribeRequest(
     deps.logger.warn('Webhook refused: source address not on the allow-list');
     return problem(403, 'forbidden_source', 'Requests from this address are not accepted.');
   }
+
+  const throttled = await sourceThrottled(deps, request.sourceIp);
+  if (throttled) return throttled;
 
   const presented = headers['x-webhook-secret'];
   let accepted: string[];

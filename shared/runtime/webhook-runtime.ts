@@ -1,4 +1,5 @@
 import { DynamoDbOptOutStore } from '../adapters/dynamodb/opt-out-store.js';
+import { DynamoDbSourceRateLimiter } from '../adapters/dynamodb/source-rate-limiter.js';
 import { TABLES } from '../adapters/dynamodb/table-definitions.js';
 import { QUEUES } from '../adapters/sqs/queue-definitions.js';
 import { SqsMessageSender } from '../adapters/sqs/sqs-message-sender.js';
@@ -14,8 +15,12 @@ import { webhookSecretsFromEnv } from './webhook-secrets-from-env.js';
  * bundle must not carry the Marketo client or jsforce (test/infra/function-bundles.test.ts checks).
  */
 
-/** The webhook needs only the opt-out table, the unsubscribe queue and its secrets (no vendor clients). */
+/**
+ * The webhook needs only the opt-out table, the unsubscribe queue, its secrets and (with
+ * optOuts.webhookPerSourceLimit) the source counters table; no vendor clients.
+ */
 export function webhookDeps(platform: Platform, env: NodeJS.ProcessEnv = process.env): WebhookDeps {
+  const limit = platform.settings.optOuts.webhookPerSourceLimit;
   return {
     store: new DynamoDbOptOutStore(
       platform.doc,
@@ -27,6 +32,16 @@ export function webhookDeps(platform: Platform, env: NodeJS.ProcessEnv = process
     policy: policyFromSettings(platform.settings.optOuts),
     logger: platform.logger,
     allowedSources: platform.settings.optOuts.webhookAllowedSources,
+    // Set: the counters table is required at cold start (never a limit accepted and not enforced).
+    ...(limit && {
+      sourceThrottle: {
+        limit,
+        limiter: new DynamoDbSourceRateLimiter(
+          platform.doc,
+          requireEnv(env, TABLES.webhookSources.envVar, 'the webhook source counters table name'),
+        ),
+      },
+    }),
   };
 }
 

@@ -25,11 +25,17 @@ const FULL = process.env.DEPLOYED_SIZE === 'full';
 const WORLD = { seed: 7, people: FULL ? 1_000 : 200, activities: FULL ? 10_000 : 1_200, days: 90 };
 const input = structuredClone(DEFAULT_SETTINGS_INPUT);
 // The settings file of this deployment (compiled into the bundles): a short Bulk quiet period.
-// The webhook answers only the test's source address (an API Gateway sourceIp, see webhookEvent).
+// The webhook answers only the test's source address (an API Gateway sourceIp, see webhookEvent),
+// at most 20 requests per source and hour.
+const PER_SOURCE_LIMIT = { requests: 20, perSeconds: 3600 };
 const settingsInput = {
   ...input,
   salesforce: { ...(input.salesforce as object), bulkFlushQuietSeconds: 2 },
-  optOuts: { ...(input.optOuts as object), webhookAllowedSources: ['127.0.0.0/8'] },
+  optOuts: {
+    ...(input.optOuts as object),
+    webhookAllowedSources: ['127.0.0.0/8'],
+    webhookPerSourceLimit: PER_SOURCE_LIMIT,
+  },
 };
 const settings = parseSettings(settingsInput);
 
@@ -133,9 +139,11 @@ function webhookEvent(
   };
 }
 
+/** Items holding data (the webhook's per-source request counters are rate state, not data). */
 async function itemCount(): Promise<number> {
   let n = 0;
-  for (const table of stack.tableNames.values()) {
+  for (const [id, table] of stack.tableNames) {
+    if (id.startsWith('WebhookSourcesTable')) continue;
     const out = await stack.dynamo.send(new ScanCommand({ TableName: table, Select: 'COUNT' }));
     n += out.Count ?? 0;
   }
@@ -231,6 +239,37 @@ describe('the synthesized stack, deployed on the embedded emulators', () => {
     expect(res.statusCode).toBe(202);
     await drain();
     expect(salesforce.state.leads.get(person.sfdcLeadId as string)?.HasOptedOutOfEmail).toBe(true);
+  }, 300_000);
+
+  it('throttles one source over optOuts.webhookPerSourceLimit with 429 + Retry-After (refused requests count), others unaffected', async () => {
+    const webhook = stack.functions.get(stack.webhookFunctionId);
+    if (!webhook) throw new Error('no webhook function');
+    // Not within 30 s of the hour's end, so every request below falls in one window.
+    const leftMs = 3_600_000 - (Date.now() % 3_600_000);
+    if (leftMs < 30_000) await new Promise((resolve) => setTimeout(resolve, leftMs + 100));
+    const forged = (sourceIp: string) =>
+      webhookEvent(
+        { 'Content-Type': 'application/json', 'X-Webhook-Secret': 'forged' },
+        '{"leadId":1}',
+        sourceIp,
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < PER_SOURCE_LIMIT.requests; i++)
+      statuses.push(((await webhook.invoke(forged('127.0.0.9'))) as { statusCode: number }).statusCode);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const messages = await messagesSent();
+
+    const over = (await webhook.invoke(forged('127.0.0.9'))) as {
+      statusCode: number;
+      headers: Record<string, string>;
+      body: string;
+    };
+
+    expect(over.statusCode).toBe(429);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(over.body)).toMatchObject({ error: 'too_many_requests' });
+    expect(await messagesSent()).toBe(messages);
+    expect(((await webhook.invoke(forged('127.0.0.10'))) as { statusCode: number }).statusCode).toBe(401);
   }, 300_000);
 
   it('runs the opt-out schedule → reconcile', async () => {

@@ -78,6 +78,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
   },
   receiveUnsubscribeWebhook: {
     'table:optOuts': RW,
+    // optOuts.webhookPerSourceLimit: one conditional ADD per request, nothing else.
+    'table:webhookSources': RECORD,
     'queue:unsubscribe': SEND,
     'secret:webhook': SECRET_READ,
   },
@@ -196,6 +198,21 @@ describe('SyncStatelessStack functions', () => {
     expect(grants).not.toHaveProperty('secret:salesforce');
     expect(grants).not.toHaveProperty('queue:write');
     expect(grants).toHaveProperty(['table:optOuts']);
+  });
+
+  it('gives only the webhook receiver the source counters table: UpdateItem, named in its WEBHOOK_SOURCES_TABLE', () => {
+    const holders = FUNCTION_KEYS.filter((k) => 'table:webhookSources' in dataPlaneGrants(k));
+    expect(holders).toEqual(['receiveUnsubscribeWebhook']);
+    expect(dataPlaneGrants('receiveUnsubscribeWebhook')['table:webhookSources']).toEqual([
+      'dynamodb:UpdateItem',
+    ]);
+    const vars = (
+      functionResource('receiveUnsubscribeWebhook').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(TABLES.webhookSources.envVar).toBe('WEBHOOK_SOURCES_TABLE');
+    expect(labelOf(vars.WEBHOOK_SOURCES_TABLE, labels)).toBe('table:webhookSources');
   });
 
   it('lets the Task writer send to the flush queue only (its "Tasks staged" signal)', () => {

@@ -64,6 +64,18 @@ export const TABLES = {
   },
   /** Job 4a: Salesforce Task/Event watermark, one ledger entry per record sent to Marketo, type set-up lease. */
   salesActivity: { envVar: 'SALES_ACTIVITY_TABLE', localName: 'sync-sales-activity', partitionKey: 'pk' },
+  /**
+   * The webhook's per-source request counters (optOuts.webhookPerSourceLimit): pk = hashed source
+   * # window length # window start, one fixed-window counter each, expiring with DynamoDB TTL.
+   * Apart from the opt-out table so that no opt-out scan meets them and the intake's grant on it
+   * is UpdateItem only.
+   */
+  webhookSources: {
+    envVar: 'WEBHOOK_SOURCES_TABLE',
+    localName: 'sync-webhook-sources',
+    partitionKey: 'pk',
+    ttlAttribute: 'expiresAt',
+  },
   /** Job 4b: email-activity watermark, each person's campaign memberships and last-five text, programs' first send. */
   campaigns: { envVar: 'CAMPAIGNS_TABLE', localName: 'sync-campaigns', partitionKey: 'pk' },
 } as const satisfies Record<string, TableDefinition>;

@@ -1,6 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, runServeCommand } from '../../../cli/commands/serve.js';
+import { runServeCommandLocal } from '../../../cli/commands/optouts.js';
+import {
+  type RunningServer,
+  runServeCommand,
+  ServeSourceLimiterMissingError,
+} from '../../../cli/commands/serve.js';
 import type { OptOutDeps } from '../../../shared/optouts/opt-out-deps.js';
 import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import { staticWebhookSecrets } from '../../../shared/optouts/webhook-secrets.js';
@@ -149,6 +154,51 @@ describe('real-time unsubscribe webhook → queue → Salesforce (embedded defau
     expect(crashAfterOnce.has(email)).toBe(false);
     expect(h.ourSalesforceWrites(p.sfContactIds[0]!)).toBe(1);
     expect((await h.local.queueDepth('unsubscribe')).dlq).toBe(0);
+  });
+
+  it('throttles per source in serve on the embedded DynamoDB counters: 429 + Retry-After, nothing written', async () => {
+    const limited = { ...h.deps.settings.optOuts, webhookPerSourceLimit: { requests: 2, perSeconds: 3600 } };
+    // serve never takes the limit without the counters behind it.
+    await expect(
+      runServeCommand(
+        { ...h.deps, settings: { ...h.deps.settings, optOuts: limited } },
+        { port: 0, secrets: staticWebhookSecrets(WEBHOOK_SECRET) },
+      ),
+    ).rejects.toThrow(ServeSourceLimiterMissingError);
+    // The `serve` command's own wiring (runServeCommandLocal): the webhookSources table of the local environment.
+    const local = {
+      ...h.local,
+      platform: { ...h.local.platform, settings: { ...h.local.platform.settings, optOuts: limited } },
+    };
+    const served = await runServeCommandLocal(local, {
+      port: 0,
+      secrets: staticWebhookSecrets(WEBHOOK_SECRET),
+      untilSignal: false,
+    });
+    const emails = [uniqueEmail('burst'), uniqueEmail('burst'), uniqueEmail('burst')];
+    const postTo = (email: string) =>
+      fetch(`${served.url}/webhooks/unsubscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-secret': WEBHOOK_SECRET },
+        body: JSON.stringify({ email }),
+      });
+    try {
+      // Not within 10 s of the hour's end, so the three requests fall in one window.
+      const leftMs = 3_600_000 - (Date.now() % 3_600_000);
+      if (leftMs < 10_000) await new Promise((resolve) => setTimeout(resolve, leftMs + 100));
+      const statuses: number[] = [];
+      for (const email of emails) statuses.push((await postTo(email)).status);
+      expect(statuses).toEqual([202, 202, 429]);
+      const again = await postTo(emails[2] as string);
+      expect(again.status).toBe(429);
+      expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(3600);
+      expect(await again.json()).toMatchObject({ error: 'too_many_requests' });
+      expect(await h.deps.store.get(emails[2] as string)).toBeUndefined();
+      expect(await h.deps.store.get(emails[0] as string)).toBeDefined();
+    } finally {
+      await served.close();
+    }
   });
 
   it('resolves a webhook that names only the Marketo lead id', async () => {
