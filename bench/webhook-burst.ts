@@ -8,12 +8,13 @@
  * Targets: applied within 10 s (N = 200) / 30 s (N = 1,000) of the last 202; Salesforce calls
  * ≤ 3 × ⌈N/200⌉, Marketo calls ≤ 2 × ⌈N/300⌉ + 2. Figures, not a timed test.
  *
- *   npx tsx bench/webhook-burst.ts [sizes=200,1000] [batchSize=1000] [windowMs=1000] [modes=live,formed] [out=bench/results/<date>-webhook-burst.json]
+ *   npx tsx bench/webhook-burst.ts [sizes=200,1000] [batchSize=1000] [windowMs=2000] [modes=live,formed] [out=bench/results/<date>-webhook-burst.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { runServeCommand } from '../cli/commands/serve.js';
+import { QUEUES, UNSUBSCRIBE_CONSUMER } from '../shared/adapters/sqs/queue-definitions.js';
 import { reconcileOptOuts } from '../shared/optouts/reconcile.js';
 import { staticWebhookSecrets } from '../shared/optouts/webhook-secrets.js';
 import {
@@ -53,7 +54,12 @@ async function burst(
   windowMs: number,
   mode: Mode,
 ): Promise<BurstFigures & { mode: Mode }> {
-  const h = await startHarness({ people: 20 });
+  // The deployed visibility timeout: a batching window must not outlast it (a 1 s test timeout would
+  // hand messages back while their batch still forms, and count their second handling).
+  const h = await startHarness({
+    people: 20,
+    unsubscribeVisibilitySeconds: QUEUES.unsubscribe.visibilityTimeoutSeconds,
+  });
   try {
     await reconcileOptOuts(h.deps);
     const server = await runServeCommand(h.deps, { port: 0, secrets: staticWebhookSecrets(WEBHOOK_SECRET) });
@@ -68,7 +74,12 @@ async function burst(
     const sf = await h.deps.salesforce();
     const mk = await h.deps.marketo();
     const before = { s: sf.callCounts().total, m: mk.callCounts().total };
-    const consume = () => h.startConsumer({ batchSize, maxBatchingWindowMs: windowMs, concurrency: 2 });
+    const consume = () =>
+      h.startConsumer({
+        batchSize,
+        maxBatchingWindowMs: windowMs,
+        concurrency: UNSUBSCRIBE_CONSUMER.maxConcurrency,
+      });
     if (mode === 'live') await consume();
 
     const statuses: Record<string, number> = {};
@@ -129,8 +140,8 @@ async function burst(
 
 async function main(): Promise<void> {
   const sizes = (process.argv[2] ?? '200,1000').split(',').map(Number);
-  const batchSize = Number(process.argv[3] ?? 1000);
-  const windowMs = Number(process.argv[4] ?? 1000);
+  const batchSize = Number(process.argv[3] ?? UNSUBSCRIBE_CONSUMER.batchSize);
+  const windowMs = Number(process.argv[4] ?? UNSUBSCRIBE_CONSUMER.maxBatchingWindowSeconds * 1000);
   const modes = (process.argv[5] ?? 'live,formed').split(',') as Mode[];
   const out = process.argv[6] ?? `bench/results/${new Date().toISOString().slice(0, 10)}-webhook-burst.json`;
   const bursts: (BurstFigures & { mode: Mode })[] = [];
@@ -144,7 +155,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `${JSON.stringify({ bench: 'webhook-burst', at: new Date().toISOString(), machine: { cpus: availableParallelism(), loadAverage: loadavg() }, consumer: { batchSize, windowMs, concurrency: 2 }, bursts }, null, 2)}\n`,
+    `${JSON.stringify({ bench: 'webhook-burst', at: new Date().toISOString(), machine: { cpus: availableParallelism(), loadAverage: loadavg() }, consumer: { batchSize, windowMs, concurrency: UNSUBSCRIBE_CONSUMER.maxConcurrency }, bursts }, null, 2)}\n`,
   );
   process.stdout.write(`written ${out}\n`);
 }

@@ -15,7 +15,6 @@ import { type RunningServer, runServeCommand } from './serve.js';
  * local consumer. On the sandboxes only; with real vendors it prints the command without running it.
  */
 
-
 /** The port `npm run sync -- serve` listens on by default. */
 const SERVE_PORT = 8787;
 /** The sample request, as a shell command (single-quoted: the values hold no quote). */

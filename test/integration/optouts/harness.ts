@@ -72,7 +72,12 @@ let emailSeq = 0;
 export const uniqueEmail = (label: string) => `${label}.${Date.now().toString(36)}.${emailSeq++}@example.com`;
 
 export async function startHarness(
-  options: { optOuts?: SettingsInput['optOuts']; people?: number } = {},
+  options: {
+    optOuts?: SettingsInput['optOuts'];
+    people?: number;
+    /** The unsubscribe queue's visibility timeout (default 1 s: retries within tests; deployed 720 s). */
+    unsubscribeVisibilitySeconds?: number;
+  } = {},
 ): Promise<Harness> {
   const settings = parseSettings({
     ...DEFAULT_SETTINGS_INPUT,
@@ -92,7 +97,7 @@ export async function startHarness(
     env: {},
     world,
     marketoSandbox: { clock: () => Date.now() },
-    visibilityTimeoutSeconds: { unsubscribe: 1 },
+    visibilityTimeoutSeconds: { unsubscribe: options.unsubscribeVisibilitySeconds ?? 1 },
   });
   const clients = vendorClients(local.platform, local.credentials);
   const deps = buildOptOutDeps({
