@@ -1,13 +1,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { normaliseEmail } from '../domain/email.js';
 import type { Observation } from '../domain/opt-out-policy.js';
-import { marketoTarget, type SalesforcePersonObject } from '../domain/opt-out-state.js';
+import { marketoTarget, type OptOutOrigin, type SalesforcePersonObject } from '../domain/opt-out-state.js';
 import { SoqlFragment, soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange, MarketoApi } from '../ports/marketo-api.js';
 import { readFirstMarketoPage } from '../ports/marketo-paging.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
+import { SalesforceApiError } from '../ports/salesforce-errors.js';
 import { CHUNK_ATTEMPTS } from './night-apply.js';
-import { bump, MAX_POISON_LISTED, type NightTally, type PoisonChunk } from './night-tally.js';
+import {
+  bump,
+  emptyFieldHistoryTally,
+  type FieldHistoryTally,
+  MAX_POISON_LISTED,
+  type NightTally,
+  type PoisonChunk,
+} from './night-tally.js';
 import { MARKETO_LEAD_FIELDS, salesforceRowToRecord } from './person-records.js';
 
 /**
@@ -100,6 +108,69 @@ export interface SalesforcePosition {
   sobject: SalesforcePersonObject;
   afterId?: string;
   done: boolean;
+  /** Objects whose history object the org refused this run (INVALID_TYPE): not asked again. */
+  historyUnsupported?: SalesforcePersonObject[];
+}
+
+/** When one record's opt-out field last changed to "subscribed", by its field history row. */
+interface HistoryChange {
+  historyId: string;
+  at: string;
+}
+
+const asBoolean = (v: unknown): boolean | undefined =>
+  v === true || v === 'true' ? true : v === false || v === 'false' ? false : undefined;
+
+/**
+ * The latest change of the opt-out field to "subscribed" per record, for the records between the
+ * first and the last of `ids` (the chunk's keyset range: one short query whatever the chunk's size;
+ * the client follows nextRecordsUrl), changed after `since`. History objects: Object Reference
+ * "LeadHistory", "ContactHistory" (`LeadId` / `ContactId`, `Field` = the changed field's API name,
+ * `OldValue` / `NewValue` — anyType, not filterable, so the value is checked here — `CreatedDate`).
+ * `unsupported` when the org answers INVALID_TYPE (no history on that object, or no access).
+ */
+async function readOptOutHistory(
+  sf: SalesforceApi,
+  input: { sobject: SalesforcePersonObject; field: string; ids: readonly string[]; since: Date },
+): Promise<Map<string, HistoryChange> | 'unsupported'> {
+  const first = input.ids[0];
+  const last = input.ids.at(-1);
+  const latest = new Map<string, HistoryChange & { toSubscribed: boolean }>();
+  if (first === undefined || last === undefined) return new Map();
+  const from = soqlIdentifier(`${input.sobject}History`);
+  const parent = soqlIdentifier(`${input.sobject}Id`);
+  type HistoryRow = {
+    Id: string;
+    OldValue?: unknown;
+    NewValue?: unknown;
+    CreatedDate?: string | null;
+  } & Record<string, unknown>;
+  let rows: HistoryRow[];
+  try {
+    rows = await sf.query<HistoryRow>(
+      soql`SELECT Id, ${parent}, OldValue, NewValue, CreatedDate FROM ${from} WHERE Field = ${input.field} AND ${parent} >= ${first} AND ${parent} <= ${last} AND CreatedDate > ${input.since} ORDER BY ${parent}, CreatedDate`,
+    );
+  } catch (error) {
+    if (error instanceof SalesforceApiError && error.errorCode === 'INVALID_TYPE') return 'unsupported';
+    throw error;
+  }
+  const wanted = new Set(input.ids);
+  for (const row of rows) {
+    const id = row[`${input.sobject}Id`];
+    const at = row.CreatedDate ? Date.parse(row.CreatedDate) : Number.NaN;
+    if (typeof id !== 'string' || !wanted.has(id) || Number.isNaN(at)) continue;
+    const seen = latest.get(id);
+    if (seen && Date.parse(seen.at) > at) continue;
+    latest.set(id, {
+      historyId: row.Id,
+      at: new Date(at).toISOString(),
+      toSubscribed: asBoolean(row.OldValue) === true && asBoolean(row.NewValue) === false,
+    });
+  }
+  // A record whose latest change was not to "subscribed" (history and record disagree) is not dated.
+  const out = new Map<string, HistoryChange>();
+  for (const [id, c] of latest) if (c.toSubscribed) out.set(id, { historyId: c.historyId, at: c.at });
+  return out;
 }
 
 type Row = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<string, unknown>;
@@ -120,8 +191,16 @@ export async function readSalesforceChunk(
     rows?: number;
     /** Every record whose opt-out field is set, whatever its age (`since` is then ignored). */
     optedOutOnly?: boolean;
+    /**
+     * The policy's `optOuts.resubscribeSources`. Only when it lists `salesforce` are the chunk's
+     * "subscribed" rows dated by field history (one more query per chunk that has any); otherwise
+     * a resubscribe from Salesforce is refused anyway and no extra call is made.
+     */
+    resubscribeSources?: readonly OptOutOrigin[];
+    /** Told once per run and object when the org has no history object for it. */
+    logger?: Pick<Logger, 'warn'>;
   },
-): Promise<ReadChunk & { next: SalesforcePosition }> {
+): Promise<ReadChunk & { next: SalesforcePosition; fieldHistory: FieldHistoryTally }> {
   const { position, field } = input;
   const limit = input.rows ?? SALESFORCE_ROWS_PER_CHUNK;
   const from = soqlIdentifier(position.sobject);
@@ -139,29 +218,65 @@ export async function readSalesforceChunk(
   );
   const changes = new Map<string, Observation[]>();
   const now = input.until;
+  const fieldHistory = emptyFieldHistoryTally();
+  let historyUnsupported = position.historyUnsupported ?? [];
+  // A resubscribe is dated by evidence that the field itself changed (its history row), else by the
+  // policy's lower bound (resubscribeDate), never by SystemModstamp, which any edit moves.
+  let history = new Map<string, HistoryChange>();
+  const subscribed = rows.filter((r) => r.Email && r[field] !== true).map((r) => r.Id);
+  const datesResubscribes = !input.optedOutOnly && input.resubscribeSources?.includes('salesforce') === true;
+  const wantHistory =
+    datesResubscribes && subscribed.length > 0 && !historyUnsupported.includes(position.sobject);
+  if (wantHistory) {
+    const h = await readOptOutHistory(sf, {
+      sobject: position.sobject,
+      field,
+      ids: subscribed,
+      since: input.since,
+    });
+    fieldHistory.queries++;
+    if (h === 'unsupported') {
+      historyUnsupported = [...historyUnsupported, position.sobject];
+      fieldHistory.unsupported++;
+      input.logger?.warn(
+        'Opt-out night: the org has no field history for this object; resubscribes are dated by the lower bound',
+        { runId: input.runId, historyObject: `${position.sobject}History` },
+      );
+    } else history = h;
+  }
   let read = 0;
   for (const row of rows) {
     const rec = salesforceRowToRecord(position.sobject, row, field, now);
     if (!rec) continue;
     read++;
+    const change = rec.optedOut ? undefined : history.get(row.Id);
+    if (datesResubscribes && !rec.optedOut) fieldHistory[change ? 'dated' : 'undated']++;
     addChange(changes, rec.email, {
       source: 'salesforce-nightly',
       target: rec.target,
       value: rec.optedOut,
-      at: rec.at,
-      evidence: { recordId: row.Id, sobject: position.sobject, runId: input.runId },
+      ...(change ? { at: change.at, priorValue: true } : { at: rec.at }),
+      evidence: {
+        recordId: row.Id,
+        sobject: position.sobject,
+        runId: input.runId,
+        ...(change ? { historyId: change.historyId } : {}),
+      },
     });
   }
   const last = rows.at(-1);
+  const memo = historyUnsupported.length ? { historyUnsupported } : {};
   let next: SalesforcePosition;
   if (rows.length === limit && last) {
-    next = { sobject: position.sobject, afterId: last.Id, done: false };
+    next = { sobject: position.sobject, afterId: last.Id, done: false, ...memo };
   } else {
     const i = input.objects.indexOf(position.sobject);
     const following = input.objects[i + 1];
-    next = following ? { sobject: following, done: false } : { sobject: position.sobject, done: true };
+    next = following
+      ? { sobject: following, done: false, ...memo }
+      : { sobject: position.sobject, done: true, ...memo };
   }
-  return { changes, read, skipped: {}, next };
+  return { changes, read, skipped: {}, next, fieldHistory };
 }
 
 /** Reads a chunk, retried; `ok: false` when every attempt failed (the side stops for this run). */
