@@ -6,7 +6,6 @@ import { SoqlFragment, soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange, MarketoApi } from '../ports/marketo-api.js';
 import { readFirstMarketoPage } from '../ports/marketo-paging.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
-import { SalesforceApiError } from '../ports/salesforce-errors.js';
 import { CHUNK_ATTEMPTS } from './night-apply.js';
 import {
   bump,
@@ -17,6 +16,7 @@ import {
   type PoisonChunk,
 } from './night-tally.js';
 import { MARKETO_LEAD_FIELDS, salesforceRowToRecord } from './person-records.js';
+import { type ResubscribeChange, readResubscribeHistory } from './salesforce-field-history.js';
 
 /**
  * One chunk of a night's reading: one page of Marketo lead changes, or one keyset page of
@@ -112,67 +112,6 @@ export interface SalesforcePosition {
   historyUnsupported?: SalesforcePersonObject[];
 }
 
-/** When one record's opt-out field last changed to "subscribed", by its field history row. */
-interface HistoryChange {
-  historyId: string;
-  at: string;
-}
-
-const asBoolean = (v: unknown): boolean | undefined =>
-  v === true || v === 'true' ? true : v === false || v === 'false' ? false : undefined;
-
-/**
- * The latest change of the opt-out field to "subscribed" per record, for the records between the
- * first and the last of `ids` (the chunk's keyset range: one short query whatever the chunk's size;
- * the client follows nextRecordsUrl), changed after `since`. History objects: Object Reference
- * "LeadHistory", "ContactHistory" (`LeadId` / `ContactId`, `Field` = the changed field's API name,
- * `OldValue` / `NewValue` — anyType, not filterable, so the value is checked here — `CreatedDate`).
- * `unsupported` when the org answers INVALID_TYPE (no history on that object, or no access).
- */
-async function readOptOutHistory(
-  sf: SalesforceApi,
-  input: { sobject: SalesforcePersonObject; field: string; ids: readonly string[]; since: Date },
-): Promise<Map<string, HistoryChange> | 'unsupported'> {
-  const first = input.ids[0];
-  const last = input.ids.at(-1);
-  const latest = new Map<string, HistoryChange & { toSubscribed: boolean }>();
-  if (first === undefined || last === undefined) return new Map();
-  const from = soqlIdentifier(`${input.sobject}History`);
-  const parent = soqlIdentifier(`${input.sobject}Id`);
-  type HistoryRow = {
-    Id: string;
-    OldValue?: unknown;
-    NewValue?: unknown;
-    CreatedDate?: string | null;
-  } & Record<string, unknown>;
-  let rows: HistoryRow[];
-  try {
-    rows = await sf.query<HistoryRow>(
-      soql`SELECT Id, ${parent}, OldValue, NewValue, CreatedDate FROM ${from} WHERE Field = ${input.field} AND ${parent} >= ${first} AND ${parent} <= ${last} AND CreatedDate > ${input.since} ORDER BY ${parent}, CreatedDate`,
-    );
-  } catch (error) {
-    if (error instanceof SalesforceApiError && error.errorCode === 'INVALID_TYPE') return 'unsupported';
-    throw error;
-  }
-  const wanted = new Set(input.ids);
-  for (const row of rows) {
-    const id = row[`${input.sobject}Id`];
-    const at = row.CreatedDate ? Date.parse(row.CreatedDate) : Number.NaN;
-    if (typeof id !== 'string' || !wanted.has(id) || Number.isNaN(at)) continue;
-    const seen = latest.get(id);
-    if (seen && Date.parse(seen.at) > at) continue;
-    latest.set(id, {
-      historyId: row.Id,
-      at: new Date(at).toISOString(),
-      toSubscribed: asBoolean(row.OldValue) === true && asBoolean(row.NewValue) === false,
-    });
-  }
-  // A record whose latest change was not to "subscribed" (history and record disagree) is not dated.
-  const out = new Map<string, HistoryChange>();
-  for (const [id, c] of latest) if (c.toSubscribed) out.set(id, { historyId: c.historyId, at: c.at });
-  return out;
-}
-
 type Row = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<string, unknown>;
 
 /**
@@ -222,17 +161,18 @@ export async function readSalesforceChunk(
   let historyUnsupported = position.historyUnsupported ?? [];
   // A resubscribe is dated by evidence that the field itself changed (its history row), else by the
   // policy's lower bound (resubscribeDate), never by SystemModstamp, which any edit moves.
-  let history = new Map<string, HistoryChange>();
+  let history = new Map<string, ResubscribeChange>();
   const subscribed = rows.filter((r) => r.Email && r[field] !== true).map((r) => r.Id);
   const datesResubscribes = !input.optedOutOnly && input.resubscribeSources?.includes('salesforce') === true;
   const wantHistory =
     datesResubscribes && subscribed.length > 0 && !historyUnsupported.includes(position.sobject);
   if (wantHistory) {
-    const h = await readOptOutHistory(sf, {
+    const h = await readResubscribeHistory(sf, {
       sobject: position.sobject,
       field,
       ids: subscribed,
       since: input.since,
+      select: 'range',
     });
     fieldHistory.queries++;
     if (h === 'unsupported') {

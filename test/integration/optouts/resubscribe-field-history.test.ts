@@ -6,6 +6,10 @@ import { applyPeople } from '../../../shared/optouts/night-apply.js';
 import { readSalesforceChunk, type SalesforcePosition } from '../../../shared/optouts/night-read.js';
 import { addTally, emptyTally, type FieldHistoryTally } from '../../../shared/optouts/night-tally.js';
 import { SALESFORCE_PERSON_OBJECTS } from '../../../shared/optouts/person-records.js';
+import {
+  readResubscribeHistory,
+  sightedResubscribes,
+} from '../../../shared/optouts/salesforce-field-history.js';
 import { type Harness, startHarness, uniqueEmail } from './harness.js';
 
 /**
@@ -203,6 +207,66 @@ describe('resubscribes from Salesforce dated by field history (HasOptedOutOfEmai
     expect(h.sfOptOut('Contact', a.contactId)).toBe(true);
     expect(h.sfOptOut('Contact', b.contactId)).toBe(true);
     trackContacts(['HasOptedOutOfEmail']);
+  });
+
+  it('reads the history of scattered records by Id (for records sighted while aligning), latest change to subscribed only', async () => {
+    trackContacts(['HasOptedOutOfEmail']);
+    const since = await freshSince();
+    const people = [0, 1, 2].map((i) =>
+      h.person({ email: uniqueEmail(`scattered.${i}`), sfContacts: [uniqueEmail(`c.${i}`)] }),
+    );
+    const [a, b, c] = people.map((p) => p.sfContactIds[0] as string) as [string, string, string];
+    for (const id of [a, b, c]) h.setSalesforceOptOut('Contact', id, true);
+    await tick();
+    h.setSalesforceOptOut('Contact', a, false);
+    h.setSalesforceOptOut('Contact', b, false);
+    await tick();
+    h.setSalesforceOptOut('Contact', b, true);
+    await tick();
+    h.setSalesforceOptOut('Contact', b, false); // b's latest change counts
+
+    const got = await readResubscribeHistory(h.salesforceApi, {
+      sobject: 'Contact',
+      field: 'HasOptedOutOfEmail',
+      ids: [a, b, c],
+      since,
+      select: 'ids',
+    });
+
+    if (got === 'unsupported') throw new Error('ContactHistory is tracked here');
+    expect([...got.keys()].sort()).toEqual([a, b].sort()); // c only ever changed to opted out
+    const bRows = sandbox.state.history.table('ContactHistory')?.filter((r) => r.ContactId === b) ?? [];
+    expect(got.get(b)?.historyId).toBe(bRows.at(-1)?.Id);
+    expect(got.get(b)?.at).toBe(new Date(String(bRows.at(-1)?.CreatedDate)).toISOString());
+  });
+
+  it('dates sighted records by object (Lead and Contact), skipping an object whose history the org refuses', async () => {
+    trackContacts(['HasOptedOutOfEmail']);
+    const since = await freshSince();
+    const e = uniqueEmail('sighted');
+    const p = h.person({ email: e, sfLeads: [e], sfContacts: [e] });
+    const lead = p.sfLeadIds[0] as string;
+    const contact = p.sfContactIds[0] as string;
+    for (const [o, id] of [
+      ['Lead', lead],
+      ['Contact', contact],
+    ] as const) {
+      h.setSalesforceOptOut(o, id, true);
+      h.setSalesforceOptOut(o, id, false);
+    }
+    const candidates = [
+      { target: `salesforce:Lead:${lead}` as const, since: since.toISOString() },
+      { target: `salesforce:Contact:${contact}` as const, since: since.toISOString() },
+    ];
+
+    const both = await sightedResubscribes(h.salesforceApi, { field: 'HasOptedOutOfEmail', candidates });
+    trackContacts(undefined);
+    const leadOnly = await sightedResubscribes(h.salesforceApi, { field: 'HasOptedOutOfEmail', candidates });
+    trackContacts(['HasOptedOutOfEmail']);
+
+    expect([...both.keys()].sort()).toEqual(candidates.map((c) => c.target).sort());
+    expect([...leadOnly.keys()]).toEqual([`salesforce:Lead:${lead}`]);
+    expect(both.get(`salesforce:Lead:${lead}`)?.historyId).toMatch(/^017/);
   });
 
   it('no extra Salesforce call when resubscribes from Salesforce are not allowed', async () => {
