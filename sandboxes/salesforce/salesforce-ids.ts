@@ -31,6 +31,8 @@ export const KEY_PREFIX = {
   Organization: '00D',
   BulkJob: '750',
   QueryLocator: '01g',
+  /** Field history rows (LeadHistory, ContactHistory …): Standard Field Record ID Prefix Decoder. */
+  FieldHistory: '017',
 } as const;
 
 /** Sequential ids per prefix, unique within one sandbox. */

@@ -1,4 +1,5 @@
 import { CAMPAIGN_OBJECTS, type CampaignObject } from './campaign-rules.js';
+import type { FieldHistoryTracking } from './field-history.js';
 /** The sandbox org's record shapes, seed, write log and save results (the shapes the REST API answers). */
 
 export type SfValue = string | number | boolean | null;
@@ -78,6 +79,11 @@ export interface StoreOptions {
    */
   taskActivityIdMode?: 'unique-external-id' | 'plain-field';
   now?: () => Date;
+  /**
+   * Field history tracking: tracked fields per object (field-history.ts). Default: both opt-out
+   * checkboxes on Lead and Contact. An object left out has no history object (INVALID_TYPE).
+   */
+  fieldHistory?: FieldHistoryTracking;
 }
 
 /** Salesforce's wire format for datetimes: `2024-05-01T10:00:00.000+0000`. */

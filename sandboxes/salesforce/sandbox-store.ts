@@ -10,6 +10,7 @@ import {
   checkCampaignWrite,
   defaultMemberStatuses,
 } from './campaign-rules.js';
+import { FieldHistory } from './field-history.js';
 import { ACTIVITY_ID_FIELD, checkRecordWrite, fail } from './record-write-rules.js';
 import { IdFactory, KEY_PREFIX } from './salesforce-ids.js';
 
@@ -53,6 +54,8 @@ export class SandboxStore {
   readonly deleted = new Map<string, SObjectName>();
   readonly writeLog: WriteLogEntry[] = [];
   readonly ids = new IdFactory();
+  /** LeadHistory / ContactHistory rows and which fields are tracked (`setTracking` to change it). */
+  readonly history: FieldHistory;
   readonly taskActivityIdMode: 'unique-external-id' | 'plain-field';
   private readonly now: () => Date;
   private lastStamp = 0;
@@ -61,6 +64,7 @@ export class SandboxStore {
   constructor(seed: SandboxSeed = {}, options: StoreOptions = {}) {
     this.taskActivityIdMode = options.taskActivityIdMode ?? 'unique-external-id';
     this.now = options.now ?? (() => new Date());
+    this.history = new FieldHistory(options.fieldHistory);
     const created = sfDateTime(this.now());
     const load = (
       map: Map<string, SfRecord>,
@@ -301,6 +305,14 @@ export class SandboxStore {
       checkCampaignWrite(this.campaigns, sobject, changes, existing);
     if (invalid) return { id, ...invalid };
     const stamp = this.stamp();
+    this.history.recordUpdate(
+      sobject,
+      existing,
+      changes,
+      stamp,
+      (p) => this.ids.next(p),
+      this.users.keys().next().value,
+    );
     Object.assign(existing, changes, { LastModifiedDate: stamp, SystemModstamp: stamp });
     if (sobject === 'Task') this.indexTask(existing);
     this.log(ctx, sobject, id, 'update');

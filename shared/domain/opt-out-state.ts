@@ -66,6 +66,8 @@ export interface Evidence {
   reason?: string;
   /** When the change happened on its side (history entries are stamped when we recorded them). */
   changedAt?: string;
+  /** The Salesforce field history row (LeadHistory / ContactHistory Id) that dates the change. */
+  historyId?: string;
 }
 
 /** One record's opt-out value as last seen or written by us. */

@@ -1,14 +1,22 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { normaliseEmail } from '../domain/email.js';
 import type { Observation } from '../domain/opt-out-policy.js';
-import { marketoTarget, type SalesforcePersonObject } from '../domain/opt-out-state.js';
+import { marketoTarget, type OptOutOrigin, type SalesforcePersonObject } from '../domain/opt-out-state.js';
 import { SoqlFragment, soql, soqlIdentifier } from '../domain/soql.js';
 import type { LeadChange, MarketoApi } from '../ports/marketo-api.js';
 import { readFirstMarketoPage } from '../ports/marketo-paging.js';
 import type { SalesforceApi } from '../ports/salesforce-api.js';
 import { CHUNK_ATTEMPTS } from './night-apply.js';
-import { bump, MAX_POISON_LISTED, type NightTally, type PoisonChunk } from './night-tally.js';
+import {
+  bump,
+  emptyFieldHistoryTally,
+  type FieldHistoryTally,
+  MAX_POISON_LISTED,
+  type NightTally,
+  type PoisonChunk,
+} from './night-tally.js';
 import { MARKETO_LEAD_FIELDS, salesforceRowToRecord } from './person-records.js';
+import { type ResubscribeChange, readResubscribeHistory } from './salesforce-field-history.js';
 
 /**
  * One chunk of a night's reading: one page of Marketo lead changes, or one keyset page of
@@ -100,6 +108,8 @@ export interface SalesforcePosition {
   sobject: SalesforcePersonObject;
   afterId?: string;
   done: boolean;
+  /** Objects whose history object the org refused this run (INVALID_TYPE): not asked again. */
+  historyUnsupported?: SalesforcePersonObject[];
 }
 
 type Row = { Id: string; Email?: string | null; SystemModstamp?: string | null } & Record<string, unknown>;
@@ -120,8 +130,16 @@ export async function readSalesforceChunk(
     rows?: number;
     /** Every record whose opt-out field is set, whatever its age (`since` is then ignored). */
     optedOutOnly?: boolean;
+    /**
+     * The policy's `optOuts.resubscribeSources`. Only when it lists `salesforce` are the chunk's
+     * "subscribed" rows dated by field history (one more query per chunk that has any); otherwise
+     * a resubscribe from Salesforce is refused anyway and no extra call is made.
+     */
+    resubscribeSources?: readonly OptOutOrigin[];
+    /** Told once per run and object when the org has no history object for it. */
+    logger?: Pick<Logger, 'warn'>;
   },
-): Promise<ReadChunk & { next: SalesforcePosition }> {
+): Promise<ReadChunk & { next: SalesforcePosition; fieldHistory: FieldHistoryTally }> {
   const { position, field } = input;
   const limit = input.rows ?? SALESFORCE_ROWS_PER_CHUNK;
   const from = soqlIdentifier(position.sobject);
@@ -139,29 +157,66 @@ export async function readSalesforceChunk(
   );
   const changes = new Map<string, Observation[]>();
   const now = input.until;
+  const fieldHistory = emptyFieldHistoryTally();
+  let historyUnsupported = position.historyUnsupported ?? [];
+  // A resubscribe is dated by evidence that the field itself changed (its history row), else by the
+  // policy's lower bound (resubscribeDate), never by SystemModstamp, which any edit moves.
+  let history = new Map<string, ResubscribeChange>();
+  const subscribed = rows.filter((r) => r.Email && r[field] !== true).map((r) => r.Id);
+  const datesResubscribes = !input.optedOutOnly && input.resubscribeSources?.includes('salesforce') === true;
+  const wantHistory =
+    datesResubscribes && subscribed.length > 0 && !historyUnsupported.includes(position.sobject);
+  if (wantHistory) {
+    const h = await readResubscribeHistory(sf, {
+      sobject: position.sobject,
+      field,
+      ids: subscribed,
+      since: input.since,
+      select: 'range',
+    });
+    fieldHistory.queries++;
+    if (h === 'unsupported') {
+      historyUnsupported = [...historyUnsupported, position.sobject];
+      fieldHistory.unsupported++;
+      input.logger?.warn(
+        'Opt-out night: the org has no field history for this object; resubscribes are dated by the lower bound',
+        { runId: input.runId, historyObject: `${position.sobject}History` },
+      );
+    } else history = h;
+  }
   let read = 0;
   for (const row of rows) {
     const rec = salesforceRowToRecord(position.sobject, row, field, now);
     if (!rec) continue;
     read++;
+    const change = rec.optedOut ? undefined : history.get(row.Id);
+    if (datesResubscribes && !rec.optedOut) fieldHistory[change ? 'dated' : 'undated']++;
     addChange(changes, rec.email, {
       source: 'salesforce-nightly',
       target: rec.target,
       value: rec.optedOut,
-      at: rec.at,
-      evidence: { recordId: row.Id, sobject: position.sobject, runId: input.runId },
+      ...(change ? { at: change.at, priorValue: true } : { at: rec.at }),
+      evidence: {
+        recordId: row.Id,
+        sobject: position.sobject,
+        runId: input.runId,
+        ...(change ? { historyId: change.historyId } : {}),
+      },
     });
   }
   const last = rows.at(-1);
+  const memo = historyUnsupported.length ? { historyUnsupported } : {};
   let next: SalesforcePosition;
   if (rows.length === limit && last) {
-    next = { sobject: position.sobject, afterId: last.Id, done: false };
+    next = { sobject: position.sobject, afterId: last.Id, done: false, ...memo };
   } else {
     const i = input.objects.indexOf(position.sobject);
     const following = input.objects[i + 1];
-    next = following ? { sobject: following, done: false } : { sobject: position.sobject, done: true };
+    next = following
+      ? { sobject: following, done: false, ...memo }
+      : { sobject: position.sobject, done: true, ...memo };
   }
-  return { changes, read, skipped: {}, next };
+  return { changes, read, skipped: {}, next, fieldHistory };
 }
 
 /** Reads a chunk, retried; `ok: false` when every attempt failed (the side stops for this run). */

@@ -1,5 +1,10 @@
 import type { Verdict } from '../domain/opt-out-policy.js';
-import type { NightTally, PoisonChunk } from './night-tally.js';
+import {
+  emptyFieldHistoryTally,
+  type FieldHistoryTally,
+  type NightTally,
+  type PoisonChunk,
+} from './night-tally.js';
 import { nowOf, type OptOutDeps } from './opt-out-deps.js';
 import type { NightCheckpoint } from './reconcile.js';
 
@@ -29,6 +34,8 @@ export interface OptOutRunReport {
   /** Our own writes that came back and were ignored. */
   echoesIgnored: number;
   resubscribes: { applied: number; rejected: number };
+  /** Salesforce records reading "subscribed" dated by field history, or not (the lower bound). */
+  fieldHistory?: FieldHistoryTally;
   /** Records (per side) that disagreed with the person's decided opt-out. */
   disagreements: { salesforce: number; marketo: number; total: number };
   /** Records fixed per side (= successful writes). */
@@ -69,6 +76,7 @@ export function buildReport(
     verdicts: t.verdicts as Partial<Record<Verdict, number>>,
     echoesIgnored: t.verdicts.echo ?? 0,
     resubscribes: t.resubscribes,
+    fieldHistory: t.fieldHistory ?? emptyFieldHistoryTally(),
     disagreements: { ...t.disagreements, total: t.disagreements.salesforce + t.disagreements.marketo },
     fixed: { ...t.written },
     changesApplied: t.changesApplied,

@@ -17,6 +17,25 @@ export interface PoisonChunk {
   nights?: number;
 }
 
+/** How the night dated Salesforce records reading "subscribed" (only when Salesforce may resubscribe). */
+export interface FieldHistoryTally {
+  /** History queries made (one per chunk with such records). */
+  queries: number;
+  /** Records dated by their history row (the field's change to "subscribed"). */
+  dated: number;
+  /** Records with no such row (field not tracked, change outside the window): the lower bound. */
+  undated: number;
+  /** Objects whose history the org refused (INVALID_TYPE): the rest of the run uses the lower bound. */
+  unsupported: number;
+}
+
+export const emptyFieldHistoryTally = (): FieldHistoryTally => ({
+  queries: 0,
+  dated: 0,
+  undated: 0,
+  unsupported: 0,
+});
+
 export interface NightTally {
   changesRead: { marketo: number; salesforce: number };
   people: number;
@@ -32,6 +51,8 @@ export interface NightTally {
   apiCalls: { marketo: number; salesforce: number };
   coverage: { optOuts: number; deliveredByWebhook: number };
   chunks: { done: number; retried: number; split: number; poison: number };
+  /** Absent in checkpoints written before it existed. */
+  fieldHistory?: FieldHistoryTally;
 }
 
 /** Poison chunks kept in the report (the count is exact; the list is capped). */
@@ -53,6 +74,7 @@ export function emptyTally(): NightTally {
     apiCalls: { marketo: 0, salesforce: 0 },
     coverage: { optOuts: 0, deliveredByWebhook: 0 },
     chunks: { done: 0, retried: 0, split: 0, poison: 0 },
+    fieldHistory: emptyFieldHistoryTally(),
   };
 }
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { type HISTORY_OBJECTS, historyObjectOf, UNFILTERABLE_HISTORY_FIELDS } from '../field-history.js';
 import { queryOrganization } from '../organization.js';
 import { KEY_PREFIX } from '../salesforce-ids.js';
 import { HttpError } from '../sandbox-http.js';
 import type { ApiHandler, SalesforceState } from '../sandbox-state.js';
 import { type SfRecord, SOBJECTS, type SObjectName } from '../sandbox-store.js';
-import { parseSoql, runQuery, SoqlParseError, type SoqlQuery } from '../soql-engine.js';
+import { conditionFields, parseSoql, runQuery, SoqlParseError, type SoqlQuery } from '../soql-engine.js';
 
 /**
  * SOQL query with `nextRecordsUrl` paging: `GET …/query?q=…` → `{ totalSize, done, records,
@@ -16,7 +17,7 @@ import { parseSoql, runQuery, SoqlParseError, type SoqlQuery } from '../soql-eng
 
 function project(
   query: SoqlQuery,
-  sobject: SObjectName,
+  sobject: SObjectName | keyof typeof HISTORY_OBJECTS,
   version: string,
   record: SfRecord,
 ): Record<string, unknown> {
@@ -58,6 +59,8 @@ function runSoql(state: SalesforceState, q: string | null, version: string) {
     throw error;
   }
   if (parsed.object.toLowerCase() === 'organization') return queryOrganization(state.store, parsed, version);
+  const history = historyObjectOf(parsed.object);
+  if (history) return queryHistory(state, parsed, history, version);
   const sobject = SOBJECTS.find((s) => s.toLowerCase() === parsed.object.toLowerCase());
   if (!sobject) throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);
   const rows = runQuery(parsed, state.store.table(sobject).values());
@@ -65,6 +68,25 @@ function runSoql(state: SalesforceState, q: string | null, version: string) {
     return { totalSize: rows.length, done: true, records: [] };
   }
   const records = rows.map((r) => project(parsed, sobject, version, r));
+  return page(state, records, 0, version);
+}
+
+/** LeadHistory / ContactHistory (field-history.ts): refused when the org tracks nothing on the parent. */
+function queryHistory(
+  state: SalesforceState,
+  parsed: SoqlQuery,
+  name: keyof typeof HISTORY_OBJECTS,
+  version: string,
+) {
+  const rows = state.store.history.table(name);
+  if (!rows) throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);
+  const unfilterable = conditionFields(parsed.where).find((f) =>
+    UNFILTERABLE_HISTORY_FIELDS.some((u) => u.toLowerCase() === f.toLowerCase()),
+  );
+  if (unfilterable)
+    throw new HttpError(400, 'INVALID_FIELD', `field '${unfilterable}' can not be filtered in query call`);
+  if (parsed.count) return { totalSize: runQuery(parsed, rows).length, done: true, records: [] };
+  const records = runQuery(parsed, rows).map((r) => project(parsed, name, version, r));
   return page(state, records, 0, version);
 }
 
