@@ -19,6 +19,7 @@ import {
   writeMarketo,
   writeSalesforce,
 } from './person-records.js';
+import { sightedResubscribes } from './salesforce-field-history.js';
 
 /**
  * Brings every record of some people in line with their decided opt-out: find all their Leads,
@@ -95,6 +96,23 @@ export async function alignPeople(
   if (systems.marketo) found.push(...(await findMarketoLeads(await deps.marketo(), emails, now)));
   const byEmail = new Map<string, PersonRecord[]>();
   for (const r of found) byEmail.set(r.email, [...(byEmail.get(r.email) ?? []), r]);
+  // 1b. A Salesforce record reading "subscribed" where we last saw it opted out, when Salesforce may
+  // resubscribe: dated by its field history (the change itself), not by the lower bound.
+  let resubscribed = new Map<TargetKey, { historyId: string; at: string }>();
+  if (systems.salesforce && policy.resubscribeSources.includes('salesforce')) {
+    const stored = await deps.store.getMany(emails.filter((e) => byEmail.has(e)));
+    const candidates = emails.flatMap((email) => {
+      const views = stored.get(email)?.state.records ?? {};
+      return (byEmail.get(email) ?? []).flatMap((r) => {
+        const view = views[r.target];
+        return systemOf(r.target) === 'salesforce' && !r.optedOut && view?.optedOut
+          ? [{ target: r.target, since: view.at }]
+          : [];
+      });
+    });
+    if (candidates.length)
+      resubscribed = await sightedResubscribes(await deps.salesforce(), { field, candidates });
+  }
 
   // 2. Per person: sightings → decision → planned writes, remembered before they are sent.
   const plans = await mapLimit(emails, STATE_WRITES_IN_FLIGHT, async (email) => {
@@ -119,6 +137,12 @@ export async function alignPeople(
           at: rec.at,
           evidence: { runId: options.cause },
         };
+        const change = rec.optedOut ? undefined : resubscribed.get(rec.target);
+        if (change) {
+          obs.at = change.at;
+          obs.priorValue = true;
+          obs.evidence = { runId: options.cause, historyId: change.historyId };
+        }
         const o = observe(state, obs, policy);
         state = o.state;
         if (o.verdict === 'alreadySubscribed' || o.verdict === 'unchanged') continue;

@@ -212,6 +212,8 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
         since: new Date(Date.parse(n.salesforceSince) - OVERLAP_MS),
         until: new Date(n.until),
         runId: n.runId,
+        resubscribeSources: deps.settings.optOuts.resubscribeSources,
+        logger: deps.logger,
       }),
     );
     if (!r.ok)
@@ -224,6 +226,7 @@ async function runChunk(deps: OptOutDeps, night: NightCheckpoint, step: ChunkSte
       );
     n.tally.chunks.retried += r.retried;
     n.tally.changesRead.salesforce += r.chunk.read;
+    n.tally = addTally(n.tally, { ...emptyTally(), fieldHistory: r.chunk.fieldHistory });
     n.salesforce = r.chunk.next;
     changes = r.chunk.changes;
     people = [...changes.keys()];

@@ -6,6 +6,7 @@ import { applyPeople } from '../../../shared/optouts/night-apply.js';
 import { readSalesforceChunk, type SalesforcePosition } from '../../../shared/optouts/night-read.js';
 import { addTally, emptyTally, type FieldHistoryTally } from '../../../shared/optouts/night-tally.js';
 import { SALESFORCE_PERSON_OBJECTS } from '../../../shared/optouts/person-records.js';
+import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import {
   readResubscribeHistory,
   sightedResubscribes,
@@ -298,6 +299,56 @@ describe('resubscribes from Salesforce dated by field history (HasOptedOutOfEmai
     expect(notAllowed.chunk.changes.get(a.email)?.[0]).not.toHaveProperty('priorValue');
     expect(allowed.queries).toBe(2);
     expect(allowed.chunk.changes.get(a.email)?.[0]).toMatchObject({ value: false, priorValue: true });
+  });
+});
+
+describe('a whole night (reconcileOptOuts) with field history: Marketo read first, Salesforce sighted while aligning', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ people: 20, optOuts: { resubscribeSources: ['salesforce'] } });
+    await reconcileOptOuts(h.deps);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('a newer Salesforce resubscribe wins by its history row; an older one, edited since, loses', async () => {
+    // Prepare: two people opted out in Marketo and aligned to Salesforce by a night.
+    const pause = () => new Promise((r) => setTimeout(r, 20));
+    const person = (label: string) => {
+      const e = uniqueEmail(label);
+      const p = h.person({ email: e, sfContacts: [e] });
+      h.world.recordLeadChange(p.leads[0]!.id, { unsubscribed: true, at: Date.now() });
+      return { e, p };
+    };
+    const newer = person('night.newer');
+    const older = person('night.older');
+    await reconcileOptOuts(h.deps);
+    await pause();
+    // Older: resubscribed in Salesforce, then a webhook opt-out, then an unrelated edit of the record
+    // (SystemModstamp moves past the opt-out). Newer: the webhook opt-out, then the resubscribe.
+    h.setSalesforceOptOut('Contact', older.p.sfContactIds[0]!, false);
+    await pause();
+    for (const x of [newer, older]) {
+      const now = new Date();
+      await acceptUnsubscribe(h.webhook, { eventId: randomUUID(), email: x.e, at: now, receivedAt: now });
+    }
+    await pause();
+    h.setSalesforceOptOut('Contact', newer.p.sfContactIds[0]!, false);
+    h.local.salesforceSandbox!.state.update(
+      'Contact',
+      { Id: older.p.sfContactIds[0]!, FirstName: 'Edited' },
+      { client: 'salesforce-ui', autoAssign: undefined, kind: 'ui' },
+    );
+
+    // Act
+    const report = await reconcileOptOuts(h.deps);
+
+    // Assess: each dated by its own history row, whichever step of the night saw it.
+    expect(h.world.lead(newer.p.leads[0]!.id)?.unsubscribed).toBe(false);
+    expect(h.sfOptOut('Contact', older.p.sfContactIds[0]!)).toBe(true);
+    expect(h.world.lead(older.p.leads[0]!.id)?.unsubscribed).toBe(true);
+    expect(report.resubscribes.applied).toBeGreaterThanOrEqual(1);
   });
 });
 
