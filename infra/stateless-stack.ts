@@ -341,6 +341,7 @@ export class SyncStatelessStack extends Stack {
       METRICS_NAMESPACE,
       props.webhookAuthFailureAlarm ?? 20,
     );
+    this.alarms.webhookThrottled('WebhookThrottledAlarm', webhook.accessLogs, METRICS_NAMESPACE);
     this.alarms.webhookAcceptedSpike(
       'WebhookAcceptedSpikeAlarm',
       webhook.accessLogs,

@@ -119,6 +119,31 @@ export class SyncAlarms extends Construct {
   }
 
   /**
+   * Any 429 answer of the webhook (the stage throttle, or `optOuts.webhookPerSourceLimit`): Marketo
+   * does not retry a refused webhook, so each 429 is an unsubscribe that waits for the nightly
+   * reconcile (or a flood being held off). Counted from the API access log like the 401/403 alarm.
+   */
+  webhookThrottled(id: string, accessLogs: ILogGroup, namespace: string): Alarm {
+    const metricName = 'WebhookThrottled';
+    accessLogs.addMetricFilter(`${id}Filter`, {
+      filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: namespace,
+      metricName,
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    return this.notifying(id, {
+      alarmDescription:
+        'Webhook answered 429 (stage throttle or optOuts.webhookPerSourceLimit): Marketo does not retry, so those unsubscribes wait for the nightly reconcile. If a real campaign was refused, raise the limit (README runbook, "Webhook 429s"); if not, someone is flooding the webhook.',
+      metric: new Metric({ namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
    * Many accepted (202) webhooks in 5 minutes: a sending campaign's normal unsubscribes stay far
    * below, a leaked webhook secret used to opt people out in bulk does not. Counted from the API
    * access log (`status` field) by a metric filter, like the 401/403 alarm.

@@ -113,6 +113,26 @@ describe('alarms', () => {
     expectNotifies(alarm);
   });
 
+  it('alarms on any 429 of the webhook (stage throttle or per-source limit), counted from the access log', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as {
+      Properties: { FilterPattern: string; LogGroupName: unknown; MetricTransformations: unknown[] };
+    }[];
+    const throttled = filters.filter((f) => JSON.stringify(f.Properties).includes('"WebhookThrottled"'));
+    expect(throttled.map((f) => f.Properties.FilterPattern)).toEqual(['{ $.status = "429" }']);
+    const auth = filters.find((f) => JSON.stringify(f.Properties).includes('"WebhookAuthFailures"'));
+    expect(throttled[0]?.Properties.LogGroupName).toEqual(auth?.Properties.LogGroupName);
+    const [alarm, ...more] = alarmsOn(METRICS_NAMESPACE, 'WebhookThrottled');
+    expect(more).toEqual([]);
+    expect(alarm?.Properties).toMatchObject({
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectNotifies(alarm);
+  });
+
   it('takes the accepted-webhook alarm threshold from CDK context webhookAcceptedAlarm', () => {
     const { statelessTemplate } = buildTestApp({ context: { webhookAcceptedAlarm: '40' } });
     const [alarm] = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm')).filter(
