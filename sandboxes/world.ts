@@ -45,6 +45,11 @@ export class World {
 
   private readonly rand: () => number;
   private readonly byId = new Map<number, WorldLead>();
+  /**
+   * Leads by trimmed, lower-cased email (a look-up by email is then one map read, not a scan of
+   * every lead): rebuilt when leads were added since, or when an email changed (recordFieldChange).
+   */
+  private emailIndex: { count: number; byEmail: Map<string, WorldLead[]> } | undefined;
   private nextSeq = 1;
   private nextActivityId = 4_200_000;
   private nextLeadId: number;
@@ -83,7 +88,16 @@ export class World {
 
   /** Leads matching a filter as Marketo does it (email: case-insensitive, trimmed). */
   findLeads(filterType: string, value: string): WorldLead[] {
-    return findLeads(this.leads, this.byId, filterType, value);
+    if (filterType !== 'email') return findLeads(this.leads, this.byId, filterType, value);
+    if (this.emailIndex?.count !== this.leads.length) {
+      const byEmail = new Map<string, WorldLead[]>();
+      for (const l of this.leads) {
+        const key = l.email.trim().toLowerCase();
+        byEmail.set(key, [...(byEmail.get(key) ?? []), l]);
+      }
+      this.emailIndex = { count: this.leads.length, byEmail };
+    }
+    return [...(this.emailIndex.byEmail.get(value.trim().toLowerCase()) ?? [])];
   }
 
   /** Activities visible at `atMs` (the "truth" a complete read should return), optionally by type. */
@@ -192,6 +206,7 @@ export class World {
     if (String(old) === value) return;
     this.changeActivity(lead, field, value, old === null ? null : String(old), at, source);
     (lead as unknown as Record<string, unknown>)[field] = value;
+    if (field === 'email') this.emailIndex = undefined;
     lead.updatedAt = iso(at);
   }
 
@@ -236,6 +251,7 @@ export class World {
     this.byId.delete(leadId);
     const idx = this.leads.indexOf(lead);
     if (idx >= 0) this.leads.splice(idx, 1);
+    this.emailIndex = undefined;
     this.deletedLeadIds.add(leadId);
     return this.addActivity({
       leadId,

@@ -59,6 +59,22 @@ function likeToRegExp(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 'is');
 }
 
+/**
+ * An IN list of string literals only, as a set of lower-cased values (the same comparison as
+ * compareTo's, case-insensitive): a query of 200 emails over 100,000 records is then 100,000 set
+ * look-ups instead of 20 million comparisons. Built once per parsed list.
+ */
+const stringSets = new WeakMap<readonly SoqlLiteralValue[], Set<string> | null>();
+function stringInSet(values: readonly SoqlLiteralValue[]): Set<string> | null {
+  let set = stringSets.get(values);
+  if (set === undefined) {
+    const strings = values.flatMap((l) => (l.kind === 'string' ? [l.value.toLowerCase()] : []));
+    set = strings.length === values.length ? new Set(strings) : null;
+    stringSets.set(values, set);
+  }
+  return set;
+}
+
 export function matches(record: RecordLike, cond: SoqlCondition): boolean {
   switch (cond.type) {
     case 'and':
@@ -73,9 +89,12 @@ export function matches(record: RecordLike, cond: SoqlCondition): boolean {
     }
     case 'in': {
       const v = readField(record, cond.field);
-      const found = cond.values.some((lit) =>
-        lit.kind === 'null' ? v === null || v === undefined : compareTo(v, lit) === 0,
-      );
+      const strings = stringInSet(cond.values);
+      const found = strings
+        ? v !== null && v !== undefined && strings.has(String(v).toLowerCase())
+        : cond.values.some((lit) =>
+            lit.kind === 'null' ? v === null || v === undefined : compareTo(v, lit) === 0,
+          );
       return cond.negated ? !found : found;
     }
     case 'compare': {
