@@ -93,77 +93,72 @@ export class SyncAlarms extends Construct {
   }
 
   /**
-   * A spike of 401/403 answers (someone probing the webhook, or a sender with a stale secret after
-   * a rotation), counted from the API access log (`status` field) by a metric filter.
+   * Webhook answers with some HTTP statuses, counted from the API access log (`status` field) by a
+   * metric filter, alarming at `threshold` in 5 minutes.
    */
-  webhookAuthFailures(id: string, accessLogs: ILogGroup, namespace: string, threshold: number): Alarm {
-    const metricName = 'WebhookAuthFailures';
+  private webhookStatusAlarm(
+    id: string,
+    accessLogs: ILogGroup,
+    namespace: string,
+    alarm: { metricName: string; statuses: readonly string[]; threshold: number; description: string },
+  ): Alarm {
+    const { metricName, threshold } = alarm;
+    const [first, ...more] = alarm.statuses.map((status) =>
+      FilterPattern.stringValue('$.status', '=', status),
+    );
+    if (!first) throw new Error(`Alarm ${id} names no HTTP status to count.`);
     accessLogs.addMetricFilter(`${id}Filter`, {
-      filterPattern: FilterPattern.any(
-        FilterPattern.stringValue('$.status', '=', '401'),
-        FilterPattern.stringValue('$.status', '=', '403'),
-      ),
+      filterPattern: more.length ? FilterPattern.any(first, ...more) : first,
       metricNamespace: namespace,
       metricName,
       metricValue: '1',
       defaultValue: 0,
     });
     return this.notifying(id, {
-      alarmDescription: `Webhook refused at least ${threshold} requests with 401/403 in 5 minutes: someone is probing it, or the sender's X-Webhook-Secret is stale (a rotation not finished).`,
+      alarmDescription: alarm.description,
       metric: new Metric({ namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' }),
       threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** A spike of 401/403 answers (someone probing the webhook, or a sender with a stale secret after a rotation). */
+  webhookAuthFailures(id: string, accessLogs: ILogGroup, namespace: string, threshold: number): Alarm {
+    return this.webhookStatusAlarm(id, accessLogs, namespace, {
+      metricName: 'WebhookAuthFailures',
+      statuses: ['401', '403'],
+      threshold,
+      description: `Webhook refused at least ${threshold} requests with 401/403 in 5 minutes: someone is probing it, or the sender's X-Webhook-Secret is stale (a rotation not finished).`,
     });
   }
 
   /**
    * Any 429 answer of the webhook (the stage throttle, or `optOuts.webhookPerSourceLimit`): Marketo
    * does not retry a refused webhook, so each 429 is an unsubscribe that waits for the nightly
-   * reconcile (or a flood being held off). Counted from the API access log like the 401/403 alarm.
+   * reconcile (or a flood being held off).
    */
   webhookThrottled(id: string, accessLogs: ILogGroup, namespace: string): Alarm {
-    const metricName = 'WebhookThrottled';
-    accessLogs.addMetricFilter(`${id}Filter`, {
-      filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: namespace,
-      metricName,
-      metricValue: '1',
-      defaultValue: 0,
-    });
-    return this.notifying(id, {
-      alarmDescription:
-        'Webhook answered 429 (stage throttle or optOuts.webhookPerSourceLimit): Marketo does not retry, so those unsubscribes wait for the nightly reconcile. If a real campaign was refused, raise the limit (README runbook, "Webhook 429s"); if not, someone is flooding the webhook.',
-      metric: new Metric({ namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' }),
+    return this.webhookStatusAlarm(id, accessLogs, namespace, {
+      metricName: 'WebhookThrottled',
+      statuses: ['429'],
       threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      description:
+        'Webhook answered 429 (stage throttle or optOuts.webhookPerSourceLimit): Marketo does not retry, so those unsubscribes wait for the nightly reconcile. If a real campaign was refused, raise the limit (README runbook, "Webhook 429s"); if not, someone is flooding the webhook.',
     });
   }
 
   /**
    * Many accepted (202) webhooks in 5 minutes: a sending campaign's normal unsubscribes stay far
-   * below, a leaked webhook secret used to opt people out in bulk does not. Counted from the API
-   * access log (`status` field) by a metric filter, like the 401/403 alarm.
+   * below, a leaked webhook secret used to opt people out in bulk does not.
    */
   webhookAcceptedSpike(id: string, accessLogs: ILogGroup, namespace: string, threshold: number): Alarm {
-    const metricName = 'WebhookAccepted';
-    accessLogs.addMetricFilter(`${id}Filter`, {
-      filterPattern: FilterPattern.stringValue('$.status', '=', '202'),
-      metricNamespace: namespace,
-      metricName,
-      metricValue: '1',
-      defaultValue: 0,
-    });
-    return this.notifying(id, {
-      alarmDescription: `Webhook accepted at least ${threshold} unsubscribes in 5 minutes: if no campaign explains it, the webhook secret may have leaked. Rotate it (README, "Rotating the webhook secret"), set optOuts.webhookAllowedSources, and review the opt-out history of the people affected.`,
-      metric: new Metric({ namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' }),
+    return this.webhookStatusAlarm(id, accessLogs, namespace, {
+      metricName: 'WebhookAccepted',
+      statuses: ['202'],
       threshold,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      description: `Webhook accepted at least ${threshold} unsubscribes in 5 minutes: if no campaign explains it, the webhook secret may have leaked. Rotate it (README, "Rotating the webhook secret"), set optOuts.webhookAllowedSources, and review the opt-out history of the people affected.`,
     });
   }
 

@@ -85,48 +85,49 @@ describe('alarms', () => {
     expectNotifies(alarm);
   });
 
-  it('counts accepted webhooks (202) from the API access log and alarms on a burst (a leaked secret)', () => {
+  /** The access-log metric filters counting `metricName`, and the 401/403 filter's log group. */
+  const statusFilters = (metricName: string) => {
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as {
       Properties: { FilterPattern: string; LogGroupName: unknown; MetricTransformations: unknown[] };
     }[];
-    const accepted = filters.filter((f) => JSON.stringify(f.Properties).includes('"WebhookAccepted"'));
-    expect(accepted.map((f) => f.Properties.FilterPattern)).toEqual(['{ $.status = "202" }']);
-    expect(accepted[0]?.Properties.MetricTransformations).toEqual([
+    const named = (name: string) => filters.filter((f) => JSON.stringify(f.Properties).includes(`"${name}"`));
+    return {
+      filters: named(metricName),
+      authLogGroup: named('WebhookAuthFailures')[0]?.Properties.LogGroupName,
+    };
+  };
+
+  it.each([
+    {
+      what: 'accepted webhooks (202): a burst is a leaked secret',
+      metricName: 'WebhookAccepted',
+      status: '202',
+      threshold: DEFAULT_WEBHOOK_ACCEPTED_ALARM,
+    },
+    {
+      what: 'any 429 (stage throttle or per-source limit)',
+      metricName: 'WebhookThrottled',
+      status: '429',
+      threshold: 1,
+    },
+  ])('counts $what from the API access log and alarms', ({ metricName, status, threshold }) => {
+    const { filters, authLogGroup } = statusFilters(metricName);
+    expect(filters.map((f) => f.Properties.FilterPattern)).toEqual([`{ $.status = "${status}" }`]);
+    expect(filters[0]?.Properties.MetricTransformations).toEqual([
       expect.objectContaining({
         MetricNamespace: METRICS_NAMESPACE,
-        MetricName: 'WebhookAccepted',
+        MetricName: metricName,
         MetricValue: '1',
       }),
     ]);
     // The stage's access log, the same group the 401/403 filter reads.
-    const auth = filters.find((f) => JSON.stringify(f.Properties).includes('"WebhookAuthFailures"'));
-    expect(accepted[0]?.Properties.LogGroupName).toEqual(auth?.Properties.LogGroupName);
-    const [alarm, ...more] = alarmsOn(METRICS_NAMESPACE, 'WebhookAccepted');
+    expect(filters[0]?.Properties.LogGroupName).toEqual(authLogGroup);
+    const [alarm, ...more] = alarmsOn(METRICS_NAMESPACE, metricName);
     expect(more).toEqual([]);
     expect(alarm?.Properties).toMatchObject({
       Statistic: 'Sum',
       Period: 300,
-      Threshold: DEFAULT_WEBHOOK_ACCEPTED_ALARM,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-    expectNotifies(alarm);
-  });
-
-  it('alarms on any 429 of the webhook (stage throttle or per-source limit), counted from the access log', () => {
-    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as {
-      Properties: { FilterPattern: string; LogGroupName: unknown; MetricTransformations: unknown[] };
-    }[];
-    const throttled = filters.filter((f) => JSON.stringify(f.Properties).includes('"WebhookThrottled"'));
-    expect(throttled.map((f) => f.Properties.FilterPattern)).toEqual(['{ $.status = "429" }']);
-    const auth = filters.find((f) => JSON.stringify(f.Properties).includes('"WebhookAuthFailures"'));
-    expect(throttled[0]?.Properties.LogGroupName).toEqual(auth?.Properties.LogGroupName);
-    const [alarm, ...more] = alarmsOn(METRICS_NAMESPACE, 'WebhookThrottled');
-    expect(more).toEqual([]);
-    expect(alarm?.Properties).toMatchObject({
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 1,
+      Threshold: threshold,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
     });
