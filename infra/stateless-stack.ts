@@ -342,6 +342,12 @@ export class SyncStatelessStack extends Stack {
       props.webhookAuthFailureAlarm ?? 20,
     );
     this.alarms.webhookThrottled('WebhookThrottledAlarm', webhook.accessLogs, METRICS_NAMESPACE);
+    if (settings.optOuts.webhookPerSourceLimit)
+      this.alarms.webhookSourceLimiterFailed(
+        'WebhookSourceLimiterFailedAlarm',
+        receiveUnsubscribeWebhook.logGroup,
+        METRICS_NAMESPACE,
+      );
     this.alarms.webhookAcceptedSpike(
       'WebhookAcceptedSpikeAlarm',
       webhook.accessLogs,

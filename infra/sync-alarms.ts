@@ -12,7 +12,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { FilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, type IFilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -93,22 +93,18 @@ export class SyncAlarms extends Construct {
   }
 
   /**
-   * Webhook answers with some HTTP statuses, counted from the API access log (`status` field) by a
-   * metric filter, alarming at `threshold` in 5 minutes.
+   * Log lines matching `pattern`, counted by a metric filter on `logGroup`, alarming at `threshold`
+   * in 5 minutes.
    */
-  private webhookStatusAlarm(
+  private logCountAlarm(
     id: string,
-    accessLogs: ILogGroup,
+    logGroup: ILogGroup,
     namespace: string,
-    alarm: { metricName: string; statuses: readonly string[]; threshold: number; description: string },
+    alarm: { metricName: string; pattern: IFilterPattern; threshold: number; description: string },
   ): Alarm {
     const { metricName, threshold } = alarm;
-    const [first, ...more] = alarm.statuses.map((status) =>
-      FilterPattern.stringValue('$.status', '=', status),
-    );
-    if (!first) throw new Error(`Alarm ${id} names no HTTP status to count.`);
-    accessLogs.addMetricFilter(`${id}Filter`, {
-      filterPattern: more.length ? FilterPattern.any(first, ...more) : first,
+    logGroup.addMetricFilter(`${id}Filter`, {
+      filterPattern: alarm.pattern,
       metricNamespace: namespace,
       metricName,
       metricValue: '1',
@@ -121,6 +117,37 @@ export class SyncAlarms extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Webhook answers with some HTTP statuses, counted from the API access log (`status` field). */
+  private webhookStatusAlarm(
+    id: string,
+    accessLogs: ILogGroup,
+    namespace: string,
+    alarm: { metricName: string; statuses: readonly string[]; threshold: number; description: string },
+  ): Alarm {
+    const [first, ...more] = alarm.statuses.map((status) =>
+      FilterPattern.stringValue('$.status', '=', status),
+    );
+    if (!first) throw new Error(`Alarm ${id} names no HTTP status to count.`);
+    return this.logCountAlarm(id, accessLogs, namespace, {
+      ...alarm,
+      pattern: more.length ? FilterPattern.any(first, ...more) : first,
+    });
+  }
+
+  /**
+   * The per-source limiter's store failed and the intake let requests through unthrottled
+   * (fail-open, logged `sourceLimiterFailed: true` by the intake function).
+   */
+  webhookSourceLimiterFailed(id: string, intakeLogs: ILogGroup, namespace: string): Alarm {
+    return this.logCountAlarm(id, intakeLogs, namespace, {
+      metricName: 'WebhookSourceLimiterFailed',
+      pattern: FilterPattern.booleanValue('$.sourceLimiterFailed', true),
+      threshold: 1,
+      description:
+        'The webhook per-source limiter could not reach its DynamoDB table (webhookSources): requests are let through unthrottled (fail-open). Check the intake function log for the error and the table; the stage throttle still bounds all sources together.',
     });
   }
 

@@ -162,6 +162,33 @@ describe('alarms', () => {
     },
   );
 
+  it('alarms when the per-source limiter fails open (a log field of the intake), only when the limit is set', () => {
+    const settings = parseSettings(DEFAULT_SETTINGS_INPUT);
+    const limited = buildTestApp({
+      settings: {
+        ...settings,
+        optOuts: { ...settings.optOuts, webhookPerSourceLimit: { requests: 60, perSeconds: 60 } },
+      },
+    });
+    const filtersOf = (t: typeof template) =>
+      Object.values(t.findResources('AWS::Logs::MetricFilter')).filter((f) =>
+        JSON.stringify(f).includes('"WebhookSourceLimiterFailed"'),
+      ) as { Properties: { FilterPattern: string; LogGroupName: unknown } }[];
+    const intakeLogs = logicalId(limited.stateless.functions.receiveUnsubscribeWebhook.logGroup);
+
+    const [filter, ...more] = filtersOf(limited.statelessTemplate);
+    expect(more).toEqual([]);
+    expect(filter?.Properties.FilterPattern).toBe('{ $.sourceLimiterFailed IS TRUE }');
+    expect(filter?.Properties.LogGroupName).toEqual({ Ref: intakeLogs });
+    const alarms = Object.values(limited.statelessTemplate.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => (a as Alarm).Properties.MetricName === 'WebhookSourceLimiterFailed',
+    ) as Alarm[];
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({ Threshold: 1, Period: 300, Statistic: 'Sum' });
+    expectNotifies(alarms[0]);
+    expect(filtersOf(template)).toEqual([]);
+  });
+
   it('has no completion alarm for a job whose schedule is disabled', () => {
     const settings = parseSettings(DEFAULT_SETTINGS_INPUT);
     const disabled = {
