@@ -180,6 +180,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
             Object.entries(s.campaigns).map(([k, m]) => [k, [...(m as Map<string, unknown>).values()]]),
           ),
           users: [...s.users.values()],
+          history: s.history.snapshot(),
         });
       }
     };

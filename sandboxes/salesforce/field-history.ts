@@ -70,6 +70,17 @@ export class FieldHistory {
     else this.tracked.set(parent, new Set(fields.map((f) => f.toLowerCase())));
   }
 
+  /** Every row, for a snapshot (`--data-dir`): tracked or not, history outlives a tracking change. */
+  snapshot(): Record<HistoryObjectName, SfRecord[]> {
+    return { LeadHistory: [...this.rows.LeadHistory], ContactHistory: [...this.rows.ContactHistory] };
+  }
+
+  /** Rows of a snapshot, appended (their Ids are the caller's to observe). */
+  load(rows: Partial<Record<HistoryObjectName, readonly SfRecord[]>> | undefined): void {
+    for (const name of Object.keys(HISTORY_OBJECTS) as HistoryObjectName[])
+      this.rows[name].push(...(rows?.[name] ?? []));
+  }
+
   /** The object's history rows, or undefined when the org has no history for that object. */
   table(name: HistoryObjectName): SfRecord[] | undefined {
     return this.tracked.has(HISTORY_OBJECTS[name].parent) ? this.rows[name] : undefined;

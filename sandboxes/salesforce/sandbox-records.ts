@@ -55,6 +55,8 @@ export interface SandboxSeed {
   events?: SfRecord[];
   campaigns?: Partial<Record<CampaignObject, SfRecord[]>>;
   users?: SfRecord[];
+  /** LeadHistory / ContactHistory rows (a `--data-dir` snapshot). */
+  history?: Partial<Record<'LeadHistory' | 'ContactHistory', SfRecord[]>>;
 }
 
 /** Who made a write: the `Sforce-Call-Options` client and the `Sforce-Auto-Assign` header. */

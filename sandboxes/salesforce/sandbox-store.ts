@@ -90,6 +90,9 @@ export class SandboxStore {
     load(this.events, seed.events, {});
     for (const o of CAMPAIGN_OBJECTS) load(this.campaigns[o], seed.campaigns?.[o], {});
     load(this.users, seed.users, {});
+    for (const rows of Object.values(seed.history ?? {}))
+      for (const row of rows ?? []) this.ids.observe(row.Id);
+    this.history.load(seed.history);
     if (this.users.size === 0) {
       const id = this.ids.next(KEY_PREFIX.User);
       this.users.set(id, {

@@ -1,11 +1,18 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startLocalEnvironment } from '../../../cli/embedded/local-environment.js';
 import {
   type SalesforceSandbox,
   type SalesforceSandboxOptions,
   startSalesforceSandbox,
 } from '../../../sandboxes/salesforce/salesforce-sandbox.js';
+import { createWorld } from '../../../sandboxes/world.js';
 import { SalesforceClient } from '../../../shared/adapters/salesforce/salesforce-client.js';
+import { DEFAULT_SETTINGS_INPUT, parseSettings } from '../../../shared/config/settings.js';
 import { soql } from '../../../shared/domain/soql.js';
+import { createLogger } from '../../../shared/observability/logger.js';
 
 /** LeadHistory / ContactHistory in the Salesforce sandbox (sandboxes/salesforce/field-history.ts). */
 
@@ -118,5 +125,33 @@ describe('Salesforce sandbox: field history', () => {
     await expect(client.query(soql`SELECT Id FROM LeadHistory WHERE NewValue = false`)).rejects.toMatchObject(
       { errorCode: 'INVALID_FIELD', status: 400 },
     );
+  });
+});
+
+describe('Salesforce sandbox: field history in a --data-dir', () => {
+  it('keeps the history rows across a restart of the embedded default', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sf-history-'));
+    const settings = parseSettings(DEFAULT_SETTINGS_INPUT);
+    const logger = createLogger('test', { logLevel: 'CRITICAL' });
+    const world = createWorld({ seed: 3, people: 10, activities: 20, days: 2, now: Date.now() });
+    const first = await startLocalEnvironment({ settings, logger, env: {}, dataDir, world });
+    const sf = first.salesforceSandbox as SalesforceSandbox;
+    const contact = [...sf.state.contacts.values()][0] as { Id: string };
+    sf.state.update('Contact', { Id: contact.Id, HasOptedOutOfEmail: true }, UI);
+    const before = sf.state.history.table('ContactHistory')?.filter((r) => r.ContactId === contact.Id);
+    await first.stop();
+
+    const second = await startLocalEnvironment({ settings, logger, env: {}, dataDir });
+    try {
+      const after = (second.salesforceSandbox as SalesforceSandbox).state.history
+        .table('ContactHistory')
+        ?.filter((r) => r.ContactId === contact.Id);
+
+      expect(before).toHaveLength(1);
+      expect(after).toEqual(before);
+    } finally {
+      await second.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
