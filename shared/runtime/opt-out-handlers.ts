@@ -35,8 +35,11 @@ const RECONCILE_JOBS = ['optouts', OPT_OUT_CONTINUATION_JOB, OPT_OUT_FULL_JOB] a
 export class UnknownReconcileJobError extends Error {
   override readonly name = 'UnknownReconcileJobError';
   constructor(job: string) {
+    // The name is echoed only when it looks like a job name (the input is free text: never an
+    // email or anything else personal in a message that reaches a log).
+    const named = /^[a-z0-9-]{1,40}$/.test(job) ? `"${job}"` : 'the job named in the input';
     super(
-      `The reconcile function runs the jobs ${RECONCILE_JOBS.map((j) => `"${j}"`).join(', ')} (or none: the night); "${job}" is none of them. Nothing was run.`,
+      `The reconcile function runs the jobs ${RECONCILE_JOBS.map((j) => `"${j}"`).join(', ')} (or none: the night); ${named} is none of them. Nothing was run.`,
     );
   }
 }
