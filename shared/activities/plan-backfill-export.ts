@@ -1,8 +1,8 @@
 import type { ActivityStream } from '../domain/activity-streams.js';
-import { estimateWindowActivities, type WindowSample } from '../domain/cycle-estimate.js';
+import { estimateWindowActivities } from '../domain/cycle-estimate.js';
 import { exportWindows } from '../domain/export-windows.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { sampleWindow } from './plan-activity-cycle.js';
+import { type SampledWindow, sampleWindow } from './plan-activity-cycle.js';
 
 export interface BackfillExportPlan {
   /** ≤ 31-day windows covering [from, now), each read by one export job. */
@@ -10,6 +10,17 @@ export interface BackfillExportPlan {
   /** Activities estimated in the span (first page read and extrapolated, as `sync plan` does). */
   estimate: number;
 }
+
+/** Which path a stream's span takes, why, and the sample the choice read (when it read one). */
+export type BackfillPath =
+  | ({ path: 'export'; sample: SampledWindow; exportAbove: number } & BackfillExportPlan)
+  | {
+      path: 'rest';
+      reason: 'incremental' | 'exportOff' | 'noBulkClient' | 'belowThreshold' | 'estimateFailed';
+      exportAbove: number;
+      estimate?: number;
+      sample?: SampledWindow;
+    };
 
 /**
  * Whether a stream's span is read by Bulk Activity Extract: only a back-fill (no watermark yet, or a
@@ -22,9 +33,21 @@ export async function planBackfillExport(
   stream: ActivityStream,
   span: { from: Date; now: Date; backfill: boolean },
 ): Promise<BackfillExportPlan | undefined> {
+  const choice = await backfillPath(deps, stream, span);
+  return choice.path === 'export' ? { windows: choice.windows, estimate: choice.estimate } : undefined;
+}
+
+/** planBackfillExport's choice with its reason: what the run decides, for the run and for `sync plan`. */
+export async function backfillPath(
+  deps: Pick<ActivityDeps, 'settings' | 'marketo' | 'logger'>,
+  stream: ActivityStream,
+  span: { from: Date; now: Date; backfill: boolean },
+): Promise<BackfillPath> {
   const { exportAbove } = deps.settings.activities.backfill;
-  if (!span.backfill || exportAbove === 0 || !deps.marketo.bulkExport) return undefined;
-  let sample: WindowSample;
+  if (!span.backfill) return { path: 'rest', reason: 'incremental', exportAbove };
+  if (exportAbove === 0) return { path: 'rest', reason: 'exportOff', exportAbove };
+  if (!deps.marketo.bulkExport) return { path: 'rest', reason: 'noBulkClient', exportAbove };
+  let sample: SampledWindow;
   try {
     sample = await sampleWindow(
       deps,
@@ -40,9 +63,10 @@ export async function planBackfillExport(
       stream: stream.key,
       error: error instanceof Error ? { name: error.name, message: error.message } : 'unknown',
     });
-    return undefined;
+    return { path: 'rest', reason: 'estimateFailed', exportAbove };
   }
   const estimate = estimateWindowActivities(sample, span.now);
-  if (estimate <= exportAbove) return undefined;
-  return { windows: exportWindows(span.from, span.now), estimate };
+  if (estimate <= exportAbove)
+    return { path: 'rest', reason: 'belowThreshold', exportAbove, estimate, sample };
+  return { path: 'export', exportAbove, sample, windows: exportWindows(span.from, span.now), estimate };
 }
