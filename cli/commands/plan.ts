@@ -24,11 +24,10 @@ export async function runPlanCommand(local: LocalEnvironment): Promise<CommandRe
   const clients = vendorClients(platform, local.credentials, marketoGovernor(platform));
   const deps = activityDeps(platform, clients);
   const sf = clients.salesforce;
-  const plan = await planActivityCycle(
-    deps,
-    { batchMessages: WRITE_BATCH_SIZE, concurrency: WRITE_CONCURRENCY },
-    hasLimits(sf) ? () => sf.limits() : undefined,
-  );
+  const plan = await planActivityCycle(deps, {
+    writeConsumer: { batchMessages: WRITE_BATCH_SIZE, concurrency: WRITE_CONCURRENCY },
+    ...(hasLimits(sf) ? { salesforceLimits: () => sf.limits() } : {}),
+  });
   return { exitCode: 0, lines: planLines(plan), summary: { command: 'plan', ...plan } };
 }
 

@@ -120,9 +120,15 @@ export interface SampledWindow extends WindowSample {
  */
 export async function planActivityCycle(
   deps: Pick<ActivityDeps, 'settings' | 'marketo' | 'cursors' | 'now' | 'leadCache' | 'pending' | 'logger'>,
-  writeConsumer: WriteConsumerShape,
-  salesforceLimits?: () => Promise<SalesforceLimitInfo>,
+  options: {
+    writeConsumer: WriteConsumerShape;
+    salesforceLimits?: () => Promise<SalesforceLimitInfo>;
+    /** The instance's daily export allowance (Marketo's default unless a larger one was bought). */
+    exportAllowanceBytes?: number;
+  },
 ): Promise<CyclePlan> {
+  const { writeConsumer, salesforceLimits } = options;
+  const allowance = options.exportAllowanceBytes ?? MARKETO_DAILY_EXPORT_BYTES;
   const now = deps.now?.() ?? new Date();
   const { settings } = deps;
   const { overlapMinutes, lookbackDays, backfillWindows, backfill } = settings.activities;
@@ -235,8 +241,8 @@ export async function planActivityCycle(
     });
   }
 
-  // Export jobs in order, against the daily allowance: once a job would pass it, Marketo refuses
-  // the create (1029) and that window and every later one is read by REST paging.
+  // Export jobs in order, against the daily allowance: the job whose file passes it still completes;
+  // the next create is refused (1029), and that window and every later one is read by REST paging.
   let exportBytes = 0;
   let allowanceSpent = false;
   let ranges = 0;
@@ -244,8 +250,8 @@ export async function planActivityCycle(
   for (const { stream, rowBytes } of exportPlans) {
     for (const w of stream.windows) {
       const job = exportJobCalls({ activities: w.activities, rowBytes, chunkBytes: backfill.chunkBytes });
-      if (!allowanceSpent && exportBytes + job.bytes > MARKETO_DAILY_EXPORT_BYTES) allowanceSpent = true;
-      if (allowanceSpent) {
+      if (exportBytes >= allowance) {
+        allowanceSpent = true;
         // The refused create, then the window's paging.
         w.path = 'restAfterAllowance';
         const paging = windowMarketoCalls(w.activities, batchSize);
@@ -332,8 +338,8 @@ export async function planActivityCycle(
       ? {
           exportAllowance: {
             bytes: exportBytes,
-            limit: MARKETO_DAILY_EXPORT_BYTES,
-            exceeded: allowanceSpent,
+            limit: allowance,
+            exceeded: allowanceSpent || exportBytes > allowance,
           },
         }
       : {}),
