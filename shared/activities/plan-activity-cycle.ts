@@ -110,7 +110,12 @@ export const PLAN_METHOD =
 /** A sampled window: its first page's count, and the activities of that page inside the window. */
 export interface SampledWindow extends WindowSample {
   activities: Activity[];
+  /** Marketo calls the sample spent (a paging token and a page, more when pages came back empty). */
+  calls: number;
 }
+
+/** Empty pages a sample reads past before it estimates from what it has. */
+const SAMPLE_EMPTY_PAGES = 3;
 
 /**
  * Dry run of the next activity cycle: the same stream plan, cursors, windows and back-fill path as
@@ -178,10 +183,10 @@ export async function planActivityCycle(
     const choice = await backfillPath(deps, stream, { from, now, backfill: !cursor?.watermark });
     let marketo = 0;
     if (choice.sample) {
-      // The run reads the same two calls to choose (planBackfillExport).
-      cost.marketo += 2;
-      marketo += 2;
-      marketoCalls.backfillEstimates += 2;
+      // The run spends the same calls to choose (planBackfillExport).
+      cost.marketo += choice.sample.calls;
+      marketo += choice.sample.calls;
+      marketoCalls.backfillEstimates += choice.sample.calls;
       keep(choice.sample);
     }
     if (choice.path === 'export') {
@@ -216,7 +221,7 @@ export async function planActivityCycle(
     for (const w of splitWindows(from, now, shares[i] ?? 1)) {
       const sample = await sampleWindow(deps, typeIds, batchSize, w);
       keep(sample);
-      cost.marketo += 2;
+      cost.marketo += sample.calls;
       const activities = estimateWindowActivities(sample, now);
       windows.push({
         from: w.from,
@@ -363,7 +368,18 @@ export async function sampleWindow(
   w: { from: string; until?: string },
 ): Promise<SampledWindow> {
   const token = await deps.marketo.getPagingToken(new Date(w.from));
-  const page = await deps.marketo.getActivities({ nextPageToken: token, activityTypeIds, batchSize });
+  let page = await deps.marketo.getActivities({ nextPageToken: token, activityTypeIds, batchSize });
+  let calls = 2;
+  // An empty page with more to come (Marketo pages may be short or empty: shared/API-NOTES.md
+  // "Activities") says nothing of the window's rate: the next ones are read, as the fetch step would.
+  for (let extra = 0; page.items.length === 0 && page.moreResult && extra < SAMPLE_EMPTY_PAGES; extra++) {
+    page = await deps.marketo.getActivities({
+      nextPageToken: page.nextPageToken,
+      activityTypeIds,
+      batchSize,
+    });
+    calls += 1;
+  }
   const fromMs = Date.parse(w.from);
   const untilMs = w.until ? Date.parse(w.until) : Number.POSITIVE_INFINITY;
   const inWindow: Activity[] = [];
@@ -381,5 +397,6 @@ export async function sampleWindow(
     complete: passedEnd || !page.moreResult,
     ...(lastAt ? { lastAt } : {}),
     activities: inWindow,
+    calls,
   };
 }

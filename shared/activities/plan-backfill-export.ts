@@ -26,7 +26,8 @@ export type BackfillPath =
  * Whether a stream's span is read by Bulk Activity Extract: only a back-fill (no watermark yet, or a
  * `--since` replay), only when the client offers bulk export, and only when the span holds more than
  * `activities.backfill.exportAbove` activities by the estimate (two REST calls: a paging token and
- * one page). Incremental runs stay on REST paging and spend nothing here.
+ * one page, one more per empty page with more to come, up to 3). Incremental runs stay on REST
+ * paging and spend nothing here.
  */
 export async function planBackfillExport(
   deps: Pick<ActivityDeps, 'settings' | 'marketo' | 'logger'>,

