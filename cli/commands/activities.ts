@@ -16,6 +16,8 @@ import { formatProgress, type ProgressSample } from '../progress.js';
 
 /** Write queue messages per handler invocation (the Lambda event source uses the same). */
 export const WRITE_BATCH_SIZE = 10;
+/** Write invocations at once in the CLI (AWS: the write function's maxConcurrency). */
+export const WRITE_CONCURRENCY = 4;
 /** How long a write invocation waits to fill its batch (Lambda: MaximumBatchingWindowInSeconds). */
 export const WRITE_BATCHING_WINDOW_MS = 500;
 
@@ -128,7 +130,7 @@ export async function runActivityCycle(
       // As in AWS: up to 10 messages per invocation, so the batch's Tasks fill 200-record collections.
       batchSize: WRITE_BATCH_SIZE,
       maxBatchingWindowMs: options.writeBatchingWindowMs ?? WRITE_BATCHING_WINDOW_MS,
-      concurrency: options.writeConcurrency ?? 4,
+      concurrency: options.writeConcurrency ?? WRITE_CONCURRENCY,
       logger: platform.logger,
       functionName: 'write-activity-tasks',
       ...(options.beforeDelete?.write ? { beforeDelete: options.beforeDelete.write } : {}),

@@ -29,7 +29,7 @@ describe('CLI output off a terminal', () => {
     const human = sync(['plan'], dir);
     expect(human.status).toBe(0);
     const out = human.stdout.trimEnd().split('\n');
-    expect(out[0]).toMatch(/^types\s+window \(UTC\)\s+activities\s+how$/);
+    expect(out[0]).toMatch(/^types\s+window \(UTC\)\s+activities\s+how\s+path$/);
     expect(JSON.parse(out.at(-1) ?? '')).toMatchObject({ command: 'plan' });
     expect(`${human.stdout}${human.stderr}`).not.toContain('\r');
   }, 300_000);
