@@ -1,5 +1,4 @@
 import { DynamoDbCampaignStateStore } from '../adapters/dynamodb/campaign-state-store.js';
-import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { MarketoEmailActivityReader } from '../adapters/marketo/email-activity-reader.js';
 import { SalesforceCampaignWriter } from '../adapters/salesforce/campaign-writer.js';
@@ -9,14 +8,12 @@ import {
   syncCampaigns,
 } from '../campaigns/sync-campaigns.js';
 import { CAMPAIGNS_CONTINUATION_JOB } from '../config/job-schedule.js';
-import type { MetricsSink } from '../observability/metrics.js';
 import type { CampaignReadBack } from '../ports/campaign-writer.js';
 import type { Platform } from './activity-runtime.js';
 import { vendorClients } from './activity-runtime.js';
 import type { GrantedCredentials } from './credentials.js';
-import type { ScheduledRun } from './function-builder.js';
-import { type IdleRun, runJobOrContinuation } from './job-continuation.js';
-import { flatCounts, type JobHost, recordedRun } from './job-run.js';
+import { jobOrContinuation } from './job-continuation.js';
+import { flatCounts, recordedRun } from './job-run.js';
 
 /** Job 4b's dependencies from the platform and both vendors' credentials. */
 export function campaignRuntime(
@@ -100,30 +97,10 @@ export async function runCampaignJob(
  * when the last run left a back-fill open; either leaves a job held by a running invocation alone
  * (job-continuation.ts). Anything else is refused.
  */
-export const campaignJob = async (
-  host: JobHost,
-  run: Pick<ScheduledRun, 'runId' | 'job'>,
-  _metrics?: MetricsSink,
-  /** Tests: the job's dependencies wrapped (a budget), the hold's clock. */
-  options: { wrapDeps?: (deps: CampaignSyncDeps) => CampaignSyncDeps; now?: () => number } = {},
-): Promise<CampaignRun | IdleRun> => {
-  const { platform } = host;
-  return runJobOrContinuation(
-    new DynamoDbCursorStore(platform.doc, platform.tables.cursors),
-    platform.logger,
-    {
-      service: 'sync-campaigns',
-      job: 'campaigns',
-      continuationJob: CAMPAIGNS_CONTINUATION_JOB,
-      run,
-      budgetMs: platform.settings.campaigns.runBudgetSeconds * 1000,
-      ...(options.now ? { now: options.now } : {}),
-    },
-    async () => {
-      const result = await runCampaignJob(platform, await host.credentials(), run.runId, {
-        ...(options.wrapDeps ? { wrapDeps: options.wrapDeps } : {}),
-      });
-      return { result, complete: result.report.complete };
-    },
-  );
-};
+export const campaignJob = jobOrContinuation({
+  service: 'sync-campaigns',
+  job: 'campaigns',
+  continuationJob: CAMPAIGNS_CONTINUATION_JOB,
+  budgetSeconds: (settings) => settings.campaigns.runBudgetSeconds,
+  runJob: runCampaignJob,
+});

@@ -1,7 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
+import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
+import type { Settings } from '../config/settings.js';
+import type { MetricsSink } from '../observability/metrics.js';
 import type { CursorStore } from '../ports/cursor-store.js';
+import type { GrantedCredentials } from './credentials.js';
 import type { ScheduledRun } from './function-builder.js';
+import type { JobHost } from './job-run.js';
+import type { Platform } from './platform.js';
 
 /**
  * Job 4's continuation, the opt-out night's way (shared/optouts/reconcile.ts `continueOptOuts`): one
@@ -140,4 +146,49 @@ export async function runJobOrContinuation<R>(
       { job: spec.job, runId: spec.run.runId },
     );
   return outcome.result;
+}
+
+/**
+ * A job-4 function's job (the scheduled function's third argument) over `runJob`, the run the CLI
+ * makes too: dispatched by `runJobOrContinuation` on the cursors table, budgeted by the job's
+ * `runBudgetSeconds`. Options are for tests: the job's dependencies wrapped (a budget), the hold's clock.
+ */
+export function jobOrContinuation<Deps, Run extends { report: { complete: boolean } }>(spec: {
+  service: string;
+  job: ContinuedJob;
+  continuationJob: string;
+  budgetSeconds: (settings: Settings) => number;
+  runJob: (
+    platform: Platform,
+    credentials: GrantedCredentials,
+    runId: string,
+    options: { wrapDeps?: (deps: Deps) => Deps },
+  ) => Promise<Run>;
+}) {
+  return async (
+    host: JobHost,
+    run: Pick<ScheduledRun, 'runId' | 'job'>,
+    _metrics?: MetricsSink,
+    options: { wrapDeps?: (deps: Deps) => Deps; now?: () => number } = {},
+  ): Promise<Run | IdleRun> => {
+    const { platform } = host;
+    return runJobOrContinuation(
+      new DynamoDbCursorStore(platform.doc, platform.tables.cursors),
+      platform.logger,
+      {
+        service: spec.service,
+        job: spec.job,
+        continuationJob: spec.continuationJob,
+        run,
+        budgetMs: spec.budgetSeconds(platform.settings) * 1000,
+        ...(options.now ? { now: options.now } : {}),
+      },
+      async () => {
+        const result = await spec.runJob(platform, await host.credentials(), run.runId, {
+          ...(options.wrapDeps ? { wrapDeps: options.wrapDeps } : {}),
+        });
+        return { result, complete: result.report.complete };
+      },
+    );
+  };
 }

@@ -1,4 +1,3 @@
-import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { DynamoDbSalesActivityStore } from '../adapters/dynamodb/sales-activity-store.js';
 import type { CallGovernor } from '../adapters/marketo/call-governor.js';
 import { MarketoCustomActivityEndpoints } from '../adapters/marketo/custom-activity-endpoints.js';
@@ -6,7 +5,6 @@ import { MarketoClient } from '../adapters/marketo/marketo-client.js';
 import { SalesforceSalesActivityReader } from '../adapters/salesforce/sales-activity-reader.js';
 import { SalesforceClient } from '../adapters/salesforce/salesforce-client.js';
 import { SALES_ACTIVITY_CONTINUATION_JOB } from '../config/job-schedule.js';
-import type { MetricsSink } from '../observability/metrics.js';
 import {
   type SalesActivityDeps,
   type SalesActivityReport,
@@ -15,9 +13,8 @@ import {
 import type { Platform } from './activity-runtime.js';
 import { marketoGovernor } from './activity-runtime.js';
 import { type GrantedCredentials, grantedVendor } from './credentials.js';
-import type { ScheduledRun } from './function-builder.js';
-import { type IdleRun, runJobOrContinuation } from './job-continuation.js';
-import { flatCounts, type JobHost, recordedRun } from './job-run.js';
+import { jobOrContinuation } from './job-continuation.js';
+import { flatCounts, recordedRun } from './job-run.js';
 
 export interface SalesActivityRuntime {
   deps: SalesActivityDeps;
@@ -112,30 +109,10 @@ export async function runSalesActivityJob(
  * the last run left a back-fill open; either leaves a job held by a running invocation alone
  * (job-continuation.ts). Anything else is refused.
  */
-export const salesActivityJob = async (
-  host: JobHost,
-  run: Pick<ScheduledRun, 'runId' | 'job'>,
-  _metrics?: MetricsSink,
-  /** Tests: the job's dependencies wrapped (a budget), the hold's clock. */
-  options: { wrapDeps?: (deps: SalesActivityDeps) => SalesActivityDeps; now?: () => number } = {},
-): Promise<SalesActivityRun | IdleRun> => {
-  const { platform } = host;
-  return runJobOrContinuation(
-    new DynamoDbCursorStore(platform.doc, platform.tables.cursors),
-    platform.logger,
-    {
-      service: 'sync-sales-activity',
-      job: 'tasks',
-      continuationJob: SALES_ACTIVITY_CONTINUATION_JOB,
-      run,
-      budgetMs: platform.settings.salesActivities.runBudgetSeconds * 1000,
-      ...(options.now ? { now: options.now } : {}),
-    },
-    async () => {
-      const result = await runSalesActivityJob(platform, await host.credentials(), run.runId, {
-        ...(options.wrapDeps ? { wrapDeps: options.wrapDeps } : {}),
-      });
-      return { result, complete: result.report.complete };
-    },
-  );
-};
+export const salesActivityJob = jobOrContinuation({
+  service: 'sync-sales-activity',
+  job: 'tasks',
+  continuationJob: SALES_ACTIVITY_CONTINUATION_JOB,
+  budgetSeconds: (settings) => settings.salesActivities.runBudgetSeconds,
+  runJob: runSalesActivityJob,
+});
