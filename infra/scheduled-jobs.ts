@@ -17,6 +17,7 @@ import {
   CAMPAIGNS_CONTINUATION_JOB,
   type CompiledSchedule,
   compileJobSchedule,
+  JOB4_FUNCTION_TIMEOUT_MINUTES,
   SALES_ACTIVITY_CONTINUATION_JOB,
 } from '../shared/config/job-schedule.js';
 import type { Settings } from '../shared/config/settings.js';
@@ -111,7 +112,7 @@ export function addSalesActivityJobs(
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       entry,
       description,
-      timeout: Duration.minutes(15),
+      timeout: Duration.minutes(JOB4_FUNCTION_TIMEOUT_MINUTES),
       memorySize: 1024,
     })
       .bindTable(table, 'readWrite')

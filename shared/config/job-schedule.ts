@@ -118,3 +118,9 @@ export const OPT_OUT_FULL_JOB = 'optouts-full';
  */
 export const SALES_ACTIVITY_CONTINUATION_JOB = 'tasks-continue';
 export const CAMPAIGNS_CONTINUATION_JOB = 'campaigns-continue';
+
+/**
+ * The timeout of job 4's functions (the Lambda maximum): no invocation outlives it, so a job's hold
+ * (shared/runtime/job-continuation.ts) lasts at least this long.
+ */
+export const JOB4_FUNCTION_TIMEOUT_MINUTES = 15;

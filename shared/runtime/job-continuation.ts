@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
+import { JOB4_FUNCTION_TIMEOUT_MINUTES } from '../config/job-schedule.js';
 import type { Settings } from '../config/settings.js';
 import type { MetricsSink } from '../observability/metrics.js';
 import type { CursorStore } from '../ports/cursor-store.js';
@@ -31,8 +32,19 @@ export type ContinuedJob = 'tasks' | 'campaigns';
 
 export const continuationCursorId = (job: ContinuedJob) => `job4#${job}`;
 
-/** A hold outlives the run's budget by this much (its last chunk; the Lambda's 15 minutes). */
+/** A hold outlives the run's budget by this much (its last chunk), and the function's timeout. */
 export const HOLD_MARGIN_MS = 3 * 60_000;
+
+/**
+ * Until when a run starting at `startMs` holds its job: its budget plus the margin, and never less
+ * than the function's timeout. The budget is only checked between chunks (job 4a reads its whole
+ * window first), so a short budget must not let a hold expire under a run that is still working.
+ */
+export function holdUntil(startMs: number, budgetMs: number): string {
+  return new Date(
+    startMs + Math.max(budgetMs + HOLD_MARGIN_MS, JOB4_FUNCTION_TIMEOUT_MINUTES * 60_000),
+  ).toISOString();
+}
 
 /** Why a run did nothing: nothing open (a tick), another invocation holds the job, or took it first. */
 export type IdleReason = 'nothing-open' | 'held' | 'lost-race';
@@ -77,10 +89,12 @@ export async function runUnderHold<R>(
   const state: JobContinuation = parsed?.data ?? { open: false };
   if (options.onlyIfOpen && !state.open) return { status: 'idle', reason: 'nothing-open' };
   if (state.heldUntil && Date.parse(state.heldUntil) > now()) return { status: 'idle', reason: 'held' };
+  // Open while held: a run that dies without giving the hold back (a timeout, out of memory) is
+  // continued by the first tick after its hold expires.
   const hold: JobContinuation = {
-    open: state.open,
+    open: true,
     heldBy: options.runId,
-    heldUntil: new Date(now() + options.budgetMs + HOLD_MARGIN_MS).toISOString(),
+    heldUntil: holdUntil(now(), options.budgetMs),
   };
   if (!(await cursors.putValue(id, hold, item?.version))) return { status: 'idle', reason: 'lost-race' };
   const held = (item?.version ?? 0) + 1;

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   continuationCursorId,
   HOLD_MARGIN_MS,
+  holdUntil,
   type JobContinuation,
   JobContinuationCursorError,
   runJobOrContinuation,
@@ -59,12 +60,43 @@ describe('runUnderHold', () => {
     });
 
     expect(during).toEqual({
-      open: false,
+      open: true,
       heldBy: 'run-1',
       heldUntil: new Date(T0 + 720_000 + HOLD_MARGIN_MS).toISOString(),
     });
     expect(outcome).toEqual({ status: 'ran', result: 'r', released: true });
     expect((await store.getValue<JobContinuation>(ID))?.value).toEqual({ open: true });
+  });
+
+  it('holds for at least the function timeout (15 minutes) whatever the budget', () => {
+    expect(holdUntil(T0, 60_000)).toBe(new Date(T0 + 15 * 60_000).toISOString());
+    expect(holdUntil(T0, 840_000)).toBe(new Date(T0 + 840_000 + HOLD_MARGIN_MS).toISOString());
+  });
+
+  it('a run that died holding the job is continued by the first tick after its hold (open while held)', async () => {
+    const store = new InMemoryCursorStore();
+    // A daily run on a job not open dies (a timeout) without giving the hold back.
+    const died = runUnderHold(store, options(false), () => new Promise<never>(() => undefined));
+    void died;
+    await vi.waitFor(async () =>
+      expect((await store.getValue<JobContinuation>(ID))?.value.heldBy).toBe('run-1'),
+    );
+
+    const whileHeld = await runUnderHold(
+      store,
+      options(true, () => T0 + 60_000),
+      vi.fn(),
+    );
+    const work = vi.fn(async () => ({ result: 'r', complete: true }));
+    const after = await runUnderHold(
+      store,
+      { ...options(true, () => T0 + 16 * 60_000), runId: 'tick' },
+      work,
+    );
+
+    expect(whileHeld).toEqual({ status: 'idle', reason: 'held' });
+    expect(after).toEqual({ status: 'ran', result: 'r', released: true });
+    expect((await store.getValue<JobContinuation>(ID))?.value).toEqual({ open: false });
   });
 
   it('says so when the hold expired and another invocation took the job meanwhile (its state kept)', async () => {
