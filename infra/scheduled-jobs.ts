@@ -13,7 +13,13 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
-import { type CompiledSchedule, compileJobSchedule } from '../shared/config/job-schedule.js';
+import {
+  CAMPAIGNS_CONTINUATION_JOB,
+  type CompiledSchedule,
+  compileJobSchedule,
+  JOB4_FUNCTION_TIMEOUT_MINUTES,
+  SALES_ACTIVITY_CONTINUATION_JOB,
+} from '../shared/config/job-schedule.js';
 import type { Settings } from '../shared/config/settings.js';
 import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
 import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
@@ -82,10 +88,12 @@ export interface SalesActivityJobsProps {
 
 /**
  * Job 4 in AWS: two scheduled functions, one per job, each one run per invocation (up to 15
- * minutes), each bound to its own table, the runs table, the Marketo call governor and both
- * vendor secrets (each job reads one vendor and writes the other). Schedules from settings
- * (`salesActivities.schedule`, `campaigns.schedule`). Their error alarms come with every
- * AppFunction of the stack; `addSalesActivityJobAlarms` adds the "did not complete" ones.
+ * minutes), each bound to its own table, the runs table, the Marketo call governor, the cursors
+ * table (its continuation) and both vendor secrets (each job reads one vendor and writes the
+ * other). Schedules from settings (`salesActivities.schedule`, `campaigns.schedule`), each with a
+ * continuation schedule on the same function (every 15 minutes, enabled with the job's schedule)
+ * that finishes a back-fill the budget stopped. Their error alarms come with every AppFunction of
+ * the stack; `addSalesActivityJobAlarms` adds the "did not complete" ones.
  */
 export function addSalesActivityJobs(
   stack: Stack,
@@ -104,12 +112,14 @@ export function addSalesActivityJobs(
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       entry,
       description,
-      timeout: Duration.minutes(15),
+      timeout: Duration.minutes(JOB4_FUNCTION_TIMEOUT_MINUTES),
       memorySize: 1024,
     })
       .bindTable(table, 'readWrite')
       .bindTable('runs', 'readWrite')
       .bindTable('governor', 'readWrite')
+      // The job's continuation cursor (open back-fill, hold): shared/runtime/job-continuation.ts.
+      .bindTable('cursors', 'readWrite')
       .bindSecret(props.credentialsSecrets.marketo, VENDOR_SECRET_ENV.marketo)
       .bindSecret(props.credentialsSecrets.salesforce, VENDOR_SECRET_ENV.salesforce);
 
@@ -126,20 +136,42 @@ export function addSalesActivityJobs(
     'campaigns',
   );
 
-  scheduleFunction(stack, 'SalesActivitySchedule', syncSalesActivity, {
-    job: 'tasks',
-    description: 'Job 4a: sales activity to Marketo',
-    schedule: compileJobSchedule(settings.salesActivities.schedule),
-    enabled: settings.salesActivities.schedule.enabled,
-    deadLetterQueue: props.scheduleDeadLetterQueue,
-  });
-  scheduleFunction(stack, 'CampaignsSchedule', syncCampaigns, {
-    job: 'campaigns',
-    description: 'Job 4b: Campaigns and member status',
-    schedule: compileJobSchedule(settings.campaigns.schedule),
-    enabled: settings.campaigns.schedule.enabled,
-    deadLetterQueue: props.scheduleDeadLetterQueue,
-  });
+  const jobs = [
+    {
+      id: 'SalesActivity',
+      fn: syncSalesActivity,
+      job: 'tasks',
+      continuationJob: SALES_ACTIVITY_CONTINUATION_JOB,
+      schedule: settings.salesActivities.schedule,
+      description: 'Job 4a: sales activity to Marketo',
+    },
+    {
+      id: 'Campaigns',
+      fn: syncCampaigns,
+      job: 'campaigns',
+      continuationJob: CAMPAIGNS_CONTINUATION_JOB,
+      schedule: settings.campaigns.schedule,
+      description: 'Job 4b: Campaigns and member status',
+    },
+  ];
+  for (const { id, fn, job, continuationJob, schedule, description } of jobs) {
+    scheduleFunction(stack, `${id}Schedule`, fn, {
+      job,
+      description,
+      schedule: compileJobSchedule(schedule),
+      enabled: schedule.enabled,
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+    // A first back-fill longer than one run's budget continues within the quarter hour, not the
+    // next day: the function runs the job only when its last run left it open and no run holds it.
+    scheduleFunction(stack, `${id}ContinuationSchedule`, fn, {
+      job: continuationJob,
+      description: `${description}: continues a back-fill left open that no invocation holds (no-op otherwise)`,
+      schedule: { expression: 'rate(15 minutes)', timeZone: 'UTC' },
+      enabled: schedule.enabled,
+      deadLetterQueue: props.scheduleDeadLetterQueue,
+    });
+  }
   return { syncSalesActivity, syncCampaigns };
 }
 

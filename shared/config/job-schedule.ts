@@ -109,3 +109,18 @@ export const OPT_OUT_CONTINUATION_JOB = 'optouts-continue';
  * until it completes.
  */
 export const OPT_OUT_FULL_JOB = 'optouts-full';
+
+/**
+ * The job names of job 4's continuation schedules (every 15 minutes, on the job's own function):
+ * a tick continues a back-fill the last run left open (stopped by its time budget) that no running
+ * invocation holds, and does nothing otherwise. The jobs' own schedules name them `tasks` and
+ * `campaigns`.
+ */
+export const SALES_ACTIVITY_CONTINUATION_JOB = 'tasks-continue';
+export const CAMPAIGNS_CONTINUATION_JOB = 'campaigns-continue';
+
+/**
+ * The timeout of job 4's functions (the Lambda maximum): no invocation outlives it, so a job's hold
+ * (shared/runtime/job-continuation.ts) lasts at least this long.
+ */
+export const JOB4_FUNCTION_TIMEOUT_MINUTES = 15;

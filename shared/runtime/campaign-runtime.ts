@@ -7,12 +7,13 @@ import {
   type CampaignSyncReport,
   syncCampaigns,
 } from '../campaigns/sync-campaigns.js';
+import { CAMPAIGNS_CONTINUATION_JOB } from '../config/job-schedule.js';
 import type { CampaignReadBack } from '../ports/campaign-writer.js';
 import type { Platform } from './activity-runtime.js';
 import { vendorClients } from './activity-runtime.js';
 import type { GrantedCredentials } from './credentials.js';
-import type { ScheduledRun } from './function-builder.js';
-import { flatCounts, type JobHost, recordedRun } from './job-run.js';
+import { jobOrContinuation } from './job-continuation.js';
+import { flatCounts, recordedRun } from './job-run.js';
 
 /** Job 4b's dependencies from the platform and both vendors' credentials. */
 export function campaignRuntime(
@@ -71,6 +72,7 @@ export async function runCampaignJob(
     const calls = runtime.calls();
     return {
       report: { report, calls },
+      complete: report.complete,
       counts: {
         read: report.read,
         written: report.membersWritten,
@@ -89,6 +91,16 @@ export async function runCampaignJob(
   });
 }
 
-/** The `sync-campaigns` function's job: one run named by the schedule. */
-export const campaignJob = async (host: JobHost, run: Pick<ScheduledRun, 'runId'>) =>
-  runCampaignJob(host.platform, await host.credentials(), run.runId);
+/**
+ * The `sync-campaigns` function's job: its schedule's run (job `campaigns`, or none when invoked by
+ * hand), or a continuation tick (job `campaigns-continue`, every 15 minutes) that runs the job only
+ * when the last run left a back-fill open; either leaves a job held by a running invocation alone
+ * (job-continuation.ts). Anything else is refused.
+ */
+export const campaignJob = jobOrContinuation({
+  service: 'sync-campaigns',
+  job: 'campaigns',
+  continuationJob: CAMPAIGNS_CONTINUATION_JOB,
+  budgetSeconds: (settings) => settings.campaigns.runBudgetSeconds,
+  runJob: runCampaignJob,
+});

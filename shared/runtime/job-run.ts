@@ -8,22 +8,24 @@ import { once } from './once.js';
 
 /**
  * One run of a single-invocation job (job 4's tasks and campaigns), recorded in the runs table:
- * started, its counters added, finished `completed` (then the JobCompleted metric the "did not
- * complete" alarm watches) or `failed` with the error's name and message, rethrown.
+ * started, its counters added, finished `completed` or `failed` with the error's name and message,
+ * rethrown. The JobCompleted metric the "did not complete" alarm watches is emitted when the job
+ * caught up (`complete`), not by a run its time budget stopped: the run that finishes a back-fill
+ * (continued by the continuation ticks, job-continuation.ts) emits it once.
  */
 export async function recordedRun<R>(
   platform: Pick<Platform, 'doc' | 'tables'>,
   kind: RunKind & ('tasks' | 'campaigns'),
   runId: string,
-  work: () => Promise<{ report: R; counts: Record<string, number> }>,
+  work: () => Promise<{ report: R; counts: Record<string, number>; complete: boolean }>,
 ): Promise<R> {
   const runs = new DynamoDbRunReportStore(platform.doc, platform.tables.runs);
   await runs.start(kind, runId);
   try {
-    const { report, counts } = await work();
+    const { report, counts, complete } = await work();
     await runs.add(kind, runId, counts);
     await runs.finish(kind, runId, 'completed', { report });
-    recordJobCompleted(kind);
+    if (complete) recordJobCompleted(kind);
     return report;
   } catch (err) {
     await runs
@@ -47,13 +49,14 @@ export interface JobHost {
 }
 
 /**
- * The composition of a scheduled job-4 function: its tables checked at cold start (a missing
- * variable fails it, named), the secrets read on first use and kept.
+ * The composition of a scheduled job-4 function: its tables (the cursors table holds its
+ * continuation) checked at cold start (a missing variable fails it, named), the secrets read on
+ * first use and kept.
  */
 export function jobHostRuntime(table: 'salesActivity' | 'campaigns'): Runtime<JobHost> {
   return {
     compose: (platform, env) => {
-      for (const key of [table, 'runs', 'governor'] as const) void platform.tables[key];
+      for (const key of [table, 'runs', 'governor', 'cursors'] as const) void platform.tables[key];
       const credentials = once(() => loadCredentials(env));
       return async () => ({ platform, credentials });
     },

@@ -4,6 +4,7 @@ import { MarketoCustomActivityEndpoints } from '../adapters/marketo/custom-activ
 import { MarketoClient } from '../adapters/marketo/marketo-client.js';
 import { SalesforceSalesActivityReader } from '../adapters/salesforce/sales-activity-reader.js';
 import { SalesforceClient } from '../adapters/salesforce/salesforce-client.js';
+import { SALES_ACTIVITY_CONTINUATION_JOB } from '../config/job-schedule.js';
 import {
   type SalesActivityDeps,
   type SalesActivityReport,
@@ -12,8 +13,8 @@ import {
 import type { Platform } from './activity-runtime.js';
 import { marketoGovernor } from './activity-runtime.js';
 import { type GrantedCredentials, grantedVendor } from './credentials.js';
-import type { ScheduledRun } from './function-builder.js';
-import { flatCounts, type JobHost, recordedRun } from './job-run.js';
+import { jobOrContinuation } from './job-continuation.js';
+import { flatCounts, recordedRun } from './job-run.js';
 
 export interface SalesActivityRuntime {
   deps: SalesActivityDeps;
@@ -85,6 +86,7 @@ export async function runSalesActivityJob(
     const calls = runtime.calls();
     return {
       report: { report, calls },
+      complete: report.complete,
       counts: {
         read: report.read,
         written: report.added,
@@ -101,6 +103,16 @@ export async function runSalesActivityJob(
   });
 }
 
-/** The `sync-sales-activity` function's job: one run named by the schedule. */
-export const salesActivityJob = async (host: JobHost, run: Pick<ScheduledRun, 'runId'>) =>
-  runSalesActivityJob(host.platform, await host.credentials(), run.runId);
+/**
+ * The `sync-sales-activity` function's job: its schedule's run (job `tasks`, or none when invoked by
+ * hand), or a continuation tick (job `tasks-continue`, every 15 minutes) that runs the job only when
+ * the last run left a back-fill open; either leaves a job held by a running invocation alone
+ * (job-continuation.ts). Anything else is refused.
+ */
+export const salesActivityJob = jobOrContinuation({
+  service: 'sync-sales-activity',
+  job: 'tasks',
+  continuationJob: SALES_ACTIVITY_CONTINUATION_JOB,
+  budgetSeconds: (settings) => settings.salesActivities.runBudgetSeconds,
+  runJob: runSalesActivityJob,
+});

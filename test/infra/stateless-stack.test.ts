@@ -107,6 +107,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:salesActivity': RW,
     'table:runs': RW,
     'table:governor': RW,
+    // The job's continuation cursor (open back-fill, hold).
+    'table:cursors': RW,
     'secret:marketo': SECRET_READ,
     'secret:salesforce': SECRET_READ,
   },
@@ -115,6 +117,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'table:campaigns': RW,
     'table:runs': RW,
     'table:governor': RW,
+    // The job's continuation cursor (open back-fill, hold).
+    'table:cursors': RW,
     'secret:marketo': SECRET_READ,
     'secret:salesforce': SECRET_READ,
   },
