@@ -112,8 +112,11 @@ export async function runUnderHold<R>(
 export class UnknownJobError extends Error {
   override readonly name = 'UnknownJobError';
   constructor(service: string, jobs: readonly string[], job: string) {
+    // The name is echoed only when it looks like a job name (the input is free text: never an
+    // email or anything else personal in a message that reaches a log).
+    const named = /^[a-z0-9-]{1,40}$/.test(job) ? `"${job}"` : 'the job named in the input';
     super(
-      `The ${service} function runs the jobs ${jobs.map((j) => `"${j}"`).join(', ')} (or none: the scheduled run); "${job}" is none of them. Nothing was run.`,
+      `The ${service} function runs the jobs ${jobs.map((j) => `"${j}"`).join(', ')} (or none: the scheduled run); ${named} is none of them. Nothing was run.`,
     );
   }
 }

@@ -17,6 +17,7 @@ import {
 } from '../optouts/reconcile.js';
 import { handleUnsubscribeRequest, type WebhookDeps } from '../optouts/webhook-request.js';
 import { type FunctionMetrics, httpHandler, type ScheduledRun } from './function-builder.js';
+import { UnknownJobError } from './job-continuation.js';
 import { emitApplied, emitReconcile } from './metric-emitters.js';
 import type { SqsConsumer } from './sqs-batch.js';
 
@@ -31,18 +32,6 @@ export const applyUnsubscribeConsumer: SqsConsumer<OptOutDeps> =
 
 /** The jobs the reconcile function runs; anything else is refused (a typo must not start a night). */
 const RECONCILE_JOBS = ['optouts', OPT_OUT_CONTINUATION_JOB, OPT_OUT_FULL_JOB] as const;
-
-export class UnknownReconcileJobError extends Error {
-  override readonly name = 'UnknownReconcileJobError';
-  constructor(job: string) {
-    // The name is echoed only when it looks like a job name (the input is free text: never an
-    // email or anything else personal in a message that reaches a log).
-    const named = /^[a-z0-9-]{1,40}$/.test(job) ? `"${job}"` : 'the job named in the input';
-    super(
-      `The reconcile function runs the jobs ${RECONCILE_JOBS.map((j) => `"${j}"`).join(', ')} (or none: the night); ${named} is none of them. Nothing was run.`,
-    );
-  }
-}
 
 /** Another invocation moved the run meanwhile: it has the run; nothing to retry. */
 const idleWhenBusy = (err: unknown) => {
@@ -66,7 +55,7 @@ export const reconcileOptOutsJob = async (
   limits: Pick<ReconcileOptions, 'budgetMs' | 'maxChunks'> = {},
 ): Promise<OptOutRunReport | FullAlignmentReport | { status: 'idle' }> => {
   if (run.job !== undefined && !(RECONCILE_JOBS as readonly string[]).includes(run.job))
-    throw new UnknownReconcileJobError(run.job);
+    throw new UnknownJobError('reconcile-optouts', RECONCILE_JOBS, run.job);
   let report: OptOutRunReport | FullAlignmentReport | undefined;
   if (run.job === OPT_OUT_FULL_JOB) {
     report = await alignAllOptOuts(deps, limits).catch(idleWhenBusy);

@@ -34,6 +34,7 @@ const NOT_PERSON_DATA: Record<string, string> = {
   MissingEnvironmentError: 'environment variable names',
   UnknownTimeZoneError: 'the org time zone name read from Organization.TimeZoneSidKey',
   UnknownReplayTypeError: 'an activity type name given to --types',
+  JobContinuationCursorError: 'the cursor id, a constant of ours (job4#tasks / job4#campaigns)',
   CustomActivityTypeConflictError: 'the custom activity type apiName and attribute names from settings',
   CustomActivityTypeNotReadyError: 'the custom activity type apiName from settings',
   CampaignMappingError: 'Marketo program names and Campaign Ids / names from settings campaigns.programs',

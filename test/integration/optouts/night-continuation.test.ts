@@ -9,7 +9,8 @@ import {
   type OptOutRunReport,
   reconcileOptOuts,
 } from '../../../shared/optouts/reconcile.js';
-import { reconcileOptOutsJob, UnknownReconcileJobError } from '../../../shared/runtime/opt-out-handlers.js';
+import { UnknownJobError } from '../../../shared/runtime/job-continuation.js';
+import { reconcileOptOutsJob } from '../../../shared/runtime/opt-out-handlers.js';
 import { type Harness, startHarness, uniqueEmail } from './harness.js';
 
 /**
@@ -176,7 +177,7 @@ describe('opt-out night continuation (embedded default)', () => {
 
     const refused = reconcileOptOutsJob(h.deps, { runId: 'typo', job: 'optouts-ful' });
 
-    await expect(refused).rejects.toThrow(UnknownReconcileJobError);
+    await expect(refused).rejects.toThrow(UnknownJobError);
     await expect(refused).rejects.toThrow(/"optouts-ful" is none of them/);
     expect((await h.deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID))?.version).toBe(nightly);
   });
