@@ -154,6 +154,16 @@ export async function alignAllOptOuts(
       salesforceField: deps.settings.optOuts.salesforceField,
     });
   }
+  if (options.idGap !== undefined && options.idGap !== run.idGap) {
+    // A gap given to the open run applies to its walk from here: a larger one reopens a walk that
+    // ended (nothing accepted and ignored), a smaller one may end it.
+    const { marketo } = run;
+    run = {
+      ...run,
+      idGap: options.idGap,
+      marketo: { ...marketo, done: marketo.nextId > marketo.highestFound + options.idGap },
+    };
+  }
   const budget = options.budgetMs ?? FULL_BUDGET_MS;
   const heldUntil = new Date(nowOf(deps).getTime() + budget + HOLD_MARGIN_MS).toISOString();
   run = { ...run, invocations: run.invocations + 1, heldUntil };

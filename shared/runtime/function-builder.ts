@@ -12,6 +12,7 @@ import type {
 import * as z from 'zod';
 import type { QueueKey } from '../adapters/sqs/queue-definitions.js';
 import { queueUrlFromArn, SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer.js';
+import { OPT_OUT_FULL_JOB } from '../config/job-schedule.js';
 import { newRunId } from '../domain/run-report.js';
 import { createLogger } from '../observability/logger.js';
 import {
@@ -132,13 +133,22 @@ export function sqsFunction<D>(
  * The input the EventBridge Scheduler target sends (infra/stateless-stack.ts `scheduleTarget`);
  * a manual invocation may send nothing.
  */
-export const scheduleInputSchema = z.looseObject({
-  job: z.string().optional(),
-  /** <aws.scheduler.scheduled-time>: the time the schedule was due, ISO 8601. */
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
-  /** <aws.scheduler.execution-id>: the same for every retry of one scheduled invocation. */
-  executionId: z.string().min(1).optional(),
-});
+export const scheduleInputSchema = z
+  .strictObject({
+    job: z.string().optional(),
+    /** <aws.scheduler.scheduled-time>: the time the schedule was due, ISO 8601. */
+    scheduledTime: z.iso.datetime({ offset: true }).optional(),
+    /** <aws.scheduler.execution-id>: the same for every retry of one scheduled invocation. */
+    executionId: z.string().min(1).optional(),
+    /** Job `optouts-full` invoked by hand: the CLI's `--id-gap` (ids past the highest lead found). */
+    idGap: z.number().int().min(1).max(100_000_000).optional(),
+  })
+  // Nothing accepted and ignored: a key no job reads is refused (strict), and so is an option
+  // given to a job that does not take it.
+  .refine((input) => input.idGap === undefined || input.job === OPT_OUT_FULL_JOB, {
+    path: ['idGap'],
+    message: `applies only to the job "${OPT_OUT_FULL_JOB}"`,
+  });
 
 export class ScheduleInputError extends Error {
   override readonly name = 'ScheduleInputError';
@@ -157,6 +167,8 @@ export interface ScheduledRun {
   job?: string;
   scheduledTime?: string;
   executionId?: string;
+  /** Job `optouts-full` only: ids past the highest Marketo lead found before its walk ends. */
+  idGap?: number;
 }
 
 export function scheduledRunOf(event: unknown, now: () => Date = () => new Date()): ScheduledRun {
@@ -166,10 +178,11 @@ export function scheduledRunOf(event: unknown, now: () => Date = () => new Date(
       parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
       { cause: parsed.error },
     );
-  const { job, scheduledTime, executionId } = parsed.data;
+  const { job, scheduledTime, executionId, idGap } = parsed.data;
   return {
     runId: newRunId(scheduledTime ? new Date(scheduledTime) : now()),
     ...(job ? { job } : {}),
+    ...(idGap !== undefined ? { idGap } : {}),
     ...(scheduledTime ? { scheduledTime } : {}),
     ...(executionId ? { executionId } : {}),
   };

@@ -49,7 +49,7 @@ const idleWhenBusy = (err: unknown) => {
  */
 export const reconcileOptOutsJob = async (
   deps: OptOutDeps,
-  run: Pick<ScheduledRun, 'runId' | 'job'>,
+  run: Pick<ScheduledRun, 'runId' | 'job' | 'idGap'>,
   metrics = noMetrics,
   /** Tests: an invocation's budget in chunks or time (default: the Lambda's 12 minutes). */
   limits: Pick<ReconcileOptions, 'budgetMs' | 'maxChunks'> = {},
@@ -58,7 +58,10 @@ export const reconcileOptOutsJob = async (
     throw new UnknownJobError('reconcile-optouts', RECONCILE_JOBS, run.job);
   let report: OptOutRunReport | FullAlignmentReport | undefined;
   if (run.job === OPT_OUT_FULL_JOB) {
-    report = await alignAllOptOuts(deps, limits).catch(idleWhenBusy);
+    report = await alignAllOptOuts(deps, {
+      ...limits,
+      ...(run.idGap !== undefined ? { idGap: run.idGap } : {}),
+    }).catch(idleWhenBusy);
   } else if (run.job === OPT_OUT_CONTINUATION_JOB) {
     report =
       (await continueOptOuts(deps, limits).catch(idleWhenBusy)) ??

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullAlignmentCommand } from '../../../cli/commands/optouts.js';
-import { alignAllOptOuts, FULL_CURSOR_ID } from '../../../shared/optouts/full-alignment.js';
+import {
+  alignAllOptOuts,
+  FULL_CURSOR_ID,
+  type FullAlignmentCursor,
+} from '../../../shared/optouts/full-alignment.js';
 import { reconcileOptOuts } from '../../../shared/optouts/reconcile.js';
 import { type Harness, startHarness, uniqueEmail } from './harness.js';
 
@@ -106,5 +110,23 @@ describe('first-enable alignment, optouts --full (embedded default: dynalite + s
     expect(again.invocations).toBe(1);
     expect(again.aligned).toEqual({ salesforce: 0, marketo: 0 });
     expect(again.read.marketo).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a larger --id-gap given to an open run reopens its ended Marketo walk (not ignored)', async () => {
+    // Prepare: an open run whose walk ended with the small gap (one chunk: the Marketo side).
+    const first = await alignAllOptOuts(h.deps, { idGap: ID_GAP, maxChunks: 1 });
+    const ended = await h.deps.cursors.getValue<FullAlignmentCursor>(FULL_CURSOR_ID);
+
+    // Act: the same run, given a gap of 6,000 ids.
+    const wider = await alignAllOptOuts(h.deps, { idGap: 6000, maxChunks: 1 });
+    const reopened = await h.deps.cursors.getValue<FullAlignmentCursor>(FULL_CURSOR_ID);
+
+    // Assess: the walk went on past where the small gap stopped it, in the same run.
+    expect(first.status).toBe('continued');
+    expect(ended?.value.open?.marketo.done).toBe(true);
+    expect(wider.runId).toBe(first.runId);
+    expect(reopened?.value.open?.idGap).toBe(6000);
+    expect(wider.marketoScan.idsUpTo).toBeGreaterThan(first.marketoScan.idsUpTo);
+    expect(await alignAllOptOuts(h.deps, {})).toMatchObject({ status: 'completed', runId: first.runId });
   }, 120_000);
 });

@@ -138,9 +138,13 @@ describe('opt-out night continuation (embedded default)', () => {
     const fullCursor = () => h.deps.cursors.getValue<FullAlignmentCursor>(FULL_CURSOR_ID);
 
     // Invoked by hand, with a one-chunk budget: it starts, checkpoints and releases its hold.
-    const first = await reconcileOptOutsJob(h.deps, { runId: 'manual', job: OPT_OUT_FULL_JOB }, noMetrics, {
-      maxChunks: 1,
-    });
+    // The invocation's idGap (as `--id-gap`): the harness's leads start at id 1,000.
+    const first = await reconcileOptOutsJob(
+      h.deps,
+      { runId: 'manual', job: OPT_OUT_FULL_JOB, idGap: 1500 },
+      noMetrics,
+      { maxChunks: 1 },
+    );
     const released = await fullCursor();
     // Another invocation holds it: a tick leaves it alone.
     const heldUntil = new Date(Date.now() + 10 * 60_000).toISOString();
@@ -162,6 +166,7 @@ describe('opt-out night continuation (embedded default)', () => {
 
     expect(first).toMatchObject({ kind: 'optouts-full', status: 'continued' });
     expect(released?.value.open?.heldUntil).toBeUndefined();
+    expect(released?.value.open?.idGap).toBe(1500);
     expect(whileHeld).toEqual({ status: 'idle' });
     expect(heldVersion).toBe((released?.version ?? 0) + 1);
     const last = ticks.at(-1);

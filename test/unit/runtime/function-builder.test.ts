@@ -15,6 +15,7 @@ import type { FailureRecorder } from '../../../shared/runtime/failure-recorder.j
 import {
   httpFunction,
   type Runtime,
+  type ScheduledRun,
   ScheduleInputError,
   scheduledFunction,
   sqsFunction,
@@ -286,6 +287,32 @@ describe('scheduledFunction', () => {
     expect(at).toBeGreaterThanOrEqual(before);
     expect(at).toBeLessThanOrEqual(Date.now());
     expect(run).not.toHaveProperty('scheduledTime');
+  });
+
+  it.each([
+    [{ key1: 'value1' }, /key1|Unrecognized/],
+    [{ job: 'optouts', idGap: 5000 }, /idGap: applies only to the job "optouts-full"/],
+    [{ job: 'optouts-full', idGap: 0 }, /idGap/],
+  ])('refuses an input no job reads (%j), before the job runs', async (input, message) => {
+    const job = vi.fn(async () => 'ran');
+    const handler = scheduledFunction('reconcile-optouts', runtimeOf({}), job, {
+      platform: testPlatform(logger),
+    });
+
+    const refused = handler(input, context('req-y'));
+
+    await expect(refused).rejects.toBeInstanceOf(ScheduleInputError);
+    await expect(refused).rejects.toThrow(message);
+    expect(job).not.toHaveBeenCalled();
+  });
+
+  it('hands job optouts-full its idGap', async () => {
+    const job = vi.fn(async (_deps: unknown, run: ScheduledRun) => run.idGap);
+    const handler = scheduledFunction('reconcile-optouts', runtimeOf({}), job, {
+      platform: testPlatform(logger),
+    });
+
+    expect(await handler({ job: 'optouts-full', idGap: 50_000 }, context('req-z'))).toBe(50_000);
   });
 
   it('refuses an input whose scheduledTime is not a time, before the job runs', async () => {
