@@ -97,12 +97,16 @@ export async function alignPeople(
   const byEmail = new Map<string, PersonRecord[]>();
   for (const r of found) byEmail.set(r.email, [...(byEmail.get(r.email) ?? []), r]);
   // 1b. A Salesforce record reading "subscribed" where we last saw it opted out, when Salesforce may
-  // resubscribe: dated by its field history (the change itself), not by the lower bound.
+  // resubscribe: dated by its field history (the change itself), not by the lower bound. The views
+  // are taken after `observe`: a record among tonight's changes was dated by the night's own read
+  // (and agrees with its view, so step 2 does not observe it again): its history is not read twice.
   let resubscribed = new Map<TargetKey, { historyId: string; at: string }>();
   if (systems.salesforce && policy.resubscribeSources.includes('salesforce')) {
     const stored = await deps.store.getMany(emails.filter((e) => byEmail.has(e)));
     const candidates = emails.flatMap((email) => {
-      const views = stored.get(email)?.state.records ?? {};
+      const current = stored.get(email)?.state;
+      if (!current) return [];
+      const views = (options.observe?.(email, current).state ?? current).records;
       return (byEmail.get(email) ?? []).flatMap((r) => {
         const view = views[r.target];
         return systemOf(r.target) === 'salesforce' && !r.optedOut && view?.optedOut

@@ -350,6 +350,34 @@ describe('a whole night (reconcileOptOuts) with field history: Marketo read firs
     expect(h.world.lead(older.p.leads[0]!.id)?.unsubscribed).toBe(true);
     expect(report.resubscribes.applied).toBeGreaterThanOrEqual(1);
   });
+
+  it("does not read a record's history again for the alignment of the Salesforce page that dated it", async () => {
+    // Prepare: a person only in Salesforce (no Marketo lead: no Marketo page meets them), opted out
+    // and seen so by a night, then resubscribed.
+    const e = uniqueEmail('night.once');
+    const p = h.person({ email: e, marketoEmails: [], sfContacts: [e] });
+    h.setSalesforceOptOut('Contact', p.sfContactIds[0]!, true);
+    await reconcileOptOuts(h.deps);
+    await new Promise((r) => setTimeout(r, 20));
+    h.setSalesforceOptOut('Contact', p.sfContactIds[0]!, false);
+    const sf = await h.deps.salesforce();
+    const historyQueries: string[] = [];
+    const counting = Object.assign(Object.create(sf) as typeof sf, {
+      query: <T extends Record<string, unknown>>(q: Parameters<typeof sf.query>[0]) => {
+        if (/History\b/.test(String(q))) historyQueries.push(String(q));
+        return sf.query<T>(q);
+      },
+    });
+
+    // Act
+    const report = await reconcileOptOuts({ ...h.deps, salesforce: async () => counting });
+
+    // Assess: one history query, the Contact page's range; its alignment did not ask again by Id.
+    expect(historyQueries).toHaveLength(1);
+    expect(historyQueries[0]).toMatch(/ContactId >= /);
+    expect(report.resubscribes.applied).toBe(1);
+    expect((await h.deps.store.get(e.toLowerCase()))?.state.optedOut).toBe(false);
+  });
 });
 
 describe('resubscribes dated by field history on a custom opt-out field (Marketo_Sales_Opt_Out__c)', () => {
