@@ -1,5 +1,6 @@
 import { emailRef, normaliseEmail } from '../domain/email.js';
 import type { Observation, Verdict } from '../domain/opt-out-policy.js';
+import { holdUntil, isHeld } from '../domain/run-hold.js';
 import { newRunId } from '../domain/run-report.js';
 import type { MarketoApi } from '../ports/marketo-api.js';
 import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
@@ -45,8 +46,6 @@ export const DEFAULT_ID_GAP = 20_000;
 const MARKETO_CALLS_PER_CHUNK = 10;
 /** Time an invocation spends starting chunks (a Lambda or one CLI process alike). */
 const FULL_BUDGET_MS = 12 * 60 * 1000;
-/** A hold outlives its invocation's budget by this much (the last chunk, the checkpoint). */
-const HOLD_MARGIN_MS = 3 * 60 * 1000;
 
 export interface FullCheckpoint {
   runId: string;
@@ -165,7 +164,7 @@ export async function alignAllOptOuts(
     };
   }
   const budget = options.budgetMs ?? FULL_BUDGET_MS;
-  const heldUntil = new Date(nowOf(deps).getTime() + budget + HOLD_MARGIN_MS).toISOString();
+  const heldUntil = holdUntil(nowOf(deps).getTime(), budget);
   run = { ...run, invocations: run.invocations + 1, heldUntil };
   await save({ ...cursor, open: run }); // the hold, before any work
   const began = Date.now();
@@ -213,7 +212,7 @@ export async function continueFullAlignment(
   options: Omit<FullAlignmentOptions, 'idGap' | 'startId'> = {},
 ): Promise<FullAlignmentReport | undefined> {
   const open = (await deps.cursors.getValue<FullAlignmentCursor>(FULL_CURSOR_ID))?.value.open;
-  if (!open || (open.heldUntil && Date.parse(open.heldUntil) > nowOf(deps).getTime())) return undefined;
+  if (!open || isHeld(open.heldUntil, nowOf(deps).getTime())) return undefined;
   return alignAllOptOuts(deps, options);
 }
 

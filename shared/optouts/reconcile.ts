@@ -1,4 +1,5 @@
 import { emailRef } from '../domain/email.js';
+import { holdUntil, isHeld } from '../domain/run-hold.js';
 import { newRunId } from '../domain/run-report.js';
 import { recordJobCompleted } from '../observability/metrics.js';
 import { applyPeople } from './night-apply.js';
@@ -45,8 +46,6 @@ export const INVOCATION_BUDGET_MS = 12 * 60 * 1000;
 const MAX_PENDING_PEOPLE = 2000;
 /** People aligned per chunk of last night's leftovers. */
 const RETRY_PEOPLE_PER_CHUNK = 500;
-/** A hold outlives the invocation's budget by this much (its last chunk, the Lambda timeout). */
-const HOLD_MARGIN_MS = 3 * 60 * 1000;
 
 /** An open night, as checkpointed after each chunk. */
 export interface NightCheckpoint {
@@ -114,8 +113,7 @@ export async function continueOptOuts(
   options: Omit<ReconcileOptions, 'runId'> = {},
 ): Promise<OptOutRunReport | undefined> {
   const item = await deps.cursors.getValue<OptOutCursor>(OPT_OUT_CURSOR_ID);
-  const held = item?.value.night?.heldUntil;
-  if (!item?.value.night || (held && Date.parse(held) > nowOf(deps).getTime())) return undefined;
+  if (!item?.value.night || isHeld(item.value.night.heldUntil, nowOf(deps).getTime())) return undefined;
   return runNight(deps, item.value, item.version, options);
 }
 
@@ -254,7 +252,7 @@ async function runNight(
   options: ReconcileOptions,
 ): Promise<OptOutRunReport> {
   const budget = options.budgetMs ?? INVOCATION_BUDGET_MS;
-  const heldUntil = new Date(nowOf(deps).getTime() + budget + HOLD_MARGIN_MS).toISOString();
+  const heldUntil = holdUntil(nowOf(deps).getTime(), budget);
   let night: NightCheckpoint = { ...(cursor.night as NightCheckpoint), heldUntil };
   night = { ...night, invocations: night.invocations + 1 };
   const invocationStart = Date.now();

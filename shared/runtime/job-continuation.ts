@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/cursor-store.js';
 import { JOB4_FUNCTION_TIMEOUT_MINUTES } from '../config/job-schedule.js';
 import type { Settings } from '../config/settings.js';
+import { holdUntil, isHeld } from '../domain/run-hold.js';
 import type { MetricsSink } from '../observability/metrics.js';
 import type { CursorStore } from '../ports/cursor-store.js';
 import type { GrantedCredentials } from './credentials.js';
@@ -32,18 +33,13 @@ export type ContinuedJob = 'tasks' | 'campaigns';
 
 export const continuationCursorId = (job: ContinuedJob) => `job4#${job}`;
 
-/** A hold outlives the run's budget by this much (its last chunk), and the function's timeout. */
-export const HOLD_MARGIN_MS = 3 * 60_000;
-
 /**
  * Until when a run starting at `startMs` holds its job: its budget plus the margin, and never less
  * than the function's timeout. The budget is only checked between chunks (job 4a reads its whole
  * window first), so a short budget must not let a hold expire under a run that is still working.
  */
-export function holdUntil(startMs: number, budgetMs: number): string {
-  return new Date(
-    startMs + Math.max(budgetMs + HOLD_MARGIN_MS, JOB4_FUNCTION_TIMEOUT_MINUTES * 60_000),
-  ).toISOString();
+export function jobHoldUntil(startMs: number, budgetMs: number): string {
+  return holdUntil(startMs, budgetMs, JOB4_FUNCTION_TIMEOUT_MINUTES * 60_000);
 }
 
 /** Why a run did nothing: nothing open (a tick), another invocation holds the job, or took it first. */
@@ -88,13 +84,13 @@ export async function runUnderHold<R>(
   if (parsed && !parsed.success) throw new JobContinuationCursorError(id, { cause: parsed.error });
   const state: JobContinuation = parsed?.data ?? { open: false };
   if (options.onlyIfOpen && !state.open) return { status: 'idle', reason: 'nothing-open' };
-  if (state.heldUntil && Date.parse(state.heldUntil) > now()) return { status: 'idle', reason: 'held' };
+  if (isHeld(state.heldUntil, now())) return { status: 'idle', reason: 'held' };
   // Open while held: a run that dies without giving the hold back (a timeout, out of memory) is
   // continued by the first tick after its hold expires.
   const hold: JobContinuation = {
     open: true,
     heldBy: options.runId,
-    heldUntil: holdUntil(now(), options.budgetMs),
+    heldUntil: jobHoldUntil(now(), options.budgetMs),
   };
   if (!(await cursors.putValue(id, hold, item?.version))) return { status: 'idle', reason: 'lost-race' };
   const held = (item?.version ?? 0) + 1;
@@ -121,6 +117,11 @@ export class UnknownJobError extends Error {
   }
 }
 
+/** Refuses a job `service` does not run (none: the scheduled run or a hand-made invoke is fine). */
+export function refuseUnknownJob(service: string, jobs: readonly string[], job: string | undefined): void {
+  if (job !== undefined && !jobs.includes(job)) throw new UnknownJobError(service, jobs, job);
+}
+
 /**
  * A job-4 function's dispatch: its own job (or none: invoked by hand) runs under the hold; its
  * continuation job (`<job>-continue`) runs only when the job is open; anything else is refused
@@ -139,9 +140,7 @@ export async function runJobOrContinuation<R>(
   },
   work: () => Promise<{ result: R; complete: boolean }>,
 ): Promise<R | IdleRun> {
-  const jobs = [spec.job, spec.continuationJob];
-  if (spec.run.job !== undefined && !jobs.includes(spec.run.job))
-    throw new UnknownJobError(spec.service, jobs, spec.run.job);
+  refuseUnknownJob(spec.service, [spec.job, spec.continuationJob], spec.run.job);
   const outcome = await runUnderHold(
     cursors,
     {

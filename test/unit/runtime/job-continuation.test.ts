@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
+import { HOLD_MARGIN_MS } from '../../../shared/domain/run-hold.js';
 import {
   continuationCursorId,
-  HOLD_MARGIN_MS,
-  holdUntil,
   type JobContinuation,
   JobContinuationCursorError,
+  jobHoldUntil,
   runJobOrContinuation,
   runUnderHold,
 } from '../../../shared/runtime/job-continuation.js';
@@ -69,8 +69,8 @@ describe('runUnderHold', () => {
   });
 
   it('holds for at least the function timeout (15 minutes) whatever the budget', () => {
-    expect(holdUntil(T0, 60_000)).toBe(new Date(T0 + 15 * 60_000).toISOString());
-    expect(holdUntil(T0, 840_000)).toBe(new Date(T0 + 840_000 + HOLD_MARGIN_MS).toISOString());
+    expect(jobHoldUntil(T0, 60_000)).toBe(new Date(T0 + 15 * 60_000).toISOString());
+    expect(jobHoldUntil(T0, 840_000)).toBe(new Date(T0 + 840_000 + HOLD_MARGIN_MS).toISOString());
   });
 
   it('a run that died holding the job is continued by the first tick after its hold (open while held)', async () => {
