@@ -15,6 +15,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
 import {
   CAMPAIGNS_CONTINUATION_JOB,
+  CONTINUATION_SCHEDULE,
   type CompiledSchedule,
   compileJobSchedule,
   JOB4_FUNCTION_TIMEOUT_MINUTES,
@@ -167,7 +168,7 @@ export function addSalesActivityJobs(
     scheduleFunction(stack, `${id}ContinuationSchedule`, fn, {
       job: continuationJob,
       description: `${description}: continues a back-fill left open that no invocation holds (no-op otherwise)`,
-      schedule: { expression: 'rate(15 minutes)', timeZone: 'UTC' },
+      schedule: CONTINUATION_SCHEDULE,
       enabled: schedule.enabled,
       deadLetterQueue: props.scheduleDeadLetterQueue,
     });

@@ -7,7 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableKey } from '../shared/adapters/dynamodb/table-definitions.js';
 import { QUEUES, type QueueKey, UNSUBSCRIBE_CONSUMER } from '../shared/adapters/sqs/queue-definitions.js';
-import { OPT_OUT_CONTINUATION_JOB } from '../shared/config/job-schedule.js';
+import { CONTINUATION_SCHEDULE, OPT_OUT_CONTINUATION_JOB } from '../shared/config/job-schedule.js';
 import type { Settings } from '../shared/config/settings.js';
 import { VENDOR_SECRET_ENV, type Vendor } from '../shared/runtime/credentials.js';
 import { AppFunction, METRICS_NAMESPACE, SERVICE_NAME } from './app-function.js';
@@ -289,7 +289,7 @@ export class SyncStatelessStack extends Stack {
     scheduleFunction(this, 'OptOutsContinuationSchedule', reconcileOptOuts, {
       job: OPT_OUT_CONTINUATION_JOB,
       description: 'Continues an open opt-out night that no invocation holds (no-op otherwise)',
-      schedule: { expression: 'rate(15 minutes)', timeZone: 'UTC' },
+      schedule: CONTINUATION_SCHEDULE,
       enabled: settings.optOuts.schedule.enabled,
       deadLetterQueue: props.scheduleDeadLetterQueue,
     });

@@ -103,6 +103,9 @@ function required<T>(value: T | undefined, field: string): T {
  */
 export const OPT_OUT_CONTINUATION_JOB = 'optouts-continue';
 
+/** Every continuation schedule (the opt-out night's, job 4's): a quarter-hourly tick, UTC. */
+export const CONTINUATION_SCHEDULE = { expression: 'rate(15 minutes)', timeZone: 'UTC' } as const;
+
 /**
  * The job name that starts (or continues) the first-enable alignment in AWS, `optouts --full`'s
  * twin: invoked by hand (`{"job": "optouts-full"}`), then resumed by the continuation schedule

@@ -17,7 +17,7 @@ import {
 } from '../optouts/reconcile.js';
 import { handleUnsubscribeRequest, type WebhookDeps } from '../optouts/webhook-request.js';
 import { type FunctionMetrics, httpHandler, type ScheduledRun } from './function-builder.js';
-import { UnknownJobError } from './job-continuation.js';
+import { refuseUnknownJob } from './job-continuation.js';
 import { emitApplied, emitReconcile } from './metric-emitters.js';
 import type { SqsConsumer } from './sqs-batch.js';
 
@@ -54,8 +54,7 @@ export const reconcileOptOutsJob = async (
   /** Tests: an invocation's budget in chunks or time (default: the Lambda's 12 minutes). */
   limits: Pick<ReconcileOptions, 'budgetMs' | 'maxChunks'> = {},
 ): Promise<OptOutRunReport | FullAlignmentReport | { status: 'idle' }> => {
-  if (run.job !== undefined && !(RECONCILE_JOBS as readonly string[]).includes(run.job))
-    throw new UnknownJobError('reconcile-optouts', RECONCILE_JOBS, run.job);
+  refuseUnknownJob('reconcile-optouts', RECONCILE_JOBS, run.job);
   let report: OptOutRunReport | FullAlignmentReport | undefined;
   if (run.job === OPT_OUT_FULL_JOB) {
     report = await alignAllOptOuts(deps, {
