@@ -62,14 +62,30 @@ function runSoql(state: SalesforceState, q: string | null, version: string) {
   const history = historyObjectOf(parsed.object);
   if (history) return queryHistory(state, parsed, history, version);
   const sobject = SOBJECTS.find((s) => s.toLowerCase() === parsed.object.toLowerCase());
-  if (!sobject) throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);
-  const rows = runQuery(parsed, state.store.table(sobject).values());
-  if (parsed.count) {
-    return { totalSize: rows.length, done: true, records: [] };
-  }
-  const records = rows.map((r) => project(parsed, sobject, version, r));
-  return page(state, records, 0, version);
+  if (!sobject) throw unsupportedType(parsed.object);
+  return answer(state, parsed, sobject, runQuery(parsed, state.store.table(sobject).values()), version);
 }
+
+/** The query's answer: the count (`SELECT COUNT()`), or the rows projected, first page. */
+function answer(
+  state: SalesforceState,
+  parsed: SoqlQuery,
+  sobject: SObjectName | keyof typeof HISTORY_OBJECTS,
+  rows: SfRecord[],
+  version: string,
+) {
+  if (parsed.count) return { totalSize: rows.length, done: true, records: [] };
+  return page(
+    state,
+    rows.map((r) => project(parsed, sobject, version, r)),
+    0,
+    version,
+  );
+}
+
+/** The query resource's answer for a type the org does not expose (or the user cannot see). */
+const unsupportedType = (object: string) =>
+  new HttpError(400, 'INVALID_TYPE', `sObject type '${object}' is not supported.`);
 
 /** LeadHistory / ContactHistory (field-history.ts): refused when the org tracks nothing on the parent. */
 function queryHistory(
@@ -79,15 +95,13 @@ function queryHistory(
   version: string,
 ) {
   const rows = state.store.history.table(name);
-  if (!rows) throw new HttpError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported.`);
+  if (!rows) throw unsupportedType(parsed.object);
   const unfilterable = conditionFields(parsed.where).find((f) =>
     UNFILTERABLE_HISTORY_FIELDS.some((u) => u.toLowerCase() === f.toLowerCase()),
   );
   if (unfilterable)
     throw new HttpError(400, 'INVALID_FIELD', `field '${unfilterable}' can not be filtered in query call`);
-  if (parsed.count) return { totalSize: runQuery(parsed, rows).length, done: true, records: [] };
-  const records = runQuery(parsed, rows).map((r) => project(parsed, name, version, r));
-  return page(state, records, 0, version);
+  return answer(state, parsed, name, runQuery(parsed, rows), version);
 }
 
 function nextPage(state: SalesforceState, locatorWithOffset: string, version: string) {
