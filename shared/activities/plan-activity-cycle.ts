@@ -5,7 +5,6 @@ import {
   exportJobCalls,
   exportRowBytes,
   leadLookupCalls,
-  MARKETO_DAILY_EXPORT_BYTES,
   peopleMet,
   peoplePopulation,
   quotaShare,
@@ -17,7 +16,7 @@ import {
 } from '../domain/cycle-estimate.js';
 import { resolveWhoId } from '../domain/task-policy.js';
 import type { SalesforceLimitInfo } from '../ports/salesforce-api.js';
-import { MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
+import { MARKETO_DAILY_EXPORT_BYTES, MARKETO_MAX_BATCH } from '../ports/vendor-limits.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { type BackfillPath, backfillPath } from './plan-backfill-export.js';
 
@@ -230,8 +229,9 @@ export async function planActivityCycle(
         exact: sample.complete,
         path: 'rest',
       });
-      marketo += windowMarketoCalls(activities, batchSize);
-      marketoCalls.paging += windowMarketoCalls(activities, batchSize);
+      const paging = windowMarketoCalls(activities, batchSize);
+      marketo += paging;
+      marketoCalls.paging += paging;
     }
     const activities = windows.reduce((n, w) => n + w.activities, 0);
     streams.push({

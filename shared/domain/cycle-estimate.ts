@@ -181,12 +181,6 @@ export function exportRowBytes(a: Activity): number {
   return Buffer.byteLength(row, 'utf8') + 1;
 }
 
-/**
- * "Default Daily Export Allocation: 500MB", shared by every bulk extract of the instance and reset
- * at 00:00 Central Time (AdobeDocs/marketo-developer.en help/rest-api/bulk-extract.md, "Limits").
- */
-export const MARKETO_DAILY_EXPORT_BYTES = 500 * 1024 * 1024;
-
 export interface ExportWindowModel {
   activities: number;
   /** Average export row size (exportRowBytes over a sample). */

@@ -12,6 +12,12 @@ export const MARKETO_MAX_BATCH = 300;
 export const MARKETO_INSTANCE_CALLS_PER_20S = 100;
 /** Marketo: 10 concurrent calls per instance. */
 export const MARKETO_INSTANCE_MAX_CONCURRENT = 10;
+/**
+ * Marketo bulk extracts: "Default Daily Export Allocation: 500MB", shared by every bulk extract of
+ * the instance and reset at 00:00 Central Time (AdobeDocs/marketo-developer.en
+ * help/rest-api/bulk-extract.md, "Limits").
+ */
+export const MARKETO_DAILY_EXPORT_BYTES = 500 * 1024 * 1024;
 /** Salesforce sObject Collections: at most 200 records per call. */
 export const SALESFORCE_MAX_COLLECTION_SIZE = 200;
 /** Salesforce REST API version we speak (never jsforce's default 50.0). */

@@ -4,13 +4,13 @@ import {
   exportJobCalls,
   exportRowBytes,
   leadLookupCalls,
-  MARKETO_DAILY_EXPORT_BYTES,
   peopleMet,
   peoplePopulation,
   quotaShare,
   restLookupGroups,
   writeCalls,
 } from '../../../shared/domain/cycle-estimate.js';
+import { MARKETO_DAILY_EXPORT_BYTES } from '../../../shared/ports/vendor-limits.js';
 
 describe('cycle estimate', () => {
   const now = new Date('2026-12-05T00:00:00Z');
