@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { pseudonym } from './pseudonym.js';
 
 /**
  * The one normalisation of an email address used for matching and as the opt-out key: trimmed,
@@ -61,5 +61,5 @@ export function emailProblem(email: string): string | undefined {
 
 /** A stable, non-reversible reference to an email for logs and reports (never the address). */
 export function emailRef(email: string): string {
-  return `email#${createHash('sha256').update(normaliseEmail(email)).digest('hex').slice(0, 16)}`;
+  return pseudonym('email', normaliseEmail(email));
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { pseudonym } from '../domain/pseudonym.js';
 import { unmapped } from './source-allow-list.js';
 
 /*
@@ -40,7 +40,7 @@ function sourceUnit(sourceIp: string | undefined): string {
 
 /** A stable, non-reversible key for a source's rate counter (never the address). */
 export function sourceRef(sourceIp: string | undefined): string {
-  return `source#${createHash('sha256').update(sourceUnit(sourceIp)).digest('hex').slice(0, 16)}`;
+  return pseudonym('source', sourceUnit(sourceIp));
 }
 
 /** The source's network for logs: IPv4 /24 (`192.0.2.0/24`), IPv6 /48; `unknown` without an address. */
