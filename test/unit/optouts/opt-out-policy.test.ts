@@ -93,12 +93,16 @@ describe('opt-out policy', () => {
         const policy: OptOutPolicy = { resubscribeSources: [] };
         let state = fresh();
         let seenOptOut = false;
-        const last = new Map<string, boolean>();
+        const last = new Map<string, { value: boolean; at: number }>();
         for (const o of obs) {
           state = observe(state, o, policy).state;
-          // An opt-out is a change to true: from the prior it carries, else from the stored value.
-          const prior = o.priorValue ?? (o.target === undefined ? undefined : last.get(o.target));
-          if (o.target !== undefined) last.set(o.target, o.value);
+          // An opt-out is a change to true: from the prior it carries, else from the stored value —
+          // the record's newest sighting (one older than it, read later, does not replace it: as in
+          // withPriors and the policy's record views).
+          const seen = o.target === undefined ? undefined : last.get(o.target);
+          const prior = o.priorValue ?? seen?.value;
+          if (o.target !== undefined && (!seen || Date.parse(o.at) >= seen.at))
+            last.set(o.target, { value: o.value, at: Date.parse(o.at) });
           seenOptOut ||= isOptOut({ o, prior });
           if (seenOptOut) expect(state.optedOut).toBe(true);
         }
