@@ -260,11 +260,19 @@ export async function runOptOutScenario(
         timeoutMs: 120_000,
         busy: () => server?.consumer?.stats.active ?? 0,
       });
+      // A Marketo kind forced once (armMarketoOnce) is armed on the next call: while one has not
+      // fired yet, a clean night is followed by another (the next night's calls meet it), so the
+      // coverage does not hang on how many calls the earlier steps happened to make.
+      const marketoOncePending = () => {
+        const injected = marketoInjected(mk);
+        return rate > 0 && MARKETO_KINDS.some((k) => !injected[marketoLabel(k)]);
+      };
       for (let n = 0; n < MAX_NIGHTLY_RUNS; n++) {
         runs++;
         try {
           const report = await reconcileOptOuts(deps);
-          if (report.pendingPeople === 0 && report.writes.failed === 0) return report;
+          const clean = report.pendingPeople === 0 && report.writes.failed === 0;
+          if (clean && (!marketoOncePending() || n === MAX_NIGHTLY_RUNS - 1)) return report;
         } catch (err) {
           failedRuns.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
           bump('nightly run died (rerun)');
